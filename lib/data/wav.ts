@@ -1,0 +1,121 @@
+/**
+ * WAV decoding: RIFF/WAVE, PCM 16-bit, mono. Anything else is refused with an
+ * error that names the file, the field and how to convert it.
+ *
+ * @module
+ */
+
+/** Decoded mono audio. */
+export interface WavAudio {
+  sampleRate: number;
+  /** [numFrames] samples scaled to [-1, 1): int16 / 32768. */
+  samples: Float32Array;
+}
+
+const CONVERT_HINT = "convert it with: sox IN.wav -c 1 -b 16 -e signed-integer OUT.wav";
+
+function fourcc(b: Uint8Array, at: number): string {
+  return String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
+}
+
+/**
+ * Decodes a PCM16 mono WAV file held in memory.
+ *
+ * Chunks other than `fmt ` and `data` (LIST, fact, ...) are skipped. A `data`
+ * chunk that claims more bytes than the file holds is an error (truncated file).
+ *
+ * @param name the file's name or path, used in error messages
+ */
+export function decodeWav(bytes: Uint8Array, name: string): WavAudio {
+  if (bytes.length === 0) throw new Error(`${name}: file is empty (0 bytes), expected a WAV file`);
+  if (bytes.length < 12 || fourcc(bytes, 0) !== "RIFF" || fourcc(bytes, 8) !== "WAVE") {
+    const head = bytes.length >= 4 ? JSON.stringify(fourcc(bytes, 0)) : `${bytes.length} bytes`;
+    throw new Error(
+      `${name}: not a RIFF/WAVE file (starts with ${head}, expected "RIFF" ... "WAVE")`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 12;
+  let fmt: { format: number; channels: number; rate: number; bits: number } | null = null;
+  while (pos + 8 <= bytes.length) {
+    const id = fourcc(bytes, pos);
+    const size = view.getUint32(pos + 4, true);
+    const body = pos + 8;
+    if (id === "fmt ") {
+      if (size < 16) throw new Error(`${name}: "fmt " chunk is ${size} bytes, need at least 16`);
+      if (body + 16 > bytes.length) {
+        throw new Error(`${name}: truncated or malformed: the file ends inside the "fmt " chunk`);
+      }
+      let format = view.getUint16(body, true);
+      if (format === 0xfffe && size >= 40 && body + 26 <= bytes.length) {
+        format = view.getUint16(body + 24, true); // WAVE_FORMAT_EXTENSIBLE: sub-format GUID
+      }
+      fmt = {
+        format,
+        channels: view.getUint16(body + 2, true),
+        rate: view.getUint32(body + 4, true),
+        bits: view.getUint16(body + 14, true),
+      };
+      checkFormat(fmt, name);
+    } else if (id === "data") {
+      if (!fmt) throw new Error(`${name}: "data" chunk comes before any "fmt " chunk`);
+      const avail = bytes.length - body;
+      if (size > avail) {
+        throw new Error(
+          `${name}: truncated: the data chunk declares ${size} bytes but only ${avail} follow`,
+        );
+      }
+      if (size % 2 !== 0) {
+        throw new Error(`${name}: data chunk has an odd length ${size} for 16-bit samples`);
+      }
+      const n = size / 2;
+      const samples = new Float32Array(n);
+      for (let i = 0; i < n; i++) samples[i] = view.getInt16(body + 2 * i, true) / 32768;
+      return { sampleRate: fmt.rate, samples };
+    }
+    pos = body + size + (size & 1);
+  }
+  if (!fmt) throw new Error(`${name}: truncated or malformed: no "fmt " chunk found`);
+  throw new Error(`${name}: truncated or malformed: no "data" chunk found`);
+}
+
+function checkFormat(
+  f: { format: number; channels: number; rate: number; bits: number },
+  name: string,
+): void {
+  if (f.format === 3) {
+    throw new Error(
+      `${name}: samples are IEEE float (format 3); only 16-bit PCM is read; ${CONVERT_HINT}`,
+    );
+  }
+  if (f.format !== 1) {
+    throw new Error(
+      `${name}: audio format ${f.format} is not PCM (1); only 16-bit PCM is read; ${CONVERT_HINT}`,
+    );
+  }
+  if (f.channels !== 1) {
+    throw new Error(
+      `${name}: ${f.channels} channels (stereo?); only mono is read; ${CONVERT_HINT}`,
+    );
+  }
+  if (f.bits !== 16) {
+    throw new Error(`${name}: ${f.bits}-bit samples; only 16-bit PCM is read; ${CONVERT_HINT}`);
+  }
+  if (f.rate <= 0) throw new Error(`${name}: sample rate is ${f.rate}, must be positive`);
+}
+
+/** Reads and decodes a PCM16 mono WAV file. */
+export async function readWav(path: string): Promise<WavAudio> {
+  return decodeWav(await Deno.readFile(path), path);
+}
+
+/**
+ * Pads with zeros at the end, or crops the end, to exactly `length` samples.
+ *
+ * @returns [length] a new array (the input is never aliased)
+ */
+export function padOrCrop(samples: Float32Array, length: number): Float32Array {
+  const out = new Float32Array(length);
+  out.set(samples.length > length ? samples.subarray(0, length) : samples);
+  return out;
+}

@@ -1,0 +1,28 @@
+/**
+ * The one interface every recurrent model implements: stepped one time step at a time, so
+ * rank coding can stop anywhere and the batch can shrink between steps.
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+
+/**
+ * A recurrent model with a linear (or MLP) readout producing logits.
+ *
+ * State is a list of tensors whose first axis is the batch, so the trainer can drop finished
+ * examples from the front of a sorted batch by slicing, without knowing the model.
+ */
+export interface RecurrentModel {
+  readonly name: string;
+  readonly numInputs: number;
+  readonly numOutputs: number;
+  /** Trainable variables, in a fixed order. */
+  readonly variables: tf.Variable[];
+  /** Zero state for `batchSize` examples. */
+  initialState(batchSize: number): tf.Tensor[];
+  /** One time step: input `[B, F]` and state to new state and logits `[B, O]`. */
+  step(state: tf.Tensor[], input: tf.Tensor2D): { state: tf.Tensor[]; logits: tf.Tensor2D };
+  /** Analytic forward FLOPs for one example through one time step (readout included). */
+  flopsPerStep(): number;
+  /** Plain-data description for run records. */
+  describe(): Record<string, unknown>;
+}

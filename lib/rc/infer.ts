@@ -1,0 +1,139 @@
+/**
+ * Running a model over a batch, step by step, recording each example's readout confidence and
+ * label at every step (the traces from which any threshold's first spike follows).
+ *
+ * RC-inference halts: it reads the traces back every `checkEvery` steps (a readback costs
+ * >= 10 ms on webgpu in Deno, so not at every step), stops when every example has spiked, and
+ * in between drops spiked examples from the active batch. The active batch only takes a few
+ * sizes (multiples of B/8), so tfjs-webgpu's per-shape buffer pool stays bounded.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { SequenceBatch } from "../data/toy.ts";
+import type { RecurrentModel } from "../models/model.ts";
+import { confidenceAndLabel, type Readout, type Traces } from "./spike.ts";
+
+export interface TraceOptions {
+  readout: Readout;
+  /** RC-inference: stop once every example's confidence has reached this threshold. */
+  haltThreshold?: number;
+  /** Steps computed between readbacks while halting (default 1 on cpu/wasm, 4 on webgpu). */
+  checkEvery?: number;
+  /** Drop spiked examples from the active batch while halting (default true). */
+  shrink?: boolean;
+}
+
+export interface TraceResult {
+  traces: Traces;
+  /** Example-steps computed, bucket padding included. */
+  stepsComputed: number;
+  /** Time steps run before halting (T when not halted). */
+  stepsRun: number;
+}
+
+/** Smallest allowed active-batch size that holds `n` of `full` examples: a multiple of full/8. */
+export function bucketSize(n: number, full: number): number {
+  const quantum = Math.max(1, Math.ceil(full / 8));
+  return Math.min(full, Math.max(quantum, Math.ceil(n / quantum) * quantum));
+}
+
+/** Default readback spacing for the current backend. */
+export function defaultCheckEvery(): number {
+  return tf.getBackend() === "webgpu" ? 4 : 1;
+}
+
+/**
+ * Runs `model` over `batch`, returning per-step traces (`[T, B]`, NaN where not computed).
+ * @example
+ * ```ts ignore
+ * const { traces, stepsComputed } = await traceBatch(model, batch, { readout: "binary", haltThreshold: 0.95 });
+ * ```
+ */
+export async function traceBatch(
+  model: RecurrentModel,
+  batch: SequenceBatch,
+  opts: TraceOptions,
+): Promise<TraceResult> {
+  const { numSteps: T, batchSize: B, numFeatures: F } = batch;
+  const halting = opts.haltThreshold !== undefined;
+  const threshold = opts.haltThreshold ?? Infinity;
+  const checkEvery = halting ? Math.max(1, opts.checkEvery ?? defaultCheckEvery()) : T;
+  const shrink = halting && (opts.shrink ?? true);
+  const confidence = new Float32Array(T * B).fill(NaN);
+  const label = new Int32Array(T * B).fill(-1);
+  const fired = new Uint8Array(B);
+  let numFired = 0;
+
+  let state = model.initialState(B);
+  let rowMap = Int32Array.from({ length: B }, (_, i) => i);
+  let stepsComputed = 0;
+  let t = 0;
+  try {
+    while (t < T) {
+      const chunkStart = t;
+      const chunkEnd = Math.min(T, t + checkEvery);
+      const n = rowMap.length;
+      const outs: tf.Tensor[] = [];
+      for (; t < chunkEnd; t++) {
+        const input = tf.tensor2d(stepInput(batch, t, rowMap), [n, F]);
+        const { state: next, logits } = model.step(state, input);
+        tf.dispose([input, state]);
+        state = next;
+        outs.push(tf.tidy(() => {
+          const { confidence: c, label: l } = confidenceAndLabel(logits, opts.readout);
+          return tf.stack([c, tf.cast(l, "float32")]);
+        }));
+        logits.dispose();
+        stepsComputed += n;
+      }
+      const stacked = tf.stack(outs); // [k, 2, n]
+      tf.dispose(outs);
+      const values = await stacked.data();
+      stacked.dispose();
+      for (let k = 0; k < chunkEnd - chunkStart; k++) {
+        const step = chunkStart + k;
+        for (let r = 0; r < n; r++) {
+          const b = rowMap[r];
+          const c = values[(k * 2) * n + r];
+          confidence[step * B + b] = c;
+          label[step * B + b] = values[(k * 2 + 1) * n + r];
+          if (!fired[b] && c >= threshold) {
+            fired[b] = 1;
+            numFired++;
+          }
+        }
+      }
+      if (!halting || t >= T) continue;
+      if (numFired === B) break;
+      if (shrink) {
+        const size = bucketSize(B - numFired, B);
+        if (size < n) {
+          // Keep the unfired rows first, then pad with fired ones up to the bucket size.
+          const keep: number[] = [];
+          for (let r = 0; r < n && keep.length < size; r++) if (!fired[rowMap[r]]) keep.push(r);
+          for (let r = 0; r < n && keep.length < size; r++) if (fired[rowMap[r]]) keep.push(r);
+          const idx = tf.tensor1d(keep, "int32");
+          const nextState = state.map((s) => tf.gather(s, idx, 0));
+          tf.dispose([idx, ...state]);
+          state = nextState;
+          rowMap = Int32Array.from(keep, (r) => rowMap[r]);
+        }
+      }
+    }
+  } finally {
+    tf.dispose(state);
+  }
+  return { traces: { numSteps: T, batchSize: B, confidence, label }, stepsComputed, stepsRun: t };
+}
+
+/** Inputs `[n, F]` of step `t` for the examples `rows` (all, in order, when none dropped). */
+function stepInput(batch: SequenceBatch, t: number, rows: Int32Array): Float32Array {
+  const { batchSize: B, numFeatures: F, x } = batch;
+  if (rows.length === B) return x.subarray(t * B * F, (t + 1) * B * F);
+  const out = new Float32Array(rows.length * F);
+  for (let r = 0; r < rows.length; r++) {
+    const src = (t * B + rows[r]) * F;
+    out.set(x.subarray(src, src + F), r * F);
+  }
+  return out;
+}

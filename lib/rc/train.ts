@@ -1,0 +1,234 @@
+/**
+ * One `fit()` for RC- and EOS-training (paper Alg. 1). They differ in one place: the step at
+ * which each example's loss is taken (`lossSteps`): its first spike for RC, the last step for
+ * EOS.
+ *
+ * A training batch, RC:
+ * 1. a forward pass without gradients finds each example's first spike t_sp, halting when all
+ *    have spiked (tfjs's gradient functions are synchronous and webgpu in Deno has no
+ *    synchronous readback, so the taped pass cannot discover t_sp as it goes);
+ * 2. a taped pass runs the batch sorted by t_sp, latest first, over steps 0..max t_sp; at step t
+ *    only the examples with t_sp >= t are computed (a prefix of the sorted batch, rounded up to
+ *    a bucket size), and each example's loss `L - βH` is taken at its own t_sp through a mask;
+ * 3. Adam, with optional clipping of the global L2 norm of the gradients.
+ * Gradients reach only steps <= t_sp of each example: nothing after it enters its loss.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { selectRows, type SequenceBatch } from "../data/toy.ts";
+import type { RecurrentModel } from "../models/model.ts";
+import { accuracyAtStep, spikeMetrics } from "./evaluate.ts";
+import { bucketSize, traceBatch } from "./infer.ts";
+import { rcLoss } from "./loss.ts";
+import { firstSpikes, type Readout } from "./spike.ts";
+import type { ComputeCounts, CurvePoint } from "./types.ts";
+
+export type Method = "rc" | "eos";
+
+export interface FitOptions {
+  method: Method;
+  readout: Readout;
+  /** Spike threshold θ: where RC takes the loss, and the validation's RC-inference. */
+  threshold: number;
+  /** Weight of the entropy reward: loss = L - β H. */
+  beta: number;
+  learningRate: number;
+  numBatches: number;
+  /** Training batch number `i` (the source decides the batch size). */
+  trainBatch: (i: number) => SequenceBatch;
+  validation: SequenceBatch;
+  validateEvery: number;
+  /** Clip the global L2 norm of the gradients to this value. */
+  clipNorm?: number;
+  /** Which validation accuracy picks the weights kept: first-spike (default) or last-step. */
+  selectBy?: "spiking" | "eos";
+  /** Readback spacing of the spike-finding pass. */
+  checkEvery?: number;
+  onValidation?: (point: CurvePoint) => void;
+}
+
+export interface FitResult {
+  curves: CurvePoint[];
+  /** The validation point whose weights the model holds after fit(). */
+  best: CurvePoint | null;
+  compute: ComputeCounts;
+}
+
+/** The step at which each example's loss is taken: first spike (RC) or last step (EOS). */
+export async function lossSteps(
+  model: RecurrentModel,
+  batch: SequenceBatch,
+  opts: Pick<FitOptions, "method" | "readout" | "threshold" | "checkEvery">,
+): Promise<{ steps: Int32Array; stepsComputed: number }> {
+  if (opts.method === "eos") {
+    return { steps: new Int32Array(batch.batchSize).fill(batch.numSteps - 1), stepsComputed: 0 };
+  }
+  const { traces, stepsComputed } = await traceBatch(model, batch, {
+    readout: opts.readout,
+    haltThreshold: opts.threshold,
+    checkEvery: opts.checkEvery,
+  });
+  return { steps: firstSpikes(traces, opts.threshold).steps, stepsComputed };
+}
+
+/**
+ * The batch loss, mean over examples of `L - βH` at each example's `steps[b]` (synchronous, so
+ * it can run under `tf.variableGrads`). Returns the loss and the example-steps computed.
+ */
+export function batchLoss(
+  model: RecurrentModel,
+  batch: SequenceBatch,
+  steps: Int32Array,
+  opts: { readout: Readout; beta: number },
+): { loss: tf.Scalar; stepsComputed: number } {
+  const B = batch.batchSize;
+  const order = Array.from(steps.keys()).sort((a, b) => steps[b] - steps[a] || a - b);
+  const sorted = selectRows(batch, order);
+  const sortedSteps = Int32Array.from(order, (i) => steps[i]);
+  const numRun = sortedSteps[0] + 1;
+  const mask = new Float32Array(numRun * B);
+  for (let b = 0; b < B; b++) mask[sortedSteps[b] * B + b] = 1;
+  let stepsComputed = 0;
+  const F = batch.numFeatures;
+  const loss = tf.tidy(() => {
+    let state = model.initialState(B);
+    let n = B;
+    let ys = tf.tensor1d(sorted.y, "int32");
+    let total: tf.Tensor = tf.scalar(0);
+    let active = B;
+    for (let t = 0; t < numRun; t++) {
+      while (active > 0 && sortedSteps[active - 1] < t) active--;
+      const size = bucketSize(active, B);
+      if (size < n) {
+        n = size;
+        state = state.map((s) => s.slice(0, n));
+        ys = tf.tensor1d(sorted.y.subarray(0, n), "int32");
+      }
+      // Inputs and masks come from the host: the active rows are a prefix, so a subarray.
+      const input = tf.tensor2d(sorted.x.subarray(t * B * F, (t * B + n) * F), [n, F]);
+      const out = model.step(state, input);
+      state = out.state;
+      const perExample = rcLoss(out.logits, ys, opts.readout, opts.beta);
+      const maskT = tf.tensor1d(mask.subarray(t * B, t * B + n));
+      total = tf.add(total, tf.sum(tf.mul(perExample, maskT)));
+      stepsComputed += n;
+    }
+    return tf.div(total, B) as tf.Scalar;
+  });
+  return { loss, stepsComputed };
+}
+
+/** Scales `grads` in place so that their global L2 norm is at most `maxNorm`. */
+export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): void {
+  const names = Object.keys(grads);
+  const scale = tf.tidy(() => {
+    const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k])))));
+    return tf.minimum(1, tf.div(maxNorm, tf.maximum(norm, 1e-12)));
+  });
+  for (const k of names) {
+    const old = grads[k];
+    grads[k] = tf.mul(old, scale);
+    old.dispose();
+  }
+  scale.dispose();
+}
+
+/** Validation metrics of the current weights (all T steps, no halting). */
+export async function validate(
+  model: RecurrentModel,
+  batch: SequenceBatch,
+  opts: { readout: Readout; threshold: number },
+): Promise<
+  { spikingAccuracy: number; meanSpikeTime: number; fractionFired: number; eosAccuracy: number }
+> {
+  const { traces } = await traceBatch(model, batch, { readout: opts.readout });
+  const spike = spikeMetrics(traces, batch.y, opts.threshold);
+  return {
+    spikingAccuracy: spike.accuracy,
+    meanSpikeTime: spike.meanSpikeTime,
+    fractionFired: spike.fractionFired,
+    eosAccuracy: accuracyAtStep(traces, batch.y, batch.numSteps - 1),
+  };
+}
+
+/**
+ * Trains `model` with Adam, validating every `validateEvery` batches, and leaves it holding the
+ * weights of the best validation point.
+ */
+export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitResult> {
+  const optimizer = tf.train.adam(opts.learningRate);
+  const selectBy = opts.selectBy ?? "spiking";
+  const compute: ComputeCounts = {
+    forwardSteps: 0,
+    forwardStepsNeeded: 0,
+    backwardSteps: 0,
+    eosSteps: 0,
+    flops: 0,
+    wallSeconds: 0,
+    examples: 0,
+  };
+  const curves: CurvePoint[] = [];
+  let best: CurvePoint | null = null;
+  let bestWeights: tf.Tensor[] | null = null;
+  let lossSum: tf.Tensor = tf.scalar(0);
+  let lossCount = 0;
+  const flopsPerStep = model.flopsPerStep();
+  try {
+    for (let i = 0; i < opts.numBatches; i++) {
+      const batch = opts.trainBatch(i);
+      const started = performance.now();
+      const { steps, stepsComputed: spikeSteps } = await lossSteps(model, batch, opts);
+      let taped = 0;
+      const { value, grads } = tf.variableGrads(() => {
+        const { loss, stepsComputed } = batchLoss(model, batch, steps, opts);
+        taped = stepsComputed;
+        return loss;
+      }, model.variables);
+      if (opts.clipNorm !== undefined) clipByGlobalNorm(grads, opts.clipNorm);
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+      tf.dispose(grads);
+      const nextSum = tf.add(lossSum, value);
+      tf.dispose([lossSum, value]);
+      lossSum = nextSum;
+      lossCount++;
+      compute.wallSeconds += (performance.now() - started) / 1000;
+
+      const needed = steps.reduce((s, t) => s + t + 1, 0);
+      compute.forwardSteps += spikeSteps + taped;
+      compute.forwardStepsNeeded += needed;
+      compute.backwardSteps += needed;
+      compute.eosSteps += batch.batchSize * batch.numSteps;
+      // Forward (spike-finding + taped) plus backward at twice the forward cost.
+      compute.flops += flopsPerStep * (spikeSteps + 3 * taped);
+      compute.examples += batch.batchSize;
+
+      const last = i === opts.numBatches - 1;
+      if ((i + 1) % opts.validateEvery !== 0 && !last) continue;
+      const meanLoss = (await lossSum.data())[0] / lossCount;
+      lossSum.dispose();
+      lossSum = tf.scalar(0);
+      lossCount = 0;
+      const metrics = await validate(model, opts.validation, opts);
+      const point: CurvePoint = {
+        batch: i + 1,
+        examples: compute.examples,
+        loss: meanLoss,
+        ...metrics,
+        wallSeconds: compute.wallSeconds,
+      };
+      curves.push(point);
+      opts.onValidation?.(point);
+      const score = (p: CurvePoint) => selectBy === "eos" ? p.eosAccuracy : p.spikingAccuracy;
+      if (!best || score(point) > score(best)) {
+        best = point;
+        tf.dispose(bestWeights ?? []);
+        bestWeights = model.variables.map((v) => tf.clone(v));
+      }
+    }
+    if (bestWeights) model.variables.forEach((v, k) => v.assign(bestWeights![k]));
+  } finally {
+    tf.dispose([lossSum, ...(bestWeights ?? [])]);
+    optimizer.dispose();
+  }
+  return { curves, best, compute };
+}

@@ -1,0 +1,33 @@
+/**
+ * Plain-data records the trainer produces; run records and the report reuse them (no tfjs here).
+ * @module
+ */
+
+/** One validation point during training. */
+export interface CurvePoint {
+  batch: number;
+  examples: number;
+  loss: number;
+  /** RC-inference (first spike at the training threshold) accuracy. */
+  spikingAccuracy: number;
+  meanSpikeTime: number;
+  fractionFired: number;
+  /** Accuracy read at the last step. */
+  eosAccuracy: number;
+  wallSeconds: number;
+}
+
+/** Work done, counted as example-steps, with analytic FLOPs and measured time. */
+export interface ComputeCounts {
+  /** Example-steps the forward pass computed (all passes, bucket padding included). */
+  forwardSteps: number;
+  /** Example-steps the algorithm needs: sum over examples of (t_sp + 1). */
+  forwardStepsNeeded: number;
+  /** Example-steps backpropagated through: sum of (t_sp + 1), N*T for EOS. */
+  backwardSteps: number;
+  /** Example-steps an end-of-sequence run of the same data would compute: N*T. */
+  eosSteps: number;
+  flops: number;
+  wallSeconds: number;
+  examples: number;
+}
