@@ -51,7 +51,8 @@ export async function initBackend(
     throw new Error(`Unknown backend "${name}": expected one of ${BACKEND_NAMES.join(", ")}.`);
   }
   if (chosen && (name === "auto" || name === chosen.backend)) return chosen;
-  const adapter = name === "cpu" || name === "wasm" ? null : await describeAdapter();
+  // Described whatever the backend, so every record says what this machine's WebGPU offers.
+  const adapter = await describeAdapter().catch(() => null);
   let backend: string;
   let reason: string;
   if (name === "auto") {
@@ -79,7 +80,7 @@ export async function initBackend(
     throw new Error(`tfjs could not initialise the ${backend} backend (${reason}).`);
   }
   await tf.ready();
-  chosen = { backend, reason, adapter: backend === "webgpu" ? adapter : null };
+  chosen = { backend, reason, adapter };
   if (!opts.quiet) console.error(`backend: ${backend} (${reason})`);
   return chosen;
 }

@@ -142,7 +142,7 @@ export function commonDeviations(
       `profile "${profile}": reduced training and test sizes (see the config), not the paper's protocol`,
     );
   }
-  if (env.adapter?.isFallbackAdapter) {
+  if (env.backend === "webgpu" && env.adapter?.isFallbackAdapter) {
     out.push(
       `software WebGPU adapter (${env.adapter.description}): timings are not those of a GPU`,
     );

@@ -39,6 +39,7 @@ export interface Environment {
   backend: string;
   /** Why this backend: e.g. "auto: only a software WebGPU adapter, wasm chosen". */
   backendReason: string;
+  /** The machine's WebGPU adapter (whichever backend ran), null when there is none. */
   adapter: AdapterInfo | null;
   gitRevision: string;
   os: string;
@@ -183,7 +184,7 @@ export async function readRuns(outDir: string): Promise<RunRecord[]> {
   }
   for (const dir of experiments.filter((d) => d.isDirectory)) {
     for await (const f of Deno.readDir(`${outDir}/runs/${dir.name}`)) {
-      if (!f.isFile || !f.name.endsWith(".json")) continue;
+      if (!f.isFile || !f.name.endsWith(".json") || f.name.endsWith(".traces.json")) continue;
       const path = `${outDir}/runs/${dir.name}/${f.name}`;
       let parsed: RunRecord;
       try {

@@ -1,0 +1,167 @@
+/**
+ * Compute savings of each RC run against its EOS baseline: the report's headline table.
+ * @module
+ */
+
+import type { ComputeCounts, ExperimentId, RunRecord } from "../results.ts";
+import { isNum } from "./format.ts";
+
+/** One quantity of an RC run beside its EOS baseline. */
+export interface Comparison {
+  rc: number | null;
+  eos: number | null;
+  /** 1 − rc/eos, per example when both runs count their examples; null where undefined. */
+  saving: number | null;
+}
+
+/** Savings in one phase (training or inference). */
+export interface PhaseSavings {
+  forwardSteps: Comparison;
+  backwardSteps: Comparison;
+  flops: Comparison;
+  wallSeconds: Comparison;
+  examples: { rc: number | null; eos: number | null };
+  /** True when savings were taken per example (both runs report `examples` > 0). */
+  perExample: boolean;
+  /** The step saving the wall clock is held against: backward steps (training), forward (inference). */
+  stepSaving: number | null;
+  /** Wall-clock saving fraction / step saving fraction; 1 means time fell as much as steps did. */
+  realisedRatio: number | null;
+}
+
+/** An RC run against its EOS baseline. */
+export interface SavingsRow {
+  experiment: ExperimentId;
+  run: string;
+  title: string;
+  /** Name of the EOS run compared against, or null when the experiment has none. */
+  baseline: string | null;
+  /** Data set of the RC run. */
+  data: string;
+  train: PhaseSavings | null;
+  inference: PhaseSavings | null;
+  /** Why a comparison is missing or suspect (failed run, no baseline, software adapter, ...). */
+  notes: string[];
+}
+
+function perUnit(c: ComputeCounts, key: keyof ComputeCounts, perExample: boolean): number | null {
+  const v = c?.[key];
+  if (!isNum(v)) return null;
+  return perExample ? v / c.examples : v;
+}
+
+/** 1 − rc/eos, or null when either is missing or the baseline is 0. */
+export function savingFraction(rc: number | null, eos: number | null): number | null {
+  if (!isNum(rc) || !isNum(eos) || eos === 0) return null;
+  return 1 - rc / eos;
+}
+
+/** Wall-clock saving over step saving, or null when either is undefined or the step saving is 0. */
+export function realisedRatio(wallSaving: number | null, stepSaving: number | null): number | null {
+  if (!isNum(wallSaving) || !isNum(stepSaving) || stepSaving === 0) return null;
+  return wallSaving / stepSaving;
+}
+
+/**
+ * Savings of one phase's counts against the baseline's.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { phaseSavings } from "./savings.ts";
+ * const c = (backwardSteps: number, wallSeconds: number) => ({
+ *   forwardSteps: backwardSteps, forwardStepsNeeded: backwardSteps, backwardSteps,
+ *   eosSteps: 1000, flops: backwardSteps * 10, wallSeconds, examples: 100,
+ * });
+ * const s = phaseSavings(c(400, 3), c(1000, 6), "backwardSteps");
+ * assert.equal(s.backwardSteps.saving?.toFixed(4), "0.6000");
+ * assert.equal(s.realisedRatio?.toFixed(4), "0.8333");
+ * ```
+ */
+export function phaseSavings(
+  rc: ComputeCounts,
+  eos: ComputeCounts,
+  stepKey: "backwardSteps" | "forwardSteps",
+): PhaseSavings {
+  const perExample = isNum(rc?.examples) && isNum(eos?.examples) && rc.examples > 0 &&
+    eos.examples > 0;
+  const cmp = (key: "forwardSteps" | "backwardSteps" | "flops" | "wallSeconds"): Comparison => ({
+    rc: isNum(rc?.[key]) ? rc[key] : null,
+    eos: isNum(eos?.[key]) ? eos[key] : null,
+    saving: savingFraction(perUnit(rc, key, perExample), perUnit(eos, key, perExample)),
+  });
+  const out = {
+    forwardSteps: cmp("forwardSteps"),
+    backwardSteps: cmp("backwardSteps"),
+    flops: cmp("flops"),
+    wallSeconds: cmp("wallSeconds"),
+    examples: {
+      rc: isNum(rc?.examples) ? rc.examples : null,
+      eos: isNum(eos?.examples) ? eos.examples : null,
+    },
+    perExample,
+  };
+  const stepSaving = out[stepKey].saving;
+  return {
+    ...out,
+    stepSaving,
+    realisedRatio: realisedRatio(out.wallSeconds.saving, stepSaving),
+  };
+}
+
+/** The EOS run an RC run is compared against: its `baseline`, else the experiment's EOS run. */
+export function findBaseline(rc: RunRecord, records: RunRecord[]): RunRecord | null {
+  const same = records.filter((r) => r.experiment === rc.experiment && r !== rc);
+  if (rc.baseline) {
+    const named = same.find((r) => r.run === rc.baseline);
+    if (named) return named;
+  }
+  return same.find((r) => r.method === "eos") ?? null;
+}
+
+/** A savings row for every RC run, in record order. */
+export function computeSavings(records: RunRecord[]): SavingsRow[] {
+  return records.filter((r) => r.method === "rc").map((rc) => {
+    const eos = findBaseline(rc, records);
+    const notes: string[] = [];
+    if (rc.baseline && eos?.run !== rc.baseline) {
+      notes.push(
+        `named baseline "${rc.baseline}" not found; compared with "${eos?.run ?? "none"}"`,
+      );
+    }
+    if (!eos) notes.push("no EOS run in this experiment");
+    for (const r of eos ? [rc, eos] : [rc]) {
+      if (r.status === "failed") notes.push(`run "${r.run}" failed: counts may be partial`);
+      if (r.environment?.backend === "webgpu" && r.environment.adapter?.isFallbackAdapter) {
+        notes.push(`run "${r.run}": software adapter, wall-clock not representative of a GPU`);
+      }
+    }
+    if (eos && rc.environment?.backend !== eos.environment?.backend) {
+      notes.push(
+        `backends differ (${rc.environment?.backend} vs ${eos.environment?.backend}): ` +
+          "wall-clock not comparable",
+      );
+    }
+    const both = (phase: "train" | "inference", key: "backwardSteps" | "forwardSteps") =>
+      eos && rc.compute?.[phase] && eos.compute?.[phase]
+        ? phaseSavings(rc.compute[phase], eos.compute[phase], key)
+        : null;
+    const train = both("train", "backwardSteps");
+    const inference = both("inference", "forwardSteps");
+    for (const [name, p] of [["training", train], ["inference", inference]] as const) {
+      if (p && !p.perExample) notes.push(`${name}: example counts missing, totals compared`);
+      else if (p && p.examples.rc !== p.examples.eos) {
+        notes.push(`${name}: runs saw different numbers of examples; savings are per example`);
+      }
+    }
+    return {
+      experiment: rc.experiment,
+      run: rc.run,
+      title: rc.title,
+      baseline: eos?.run ?? null,
+      data: rc.data?.name ?? "",
+      train,
+      inference,
+      notes,
+    };
+  });
+}

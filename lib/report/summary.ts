@@ -1,0 +1,130 @@
+/**
+ * Machine-readable headline numbers of all runs (`reports/summary.json`). Pure function.
+ * @module
+ */
+
+import {
+  EXPERIMENT_IDS,
+  type ExperimentId,
+  type Profile,
+  type RunRecord,
+  type RunStatus,
+  type TargetCheck,
+} from "../results.ts";
+import { isNum } from "./format.ts";
+import { computeSavings, type SavingsRow } from "./savings.ts";
+import { commandFor } from "./sections.ts";
+
+/** Status of an experiment: the worst of its runs (failed > missed > met), or "not run". */
+export type ExperimentStatus = RunStatus | "not run";
+
+/** Headline numbers of one run. Numbers that are missing are null. */
+export interface RunSummary {
+  run: string;
+  method: "rc" | "eos";
+  title: string;
+  profile: Profile;
+  status: RunStatus;
+  error: string | null;
+  data: { name: string; checksum: string };
+  backend: string | null;
+  isFallbackAdapter: boolean | null;
+  seed: number | null;
+  configHash: string;
+  threshold: number | null;
+  testAccuracy: number | null;
+  meanSpikeTime: number | null;
+  fractionFired: number | null;
+  eosAccuracy: number | null;
+  numSteps: number | null;
+  extra: Record<string, number>;
+  checks: TargetCheck[];
+  deviations: string[];
+}
+
+/** One experiment: its status, runs and savings. */
+export interface ExperimentSummary {
+  experiment: ExperimentId;
+  status: ExperimentStatus;
+  command: string;
+  checksMet: number;
+  checksTotal: number;
+  runs: RunSummary[];
+  savings: SavingsRow[];
+}
+
+/** The whole summary. */
+export interface ReportSummary {
+  schema: 1;
+  runCount: number;
+  experiments: ExperimentSummary[];
+}
+
+const n = (x: unknown): number | null => isNum(x) ? x : null;
+
+/** The worst status among runs, or "not run" for none. */
+export function experimentStatus(runs: { status: RunStatus }[]): ExperimentStatus {
+  if (runs.length === 0) return "not run";
+  if (runs.some((r) => r.status === "failed")) return "failed";
+  if (runs.some((r) => r.status === "missed")) return "missed";
+  return "met";
+}
+
+/** Headline numbers of one run. */
+export function summariseRun(r: RunRecord): RunSummary {
+  const m = r.metrics ?? ({} as Partial<RunRecord["metrics"]>);
+  return {
+    run: r.run,
+    method: r.method,
+    title: r.title ?? r.run,
+    profile: r.profile,
+    status: r.status,
+    error: r.error ?? null,
+    data: { name: r.data?.name ?? "unknown", checksum: r.data?.checksum ?? "" },
+    backend: r.environment?.backend ?? null,
+    isFallbackAdapter: r.environment?.adapter ? r.environment.adapter.isFallbackAdapter : null,
+    seed: n(r.seed),
+    configHash: r.configHash,
+    threshold: n(m.threshold),
+    testAccuracy: n(m.testAccuracy),
+    meanSpikeTime: n(m.meanSpikeTime),
+    fractionFired: n(m.fractionFired),
+    eosAccuracy: n(m.eosAccuracy),
+    numSteps: n(m.numSteps),
+    extra: m.extra ?? {},
+    checks: r.target?.checks ?? [],
+    deviations: r.deviations ?? [],
+  };
+}
+
+/**
+ * Headline numbers per experiment (all experiments, in the paper's order, run or not).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { summarise } from "./summary.ts";
+ * const s = summarise([]);
+ * assert.equal(s.experiments[0].status, "not run");
+ * assert.equal(s.experiments[0].command, "deno task reproduce --only seq-spotting");
+ * ```
+ */
+export function summarise(records: RunRecord[]): ReportSummary {
+  const savings = computeSavings(records);
+  return {
+    schema: 1,
+    runCount: records.length,
+    experiments: EXPERIMENT_IDS.map((experiment) => {
+      const runs = records.filter((r) => r.experiment === experiment).map(summariseRun);
+      const checks = runs.flatMap((r) => r.checks);
+      return {
+        experiment,
+        status: experimentStatus(runs),
+        command: commandFor(experiment),
+        checksMet: checks.filter((c) => c.met).length,
+        checksTotal: checks.length,
+        runs,
+        savings: savings.filter((s) => s.experiment === experiment),
+      };
+    }),
+  };
+}

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { writeReport } from "../../lib/report/write.ts";
+import { pct, steps } from "../../lib/report/format.ts";
+import { Browser, CHROMIUM, hasChromium } from "./cdp.ts";
+import { fixtureBenchJson, writeFixtureRuns } from "./fixtures.ts";
+
+const chromiumMissing = !hasChromium();
+if (chromiumMissing) {
+  console.log(
+    `report browser test skipped: ${CHROMIUM} not found (Debian: apt-get install -y chromium)`,
+  );
+}
+
+/** Counts, for every canvas, pixels that are neither transparent nor near-white. */
+const COUNT_INK = `(() => [...document.querySelectorAll("canvas")].map((c) => {
+  const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  let ink = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i + 3] > 0 && !(d[i] > 245 && d[i + 1] > 245 && d[i + 2] > 245)) ink++;
+  }
+  return { id: c.getAttribute("data-chart"), label: c.getAttribute("aria-label"), w: c.width, h: c.height, ink };
+}))()`;
+
+Deno.test({
+  name: "report opens offline in headless Chromium, draws every chart, logs no errors",
+  ignore: chromiumMissing,
+  sanitizeResources: true,
+  sanitizeOps: true,
+  async fn() {
+    const started = Date.now();
+    const out = await Deno.makeTempDir({ prefix: "report-browser-" });
+    // Screenshots are kept (small) so a person can look at them; everything else is removed.
+    const shots = await Deno.makeTempDir({ prefix: "report-screenshots-" });
+    let browser: Browser | null = null;
+    try {
+      const runs = await writeFixtureRuns(out);
+      await Deno.mkdir(`${out}/bench`, { recursive: true });
+      await Deno.writeTextFile(`${out}/bench/latest.json`, fixtureBenchJson());
+      const { html } = await writeReport(out, { generatedAt: "2026-11-22T12:00:00.000Z" });
+      const url = new URL(`file://${html}`).href;
+
+      const b = await Browser.launch({ timeoutMs: 15_000 });
+      browser = b;
+      for (
+        const [name, width, height, mobile] of [
+          ["desktop", 1280, 900, false],
+          ["narrow-390", 390, 844, true],
+        ] as const
+      ) {
+        await b.viewport(width, height, mobile);
+        await b.goto(url, 10_000);
+        await b.until("window.__reportReady === true", 10_000);
+
+        const canvases = await b.evaluate<
+          { id: string; label: string; w: number; h: number; ink: number }[]
+        >(COUNT_INK);
+        const expected = await b.evaluate<number>("window.__chartsDrawn");
+        assert(canvases.length >= 8, `expected at least 8 charts, found ${canvases.length}`);
+        assert.deepEqual(expected, canvases.length, "every canvas should get a chart");
+        for (const c of canvases) {
+          assert(c.w > 0 && c.h > 0, `${name}: canvas ${c.id} (${c.label}) has no size`);
+          assert(c.ink > 0, `${name}: canvas ${c.id} (${c.label}) drew nothing`);
+        }
+
+        const text = await b.evaluate<string>("document.body.innerText");
+        const rc = runs.find((r) => r.experiment === "two-sequence" && r.run === "rc")!;
+        for (
+          const needle of [pct(rc.metrics.testAccuracy), steps(rc.metrics.meanSpikeTime), "60.58 %"]
+        ) {
+          assert(text.includes(needle), `${name}: page text lacks ${needle}`);
+        }
+        assert(text.includes("software adapter: timings not representative of a GPU"));
+        assert(text.includes("deno task reproduce --only kws-gsc"));
+
+        // Tables scroll inside their wrappers; the page itself must not scroll sideways.
+        const overflow = await b.evaluate<number>(
+          "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        );
+        assert(overflow <= 1, `${name}: page is ${overflow}px wider than the viewport`);
+
+        await b.screenshot(`${shots}/${name}-top.png`);
+        await b.screenshot(`${shots}/${name}-full.png`, true);
+      }
+      assert.deepEqual(b.log.errors, [], "console errors");
+      const external = b.log.requests.filter((u) => !/^(file|data|blob|about):/.test(u));
+      assert.deepEqual(external, [], "the report must make no network requests");
+      console.log(`report screenshots: ${shots} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } finally {
+      await browser?.close();
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,350 @@
+import assert from "node:assert/strict";
+import type { ComputeCounts, RunRecord } from "../../lib/results.ts";
+import { parseDenoBenchJson } from "../../lib/report/bench.ts";
+import { chartJsVersion, loadChartJs } from "../../lib/report/chartjs.ts";
+import { compareFigureLabels, esc, pct, steps } from "../../lib/report/format.ts";
+import { renderReport, SOFTWARE_ADAPTER_DEVIATION } from "../../lib/report/html.ts";
+import { computeSavings, phaseSavings } from "../../lib/report/savings.ts";
+import { commandFor, figureKey, SECTIONS } from "../../lib/report/sections.ts";
+import { summarise } from "../../lib/report/summary.ts";
+import { writeReport } from "../../lib/report/write.ts";
+import { fixtureBenchJson, fixtureRuns, writeFixtureRuns } from "./fixtures.ts";
+
+const GENERATED = "2026-11-22T12:00:00.000Z";
+const render = (
+  records: RunRecord[],
+  bench = null as ReturnType<typeof parseDenoBenchJson> | null,
+) => renderReport(records, { generatedAt: GENERATED, chartJs: "/* chart.js stub */", bench });
+
+/** The HTML of one `<section id=...>` (sections do not nest). */
+function sectionOf(html: string, id: string): string {
+  const start = html.indexOf(`<section id="${id}"`);
+  assert.ok(start >= 0, `section ${id} missing`);
+  return html.slice(start, html.indexOf("</section>", start));
+}
+
+/** The HTML of one run card. */
+function cardOf(html: string, experiment: string, run: string): string {
+  const start = html.indexOf(`<article class="run" id="run-${experiment}-${run}"`);
+  assert.ok(start >= 0, `card ${experiment}/${run} missing`);
+  return html.slice(start, html.indexOf("</article>", start));
+}
+
+function counts(backwardSteps: number, forwardSteps: number, wallSeconds: number): ComputeCounts {
+  return {
+    forwardSteps,
+    forwardStepsNeeded: forwardSteps,
+    backwardSteps,
+    eosSteps: 1000,
+    flops: (forwardSteps + 2 * backwardSteps) * 100,
+    wallSeconds,
+    examples: 25,
+  };
+}
+
+/** A hand-made RC/EOS pair of two-sequence: EOS 1000 backward steps, RC 400. */
+function handPair(): RunRecord[] {
+  const [rc, eos] = fixtureRuns().filter((r) => r.experiment === "two-sequence")
+    .sort((a) => a.method === "rc" ? -1 : 1);
+  rc.compute = {
+    train: counts(400, 450, 5),
+    inference: counts(0, 350, 1),
+    flopsPerExampleStep: 100,
+  };
+  eos.compute = {
+    train: counts(1000, 1000, 10),
+    inference: counts(0, 1000, 2),
+    flopsPerExampleStep: 100,
+  };
+  return [rc, eos];
+}
+
+Deno.test("sections follow the paper's order and cover every experiment", () => {
+  const html = render(fixtureRuns());
+  const ids = [
+    "overview",
+    "savings",
+    ...SECTIONS.map((s) => s.id),
+    "bench",
+    "provenance",
+    "manifest",
+  ];
+  const at = ids.map((id) => html.indexOf(`<section id="${id}"`));
+  for (let i = 0; i < ids.length; i++) assert.ok(at[i] >= 0, `section ${ids[i]} missing`);
+  for (let i = 1; i < ids.length; i++) {
+    assert.ok(at[i] > at[i - 1], `section ${ids[i]} should come after ${ids[i - 1]}`);
+  }
+  assert.deepEqual(
+    SECTIONS.map((s) => s.paperFigures),
+    [
+      "Fig. 1",
+      "Fig. 2",
+      "Table 1, Fig. 3",
+      "Figs. 4 & 5",
+      "Fig. 6",
+      "Fig. 7 (App. C)",
+      "Fig. 8 (App. D)",
+      "Figs. 9 & 10 (App. E)",
+    ],
+  );
+  const covered = new Set(SECTIONS.flatMap((s) => s.experiments));
+  for (const e of ["seq-spotting", "two-sequence", "mnist", "kws-gsc", "kws-fsdd"] as const) {
+    assert.ok(covered.has(e), `${e} has no section`);
+  }
+});
+
+Deno.test("experiments without runs are 'not run' with the command that runs them", () => {
+  const html = render(fixtureRuns());
+  for (const s of SECTIONS) {
+    const sec = sectionOf(html, s.id);
+    for (const e of s.experiments) {
+      const ran = e === "seq-spotting" || e === "two-sequence";
+      assert.equal(sec.includes(esc(commandFor(e))), true, `${s.id}: command for ${e}`);
+      if (!ran) assert.match(sec, /Not run yet/, `${s.id}: ${e} should be marked not run`);
+    }
+  }
+  const overview = sectionOf(html, "overview");
+  assert.match(overview, /deno task reproduce --only snn-lif/);
+  assert.equal((overview.match(/status-not-run/g) ?? []).length, 6);
+});
+
+Deno.test("each run's numbers, checks and every deviation sit together in its card", () => {
+  const runs = fixtureRuns();
+  const html = render(runs);
+  for (const r of runs) {
+    const card = cardOf(html, r.experiment, r.run);
+    assert.ok(card.includes(pct(r.metrics.testAccuracy)), `${r.run}: test accuracy`);
+    assert.ok(card.includes(steps(r.metrics.meanSpikeTime)), `${r.run}: mean spike time`);
+    for (const c of r.target.checks) assert.ok(card.includes(esc(c.name)), `check ${c.name}`);
+    const devStart = card.indexOf("Deviations from the paper");
+    assert.ok(devStart > card.indexOf(pct(r.metrics.testAccuracy)), "deviations after numbers");
+    for (const d of r.deviations) {
+      assert.ok(card.slice(devStart).includes(esc(d)), `deviation ${d}`);
+    }
+    const software = r.environment.adapter?.isFallbackAdapter === true;
+    assert.equal(card.includes(SOFTWARE_ADAPTER_DEVIATION), software, `${r.run}: adapter flag`);
+    assert.ok(card.includes(`profile: ${r.profile}`), "profile shown");
+    assert.ok(card.includes(esc(r.data.name)), "data set named");
+  }
+  // A check table row: badge, name, paper, ours, tolerance.
+  const card = cardOf(html, "two-sequence", "eos");
+  assert.match(
+    card,
+    new RegExp(
+      'status-missed">missed</span></td><td>RC-inference mean first-spike step</td>' +
+        '<td><span class="num">23\\.00</span></td><td><span class="num">23\\.41</span></td>' +
+        '<td><span class="num">± 0\\.30',
+    ),
+  );
+});
+
+Deno.test("savings: hand-made pair gives 60.00 % and the realised ratio", () => {
+  const [row] = computeSavings(handPair());
+  assert.equal(row.baseline, "eos");
+  assert.equal(pct(row.train!.backwardSteps.saving), "60.00 %");
+  assert.equal(pct(row.train!.wallSeconds.saving), "50.00 %");
+  assert.equal(pct(row.train!.forwardSteps.saving), "55.00 %");
+  assert.equal(row.train!.realisedRatio!.toFixed(4), (0.5 / 0.6).toFixed(4));
+  assert.equal(pct(row.inference!.forwardSteps.saving), "65.00 %");
+  assert.equal(row.inference!.realisedRatio!.toFixed(4), (0.5 / 0.65).toFixed(4));
+  assert.equal(row.inference!.backwardSteps.saving, null, "0/0 is undefined");
+  const html = render(handPair());
+  const savings = sectionOf(html, "savings");
+  assert.ok(savings.includes("60.00 %"));
+  assert.ok(savings.includes("0.83"));
+  assert.ok(savings.includes("n/a"));
+});
+
+Deno.test("savings: per example, baseline fallback, and n/a where undefined", () => {
+  const [rc, eos] = handPair();
+  // Twice the examples and twice the steps: the same per-example saving.
+  eos.compute.train = { ...eos.compute.train, backwardSteps: 2000, examples: 50 };
+  delete rc.baseline;
+  eos.run = "eos-long";
+  const [row] = computeSavings([rc, eos]);
+  assert.equal(row.baseline, "eos-long", "falls back to the experiment's EOS run");
+  assert.equal(pct(row.train!.backwardSteps.saving), "60.00 %");
+  assert.ok(row.notes.some((n) => /different numbers of examples/.test(n)));
+  const [lonely] = computeSavings([rc]);
+  assert.equal(lonely.baseline, null);
+  assert.equal(lonely.train, null);
+  assert.ok(render([rc]).includes("no EOS run in this experiment"));
+  const zero = phaseSavings(counts(0, 10, 1), counts(0, 10, 1), "backwardSteps");
+  assert.equal(zero.stepSaving, null);
+  assert.equal(zero.realisedRatio, null);
+});
+
+Deno.test("the page makes no requests: no external scripts, links or URLs in resources", () => {
+  const html = render(fixtureRuns());
+  assert.doesNotMatch(html, /<script[^>]*\ssrc\s*=/i);
+  assert.doesNotMatch(html, /<(link|img|iframe|source|video|audio)\b/i);
+  assert.doesNotMatch(html, /\s(src|href|action)\s*=\s*["']?(https?:)?\/\//i);
+  assert.doesNotMatch(html, /url\(\s*["']?(https?:)?\/\//i);
+  assert.doesNotMatch(html, /@import/i);
+  assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+});
+
+Deno.test("lib/report imports no tfjs, directly or through what it imports", async () => {
+  const dir = new URL("../../lib/report/", import.meta.url);
+  for await (const f of Deno.readDir(dir)) {
+    if (!f.name.endsWith(".ts")) continue;
+    const text = await Deno.readTextFile(new URL(f.name, dir));
+    const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map((m) =>
+      m[1]
+    );
+    for (const s of specifiers) {
+      assert.doesNotMatch(s, /tfjs|tensorflow/i, `${f.name} imports ${s}`);
+      assert.ok(
+        s.startsWith("./") || s === "../results.ts" || s.startsWith("node:"),
+        `${f.name} imports ${s}`,
+      );
+    }
+  }
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("write.ts", dir).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(info.success, new TextDecoder().decode(info.stderr));
+  const graph = JSON.parse(new TextDecoder().decode(info.stdout)) as {
+    modules: { specifier: string }[];
+  };
+  const tf = graph.modules.filter((m) => /tfjs|tensorflow/i.test(m.specifier));
+  assert.deepEqual(tf.map((m) => m.specifier), []);
+});
+
+Deno.test("figures go to the section of their paper figure, ordered naturally", () => {
+  const runs = fixtureRuns();
+  const html = render(runs);
+  const fig1 = sectionOf(html, "fig1");
+  assert.ok(fig1.indexOf("Fig. 1C") < fig1.indexOf("Fig. 1D"), "1C before 1D");
+  assert.ok(sectionOf(html, "fig2").includes("Fig. 2A"));
+  // An MNIST run's figures split between Table 1 / Fig. 3 and Fig. 6; unknown ones go home.
+  const mnist: RunRecord = {
+    ...runs[0],
+    experiment: "mnist",
+    run: "rc-lstm",
+    figures: ["6B", "3B", "T1", "S9"].map((paperFigure) => ({
+      paperFigure,
+      title: `figure ${paperFigure}`,
+      kind: "scatter" as const,
+      xLabel: "x",
+      yLabel: "y",
+      series: [{ label: "s", x: [1, 2], y: [3, 4] }],
+      caption: `caption ${paperFigure}`,
+    })),
+  };
+  const h2 = render([mnist]);
+  const t1 = sectionOf(h2, "table1-fig3");
+  const f6 = sectionOf(h2, "fig6");
+  assert.ok(t1.includes("caption T1") && t1.includes("caption 3B") && t1.includes("caption S9"));
+  assert.ok(!t1.includes("caption 6B") && f6.includes("caption 6B") && !f6.includes("caption 3B"));
+  assert.ok(t1.indexOf("caption T1") < t1.indexOf("caption 3B"));
+  assert.equal(figureKey("Table 1"), "T1");
+  assert.equal(figureKey("10A"), "10");
+  assert.deepEqual(["10", "2B", "T1", "1D", "1C"].sort(compareFigureLabels), [
+    "T1",
+    "1C",
+    "1D",
+    "2B",
+    "10",
+  ]);
+});
+
+Deno.test("keyword spotting names the data set of every number", () => {
+  const [rc, eos] = fixtureRuns().filter((r) => r.experiment === "two-sequence");
+  const fsdd = [rc, eos].map((r) => ({
+    ...r,
+    experiment: "kws-fsdd" as const,
+    data: { name: "FSDD (Free Spoken Digit Dataset, 3,000 recordings)", checksum: "sha256:abc" },
+  }));
+  const html = render(fsdd);
+  const sec = sectionOf(html, "fig4-fig5");
+  assert.ok(sec.includes("data: FSDD (Free Spoken Digit Dataset, 3,000 recordings)"));
+  assert.ok(sec.includes("offline stand-in"));
+  assert.match(sec, /kws-gsc[\s\S]*Not run yet[\s\S]*kws-fsdd/);
+});
+
+Deno.test("untrusted text is escaped and failed runs show their error", () => {
+  const [r] = fixtureRuns();
+  r.deviations = [`<script>alert(1)</script> & more`];
+  r.status = "failed";
+  r.error = "Out of memory <GPU>";
+  const html = render([r]);
+  assert.ok(!html.includes("<script>alert(1)"));
+  assert.ok(html.includes("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"));
+  assert.ok(html.includes("Out of memory &lt;GPU&gt;"));
+  assert.ok(html.includes("1 run(s) failed"));
+});
+
+Deno.test("summarise: headline numbers, statuses and savings, JSON-safe", () => {
+  const s = summarise(fixtureRuns());
+  assert.equal(s.runCount, 4);
+  const byId = Object.fromEntries(s.experiments.map((e) => [e.experiment, e]));
+  assert.equal(byId["seq-spotting"].status, "met");
+  assert.equal(byId["two-sequence"].status, "missed");
+  assert.equal(byId["mnist"].status, "not run");
+  assert.equal(byId["mnist"].command, "deno task reproduce --only mnist");
+  assert.equal(byId["two-sequence"].checksMet, 4);
+  assert.equal(byId["two-sequence"].checksTotal, 5);
+  const rc = byId["two-sequence"].runs.find((r) => r.run === "rc")!;
+  assert.equal(rc.testAccuracy, 0.9545);
+  assert.equal(rc.meanSpikeTime, 14.27);
+  assert.equal(byId["two-sequence"].savings.length, 1);
+  assert.ok(byId["two-sequence"].savings[0].train!.backwardSteps.saving! > 0.6);
+  const text = JSON.stringify(s);
+  assert.doesNotMatch(text, /NaN|Infinity/);
+  assert.deepEqual(JSON.parse(text), s);
+});
+
+Deno.test("bench: parses `deno bench --json` and reports bad input clearly", () => {
+  const b = parseDenoBenchJson(fixtureBenchJson());
+  assert.equal(b.cpu, "AMD EPYC 9R45");
+  assert.equal(b.results.length, 2);
+  assert.equal(b.results[0].avgNs, 284_000_000);
+  assert.equal(b.results[0].group, "lstm");
+  const html = render([], b);
+  assert.ok(sectionOf(html, "bench").includes("284.00 ms"));
+  assert.throws(() => parseDenoBenchJson("not json"), /Cannot parse benchmark results/);
+  assert.throws(() => parseDenoBenchJson("[]"), /"benches" array/);
+  const failed = parseDenoBenchJson(JSON.stringify({
+    benches: [{ name: "x", group: null, origin: "f", results: [{ failed: "boom" }] }],
+  }));
+  assert.equal(failed.results[0].avgNs, null);
+  assert.equal(failed.results[0].error, "boom");
+});
+
+Deno.test("chart.js loads from the installed package", async () => {
+  const text = await loadChartJs();
+  assert.equal(chartJsVersion(text), "4.5.1");
+  const html = renderReport([], { generatedAt: GENERATED, chartJs: text });
+  assert.equal(html.split("</script>").length, 4, "three script elements, none cut short");
+});
+
+Deno.test("writeReport and `deno task report --out` write index.html and summary.json", async () => {
+  const out = await Deno.makeTempDir({ prefix: "report-write-" });
+  try {
+    await writeFixtureRuns(out);
+    await Deno.mkdir(`${out}/bench`);
+    await Deno.writeTextFile(`${out}/bench/latest.json`, fixtureBenchJson());
+    const written = await writeReport(out, { generatedAt: GENERATED });
+    assert.deepEqual(written, { html: `${out}/index.html`, summary: `${out}/summary.json` });
+    const html = await Deno.readTextFile(written.html);
+    assert.ok(html.includes("Chart.js v4.5.1"));
+    assert.ok(html.includes("AMD EPYC 9R45"));
+    const summary = JSON.parse(await Deno.readTextFile(written.summary));
+    assert.equal(summary.generatedAt, GENERATED);
+    assert.equal(summary.runCount, 4);
+
+    const cli = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../../tasks/report.ts", import.meta.url).pathname, "--out", out],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(cli.stdout);
+    assert.ok(cli.success, new TextDecoder().decode(cli.stderr));
+    assert.deepEqual(stdout.trim().split("\n"), [`${out}/index.html`, `${out}/summary.json`]);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
