@@ -1,0 +1,50 @@
+/**
+ * The pipeline's direction: a module imports only from modules before it
+ * (data -> encode -> models -> rc -> results -> backend -> experiments -> report).
+ */
+import assert from "node:assert/strict";
+
+const STAGES: [RegExp, number][] = [
+  [/^lib\/random\.ts$/, 0],
+  [/^lib\/data\//, 1],
+  [/^lib\/encode\//, 2],
+  [/^lib\/models\//, 3],
+  [/^lib\/rc\//, 4],
+  [/^lib\/results\.ts$/, 5],
+  [/^lib\/backend\.ts$/, 6],
+  [/^lib\/experiment(s\/|\.ts$)/, 7],
+  [/^lib\/report\//, 8],
+];
+
+function stageOf(path: string): number {
+  const found = STAGES.find(([re]) => re.test(path));
+  if (!found) throw new Error(`${path} belongs to no pipeline stage: add it to STAGES`);
+  return found[1];
+}
+
+async function* libFiles(dir = "lib"): AsyncGenerator<string> {
+  for await (const e of Deno.readDir(dir)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory) yield* libFiles(path);
+    else if (e.name.endsWith(".ts")) yield path;
+  }
+}
+
+Deno.test("lib modules import only from earlier pipeline stages (or their own)", async () => {
+  const offences: string[] = [];
+  for await (const file of libFiles()) {
+    const text = await Deno.readTextFile(file);
+    for (const m of text.matchAll(/(?:import|export)[^;]*?from\s+"(\.[^"]+)"/g)) {
+      const target = new URL(m[1], `file:///${file}`).pathname.slice(1);
+      if (stageOf(target) > stageOf(file)) offences.push(`${file} -> ${target}`);
+    }
+  }
+  assert.deepEqual(offences, []);
+});
+
+Deno.test("the report never imports tfjs", async () => {
+  for await (const file of libFiles("lib/report")) {
+    const text = await Deno.readTextFile(file);
+    assert.ok(!/from\s+"[^"]*tensorflow/.test(text), `${file} imports tfjs`);
+  }
+});
