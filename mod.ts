@@ -41,7 +41,11 @@ export {
 } from "./lib/data/download.ts";
 export { type ImageSet, loadMnist } from "./lib/data/mnist.ts";
 export { loadFsdd } from "./lib/data/fsdd.ts";
-export { KEYWORDS, loadSpeechCommands, SPEECH_COMMANDS_CLASSES } from "./lib/data/speech_commands.ts";
+export {
+  KEYWORDS,
+  loadSpeechCommands,
+  SPEECH_COMMANDS_CLASSES,
+} from "./lib/data/speech_commands.ts";
 export { decodeWav, readWav } from "./lib/data/wav.ts";
 export { encodeBatch, spikeSteps } from "./lib/encode/temporal.ts";
 export { DEFAULT_LOGMEL, logMel, type LogMelParams } from "./lib/encode/logmel.ts";

@@ -10,7 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, describeAdapter, initBackend } from "../lib/backend.ts";
-import { type SequenceBatch, selectRows } from "../lib/data/toy.ts";
+import { selectRows, type SequenceBatch } from "../lib/data/toy.ts";
 import { Lstm } from "../lib/models/lstm.ts";
 import { Rng } from "../lib/random.ts";
 import { traceBatch } from "../lib/rc/infer.ts";
@@ -43,9 +43,36 @@ interface Shape {
   readout: "binary" | "softmax";
 }
 const SHAPES: Shape[] = [
-  { name: "toy 1-125-1 T=40", F: 1, H: 125, readoutHidden: [], O: 1, T: 40, rcSteps: 14, readout: "binary" },
-  { name: "W 20-128-32-11 T=81", F: 20, H: 128, readoutHidden: [32], O: 11, T: 81, rcSteps: 41, readout: "softmax" },
-  { name: "M 784-340-10 T=10", F: 784, H: 340, readoutHidden: [], O: 10, T: 10, rcSteps: 1, readout: "softmax" },
+  {
+    name: "toy 1-125-1 T=40",
+    F: 1,
+    H: 125,
+    readoutHidden: [],
+    O: 1,
+    T: 40,
+    rcSteps: 14,
+    readout: "binary",
+  },
+  {
+    name: "W 20-128-32-11 T=81",
+    F: 20,
+    H: 128,
+    readoutHidden: [32],
+    O: 11,
+    T: 81,
+    rcSteps: 41,
+    readout: "softmax",
+  },
+  {
+    name: "M 784-340-10 T=10",
+    F: 784,
+    H: 340,
+    readoutHidden: [],
+    O: 10,
+    T: 10,
+    rcSteps: 1,
+    readout: "softmax",
+  },
 ];
 
 for (const backend of backends) {
@@ -56,7 +83,13 @@ for (const backend of backends) {
     const setup = async () => {
       await initBackend(backend, { quiet: true });
       if (!model) {
-        model = new Lstm({ numInputs: s.F, hiddenSize: s.H, readoutHidden: s.readoutHidden, numOutputs: s.O, seed: 1 });
+        model = new Lstm({
+          numInputs: s.F,
+          hiddenSize: s.H,
+          readoutHidden: s.readoutHidden,
+          numOutputs: s.O,
+          seed: 1,
+        });
         optimizer = tf.train.adam(1e-3);
       }
       return { model, optimizer: optimizer! };

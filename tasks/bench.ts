@@ -5,7 +5,10 @@
  */
 import { parseArgs } from "node:util";
 
-const { values } = parseArgs({ args: Deno.args, options: { out: { type: "string", default: "reports" } } });
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { out: { type: "string", default: "reports" } },
+});
 const out = `${values.out}/bench`;
 await Deno.mkdir(out, { recursive: true });
 console.error("deno bench --json: this takes a few minutes on 2 CPU cores");
@@ -22,7 +25,9 @@ if (!result.success) {
 }
 await Deno.writeTextFile(`${out}/latest.json.tmp`, text);
 await Deno.rename(`${out}/latest.json.tmp`, `${out}/latest.json`);
-const parsed = JSON.parse(text) as { benches: { name: string; results: { ok?: { avg: number } }[] }[] };
+const parsed = JSON.parse(text) as {
+  benches: { name: string; results: { ok?: { avg: number } }[] }[];
+};
 for (const b of parsed.benches) {
   const avg = b.results[0]?.ok?.avg;
   console.log(`${b.name}: ${avg === undefined ? "failed" : `${(avg / 1e6).toFixed(1)} ms`}`);

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { readRuns } from "../../lib/results.ts";
+import { main } from "../../tasks/reproduce.ts";
+
+Deno.test("reproduce --profile smoke: run files, report, and finished runs reused by config hash", async () => {
+  const out = await Deno.makeTempDir({ prefix: "rc-reproduce-" });
+  try {
+    const args = [
+      "--profile",
+      "smoke",
+      "--only",
+      "seq-spotting,two-sequence",
+      "--backend",
+      "cpu",
+      "--out",
+      out,
+    ];
+    assert.equal(await main(args), 0);
+    const first = await readRuns(out);
+    assert.deepEqual(first.map((r) => `${r.experiment}/${r.run}`), [
+      "seq-spotting/eos",
+      "seq-spotting/rc",
+      "two-sequence/eos",
+      "two-sequence/rc",
+    ]);
+    for (const r of first) {
+      assert.ok(
+        r.status === "met" || r.status === "missed",
+        `${r.run}: ${r.status} ${r.error ?? ""}`,
+      );
+      assert.equal(r.profile, "smoke");
+      assert.equal(r.environment.backend, "cpu");
+      assert.ok(r.target.checks.length > 0);
+      assert.ok(r.deviations.some((d) => d.includes("smoke")));
+      assert.ok(r.metrics.testAccuracy >= 0 && r.metrics.testAccuracy <= 1);
+      assert.ok(r.compute.train.backwardSteps <= r.compute.train.eosSteps);
+      assert.equal(r.compute.train.examples, 8 * 32);
+    }
+    const rc = first.find((r) => r.experiment === "two-sequence" && r.run === "rc")!;
+    assert.equal(rc.baseline, "eos");
+    const html = await Deno.readTextFile(`${out}/index.html`);
+    assert.ok(html.includes("two-sequence") && html.includes("seq-spotting"));
+    JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
+
+    // A second invocation finds every run by its config hash and trains nothing.
+    assert.equal(await main(args), 0);
+    const second = await readRuns(out);
+    assert.deepEqual(second.map((r) => r.finishedAt), first.map((r) => r.finishedAt));
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("reproduce refuses a bad profile and an unknown experiment with the valid choices", async () => {
+  await assert.rejects(
+    () => main(["--profile", "huge"]),
+    /--profile must be smoke, default or paper: got "huge"/,
+  );
+  await assert.rejects(
+    () => main(["--only", "mnsit"]),
+    /Unknown experiment "mnsit": expected one of seq-spotting/,
+  );
+});
