@@ -78,11 +78,15 @@ function toyRuns(id: "seq-spotting" | "two-sequence", task: ToyTask) {
     (["eos", "rc"] as const).map((method) => {
       const config = toyConfig(task, method, profile);
       const steps = task === "spotting" ? 25 : 40;
+      // Default-profile runs are the published ones; other profiles get their own file names
+      // so that a smoke or paper run never overwrites them.
+      const run = profile === "default" ? method : `${method}@${profile}`;
+      const baseline = profile === "default" ? "eos" : `eos@${profile}`;
       return {
-        run: method,
+        run,
         config: { ...config },
         cost: config.numBatches * config.batchSize * steps,
-        execute: (ctx: RunContext) => runToy(id, method, config, ctx),
+        execute: (ctx: RunContext) => runToy(id, { run, baseline }, config, ctx),
       };
     });
 }

@@ -52,10 +52,11 @@ function generator(task: ToyTask): (rng: Rng, n: number) => SequenceBatch {
 /** Trains and evaluates one toy run and returns its record. */
 export async function runToy(
   experiment: "seq-spotting" | "two-sequence",
-  run: string,
+  names: { run: string; baseline: string },
   config: ToyConfig,
   ctx: ToyRunContext,
 ): Promise<RunRecord> {
+  const { run, baseline } = names;
   const startedAt = new Date().toISOString();
   const gen = generator(config.task);
   // Separate streams: training data, validation, test and weights never share draws.
@@ -250,7 +251,7 @@ export async function runToy(
         ];
       }
     }
-    const eosRun = ctx.finished.find((r) => r.method === "eos");
+    const eosRun = ctx.finished.find((r) => r.run === baseline);
     if (config.method === "rc" && eosRun) {
       const paper = config.task === "two-sequence" ? 14 / 23 : 1;
       checks.push(check(
@@ -285,7 +286,7 @@ export async function runToy(
         config.method === "rc" ? "RC" : "EOS"
       }-trained LSTM-${config.hiddenSize}, ${config.task}`,
       method: config.method,
-      baseline: config.method === "rc" ? "eos" : undefined,
+      baseline: config.method === "rc" ? baseline : undefined,
       profile: ctx.profile,
       config: { ...config },
       configHash: ctx.configHash,

@@ -75,7 +75,7 @@ export async function traceBatch(
       const n = rowMap.length;
       const outs: tf.Tensor[] = [];
       for (; t < chunkEnd; t++) {
-        const input = tf.tensor2d(stepInput(batch, t, rowMap), [n, F]);
+        const input = tf.tensor2d(gatherStep(batch, t, rowMap), [n, F]);
         const { state: next, logits } = model.step(state, input);
         tf.dispose([input, state]);
         state = next;
@@ -126,10 +126,12 @@ export async function traceBatch(
   return { traces: { numSteps: T, batchSize: B, confidence, label }, stepsComputed, stepsRun: t };
 }
 
-/** Inputs `[n, F]` of step `t` for the examples `rows` (all, in order, when none dropped). */
-function stepInput(batch: SequenceBatch, t: number, rows: Int32Array): Float32Array {
+/** Inputs `[n, F]` of step `t` for the examples `rows`. */
+export function gatherStep(batch: SequenceBatch, t: number, rows: Int32Array): Float32Array {
   const { batchSize: B, numFeatures: F, x } = batch;
-  if (rows.length === B) return x.subarray(t * B * F, (t + 1) * B * F);
+  if (rows.length === B && rows[B - 1] === B - 1 && rows[0] === 0) {
+    return x.subarray(t * B * F, (t + 1) * B * F);
+  }
   const out = new Float32Array(rows.length * F);
   for (let r = 0; r < rows.length; r++) {
     const src = (t * B + rows[r]) * F;

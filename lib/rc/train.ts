@@ -16,11 +16,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectRows, type SequenceBatch } from "../data/toy.ts";
+import { matMulT } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
 import { accuracyAtStep, spikeMetrics } from "./evaluate.ts";
-import { bucketSize, traceBatch } from "./infer.ts";
+import { bucketSize, gatherStep, traceBatch } from "./infer.ts";
 import { rcLoss } from "./loss.ts";
-import { firstSpikes, type Readout } from "./spike.ts";
+import { confidenceAndLabel, firstSpikes, type Readout } from "./spike.ts";
 import type { ComputeCounts, CurvePoint } from "./types.ts";
 
 export type Method = "rc" | "eos";
@@ -44,6 +45,11 @@ export interface FitOptions {
   selectBy?: "spiking" | "eos";
   /** Readback spacing of the spike-finding pass. */
   checkEvery?: number;
+  /**
+   * RC only: find spikes inside the taped pass (needs a synchronous readback; default: on cpu
+   * and wasm) instead of a separate forward pass first.
+   */
+  singlePass?: boolean;
   onValidation?: (point: CurvePoint) => void;
 }
 
@@ -118,6 +124,75 @@ export function batchLoss(
   return { loss, stepsComputed };
 }
 
+/** Whether the current backend can read a tensor back synchronously (cpu and wasm can). */
+export function hasSyncReadback(): boolean {
+  return tf.getBackend() === "cpu" || tf.getBackend() === "wasm";
+}
+
+/**
+ * RC's batch loss in one taped pass, for backends with a cheap synchronous readback: each step's
+ * confidences are read back (~0.02 ms on cpu/wasm) so the pass itself finds every example's
+ * first spike, takes its loss there and drops it from the active batch (bucketed sizes). Equal
+ * to `lossSteps` followed by `batchLoss`, without the separate spike-finding forward pass.
+ */
+export function singlePassLoss(
+  model: RecurrentModel,
+  batch: SequenceBatch,
+  opts: { readout: Readout; beta: number; threshold: number },
+): { loss: tf.Scalar; steps: Int32Array; stepsComputed: number } {
+  const { numSteps: T, batchSize: B, numFeatures: F } = batch;
+  const steps = new Int32Array(B).fill(T - 1);
+  const done = new Uint8Array(B);
+  let numDone = 0;
+  let stepsComputed = 0;
+  const loss = tf.tidy(() => {
+    let rows = Int32Array.from({ length: B }, (_, i) => i);
+    let state = model.initialState(B);
+    let ys = tf.tensor1d(batch.y, "int32");
+    let total: tf.Tensor = tf.scalar(0);
+    for (let t = 0; t < T && numDone < B; t++) {
+      const n = rows.length;
+      const input = tf.tensor2d(gatherStep(batch, t, rows), [n, F]);
+      const out = model.step(state, input);
+      state = out.state;
+      stepsComputed += n;
+      const confidence = confidenceAndLabel(out.logits, opts.readout).confidence.dataSync();
+      const mask = new Float32Array(n);
+      let spiking = 0;
+      for (let r = 0; r < n; r++) {
+        const b = rows[r];
+        if (done[b] || (confidence[r] < opts.threshold && t < T - 1)) continue;
+        mask[r] = 1;
+        done[b] = 1;
+        steps[b] = t;
+        spiking++;
+      }
+      numDone += spiking;
+      if (spiking > 0) {
+        const perExample = rcLoss(out.logits, ys, opts.readout, opts.beta);
+        total = tf.add(total, tf.sum(tf.mul(perExample, tf.tensor1d(mask))));
+      }
+      const size = bucketSize(B - numDone, B);
+      if (numDone < B && size < n) {
+        // Unfinished rows first, then finished ones as padding up to the bucket size.
+        const keep: number[] = [];
+        for (let r = 0; r < n && keep.length < size; r++) if (!done[rows[r]]) keep.push(r);
+        for (let r = 0; r < n && keep.length < size; r++) if (done[rows[r]]) keep.push(r);
+        // A one-hot selection matmul rather than tf.gather: gather's gradient needs
+        // UnsortedSegmentSum, which tfjs-wasm lacks; the matmul costs size * n * H, rarely.
+        const select = new Float32Array(keep.length * n);
+        keep.forEach((r, i) => select[i * n + r] = 1);
+        const selection = tf.tensor2d(select, [keep.length, n]);
+        state = state.map((st) => matMulT(selection, st as tf.Tensor2D));
+        rows = Int32Array.from(keep, (r) => rows[r]);
+        ys = tf.tensor1d(Int32Array.from(rows, (b) => batch.y[b]), "int32");
+      }
+    }
+    return tf.div(total, B) as tf.Scalar;
+  });
+  return { loss, steps, stepsComputed };
+}
+
 /** Scales `grads` in place so that their global L2 norm is at most `maxNorm`. */
 export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): void {
   const names = Object.keys(grads);
@@ -177,9 +252,24 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
     for (let i = 0; i < opts.numBatches; i++) {
       const batch = opts.trainBatch(i);
       const started = performance.now();
-      const { steps, stepsComputed: spikeSteps } = await lossSteps(model, batch, opts);
+      // RC on cpu/wasm: one taped pass finds the spikes itself. Otherwise (webgpu, EOS): the
+      // loss steps first (a halting forward pass for RC), then the taped pass.
+      const singlePass = opts.method === "rc" && (opts.singlePass ?? hasSyncReadback());
+      let steps: Int32Array;
+      let spikeSteps = 0;
+      if (singlePass) {
+        steps = new Int32Array(0);
+      } else {
+        ({ steps, stepsComputed: spikeSteps } = await lossSteps(model, batch, opts));
+      }
       let taped = 0;
       const { value, grads } = tf.variableGrads(() => {
+        if (singlePass) {
+          const r = singlePassLoss(model, batch, opts);
+          steps = r.steps;
+          taped = r.stepsComputed;
+          return r.loss;
+        }
         const { loss, stepsComputed } = batchLoss(model, batch, steps, opts);
         taped = stepsComputed;
         return loss;

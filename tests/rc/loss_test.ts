@@ -6,8 +6,9 @@ import { Rng } from "../../lib/random.ts";
 import { traceBatch } from "../../lib/rc/infer.ts";
 import { rcLoss } from "../../lib/rc/loss.ts";
 import { firstSpikes } from "../../lib/rc/spike.ts";
-import { batchLoss, lossSteps } from "../../lib/rc/train.ts";
+import { batchLoss, lossSteps, singlePassLoss } from "../../lib/rc/train.ts";
 import { useCpu } from "../_backend.ts";
+import { initBackend } from "../../lib/backend.ts";
 
 const close = (a: number, b: number, tol: number, msg: string) =>
   assert.ok(Math.abs(a - b) <= tol, `${msg}: ${a} vs ${b} (tolerance ${tol})`);
@@ -161,3 +162,35 @@ Deno.test("halting RC-inference finds the same first spikes with fewer steps com
   );
   tf.dispose(model.variables);
 });
+
+for (const backend of ["cpu", "wasm"] as const) {
+  Deno.test(`single-pass RC loss equals spike-finding pass + taped pass (${backend})`, async () => {
+    await initBackend(backend, { quiet: true });
+    const model = new Lstm({ numInputs: 1, hiddenSize: 6, numOutputs: 1, seed: 21 });
+    const batch = spottingBatch(new Rng(13), 40, { numSteps: 12 });
+    const threshold = await mixedThreshold(model, batch);
+    const opts = { readout: "binary" as const, beta: 0.2, threshold };
+    const { steps } = await lossSteps(model, batch, { ...opts, method: "rc", checkEvery: 3 });
+    let single: Int32Array = new Int32Array(0);
+    const a = tf.variableGrads(() => {
+      const r = singlePassLoss(model, batch, opts);
+      single = r.steps;
+      return r.loss;
+    }, model.variables);
+    const b = tf.variableGrads(() => batchLoss(model, batch, steps, opts).loss, model.variables);
+    assert.deepEqual(single, steps);
+    close((await a.value.data())[0], (await b.value.data())[0], 1e-6, "loss");
+    for (const v of model.variables) {
+      const ga = await a.grads[v.name].data();
+      const gb = await b.grads[v.name].data();
+      ga.forEach((g, i) => close(g, gb[i], 1e-6, `${v.name}[${i}]`));
+    }
+    tf.dispose([
+      a.value,
+      b.value,
+      ...Object.values(a.grads),
+      ...Object.values(b.grads),
+      ...model.variables,
+    ]);
+  });
+}

@@ -18,10 +18,10 @@ Deno.test("reproduce --profile smoke: run files, report, and finished runs reuse
     assert.equal(await main(args), 0);
     const first = await readRuns(out);
     assert.deepEqual(first.map((r) => `${r.experiment}/${r.run}`), [
-      "seq-spotting/eos",
-      "seq-spotting/rc",
-      "two-sequence/eos",
-      "two-sequence/rc",
+      "seq-spotting/eos@smoke",
+      "seq-spotting/rc@smoke",
+      "two-sequence/eos@smoke",
+      "two-sequence/rc@smoke",
     ]);
     for (const r of first) {
       assert.ok(
@@ -36,8 +36,8 @@ Deno.test("reproduce --profile smoke: run files, report, and finished runs reuse
       assert.ok(r.compute.train.backwardSteps <= r.compute.train.eosSteps);
       assert.equal(r.compute.train.examples, 8 * 32);
     }
-    const rc = first.find((r) => r.experiment === "two-sequence" && r.run === "rc")!;
-    assert.equal(rc.baseline, "eos");
+    const rc = first.find((r) => r.experiment === "two-sequence" && r.run === "rc@smoke")!;
+    assert.equal(rc.baseline, "eos@smoke");
     const html = await Deno.readTextFile(`${out}/index.html`);
     assert.ok(html.includes("two-sequence") && html.includes("seq-spotting"));
     JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
