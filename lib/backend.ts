@@ -16,6 +16,8 @@ export type BackendName = "auto" | "webgpu" | "wasm" | "cpu";
 export const BACKEND_NAMES: readonly BackendName[] = ["auto", "webgpu", "wasm", "cpu"];
 
 let chosen: { backend: string; reason: string; adapter: AdapterInfo | null } | null = null;
+/** Read once, when the backend is set up: the revision of the code this process runs. */
+let revisionAtStart: Promise<string> | null = null;
 
 /** Describes the WebGPU adapter Deno would give tfjs, or null when there is none. */
 export async function describeAdapter(): Promise<AdapterInfo | null> {
@@ -47,6 +49,7 @@ export async function initBackend(
   name: BackendName,
   opts: { quiet?: boolean } = {},
 ): Promise<{ backend: string; reason: string; adapter: AdapterInfo | null }> {
+  revisionAtStart ??= gitRevision();
   if (!BACKEND_NAMES.includes(name)) {
     throw new Error(`Unknown backend "${name}": expected one of ${BACKEND_NAMES.join(", ")}.`);
   }
@@ -126,7 +129,7 @@ export async function environment(): Promise<Environment> {
     backend: chosen.backend,
     backendReason: chosen.reason,
     adapter: chosen.adapter,
-    gitRevision: await gitRevision(),
+    gitRevision: await (revisionAtStart ?? gitRevision()),
     os: `${Deno.build.os}-${Deno.build.arch}`,
     cpuCount: navigator.hardwareConcurrency ?? 0,
     flags,

@@ -12,7 +12,7 @@ import { accuracyAtStep, spikeMetrics } from "./rc/evaluate.ts";
 import { traceBatch } from "./rc/infer.ts";
 import type { Readout, Traces } from "./rc/spike.ts";
 import type { FitResult, Method } from "./rc/train.ts";
-import type { ComputeCounts } from "./rc/types.ts";
+import { type ComputeCounts, zeroCounts } from "./rc/types.ts";
 import type {
   ExperimentId,
   FigureSpec,
@@ -69,15 +69,7 @@ export async function timeInference(
   opts: { method: Method; readout: Readout; threshold: number; batchSize: number },
 ): Promise<ComputeCounts> {
   const T = test.numSteps;
-  const counts: ComputeCounts = {
-    forwardSteps: 0,
-    forwardStepsNeeded: 0,
-    backwardSteps: 0,
-    eosSteps: 0,
-    flops: 0,
-    wallSeconds: 0,
-    examples: 0,
-  };
+  const counts: ComputeCounts = zeroCounts();
   const full = Math.floor(test.batchSize / opts.batchSize) * opts.batchSize;
   for (let start = 0; start < full; start += opts.batchSize) {
     const rows = Int32Array.from({ length: opts.batchSize }, (_, i) => start + i);

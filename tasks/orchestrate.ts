@@ -5,6 +5,7 @@
  * @module
  */
 import { environment } from "../lib/backend.ts";
+import { zeroCounts } from "../lib/rc/types.ts";
 import {
   configHash,
   type ExperimentId,
@@ -118,15 +119,7 @@ async function failedRecord(
   startedAt: string,
   error: string,
 ): Promise<RunRecord> {
-  const empty = {
-    forwardSteps: 0,
-    forwardStepsNeeded: 0,
-    backwardSteps: 0,
-    eosSteps: 0,
-    flops: 0,
-    wallSeconds: 0,
-    examples: 0,
-  };
+  const empty = zeroCounts();
   return {
     schema: 1,
     experiment,

@@ -12,6 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random.ts";
+import { lstmCell } from "./lstm_cell_webgpu.ts";
 import type { RecurrentModel } from "./model.ts";
 
 export interface LstmOptions {
@@ -20,6 +21,8 @@ export interface LstmOptions {
   numOutputs: number;
   /** Sizes of ReLU layers between the LSTM and the output layer (paper's GSC model: [32]). */
   readoutHidden?: number[];
+  /** On the webgpu backend, use the fused WGSL cell (default true). */
+  fusedCell?: boolean;
   seed: number;
 }
 
@@ -27,7 +30,7 @@ export interface LstmOptions {
  * `a @ b` whose gradient uses explicit transposes and plain matmuls: tfjs-wasm sends only
  * non-transposed matmuls to XNNPACK, and a transposed operand falls to a loop ~10x slower.
  */
-export const matMulT: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
+const matMulExplicitTranspose: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
   // deno-lint-ignore no-explicit-any
   (a: any, b: any, save: any) => {
     save([a, b]);
@@ -44,6 +47,15 @@ export const matMulT: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.custo
   },
 ) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
+/**
+ * `a @ b`. On tfjs-wasm its gradient uses explicit transposes and plain matmuls: wasm sends only
+ * non-transposed matmuls to XNNPACK, and a transposed operand falls to a loop ~10x slower.
+ * Elsewhere tfjs's own gradient (transposed-operand matmuls, no extra dispatches) is better.
+ */
+export function matMulT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return tf.getBackend() === "wasm" ? matMulExplicitTranspose(a, b) : tf.matMul(a, b);
+}
+
 function uniformVariable(rng: Rng, shape: number[], bound: number, name: string): tf.Variable {
   const size = shape.reduce((a, b) => a * b, 1);
   const values = new Float32Array(size);
@@ -59,6 +71,7 @@ export class Lstm implements RecurrentModel {
   readonly hiddenSize: number;
   readonly numOutputs: number;
   readonly readoutHidden: number[];
+  readonly fusedCell: boolean;
   readonly variables: tf.Variable[];
   readonly #w: tf.Variable;
   readonly #u: tf.Variable;
@@ -75,6 +88,7 @@ export class Lstm implements RecurrentModel {
     this.hiddenSize = opts.hiddenSize;
     this.numOutputs = opts.numOutputs;
     this.readoutHidden = opts.readoutHidden ?? [];
+    this.fusedCell = opts.fusedCell ?? true;
     const rng = new Rng(opts.seed);
     const h = this.hiddenSize;
     const id = `lstm${modelCounter++}`;
@@ -94,11 +108,20 @@ export class Lstm implements RecurrentModel {
     this.variables = [this.#w, this.#u, this.#b, ...this.#readout.flatMap((l) => [l.w, l.b])];
   }
 
+  /** Whether steps use the fused WGSL cell: on webgpu, unless turned off. */
+  usesFusedCell(): boolean {
+    return this.fusedCell && tf.getBackend() === "webgpu";
+  }
+
+  /** State: `[h, c]`, or with the fused cell `[hc, h]` (hc = h and c side by side, `[B, 2H]`). */
   initialState(batchSize: number): tf.Tensor[] {
-    return [tf.zeros([batchSize, this.hiddenSize]), tf.zeros([batchSize, this.hiddenSize])];
+    const H = this.hiddenSize;
+    if (this.usesFusedCell()) return [tf.zeros([batchSize, 2 * H]), tf.zeros([batchSize, H])];
+    return [tf.zeros([batchSize, H]), tf.zeros([batchSize, H])];
   }
 
   step(state: tf.Tensor[], input: tf.Tensor2D): { state: tf.Tensor[]; logits: tf.Tensor2D } {
+    if (this.usesFusedCell()) return this.#fusedStep(state, input);
     return tf.tidy(() => {
       const [h, c] = state as tf.Tensor2D[];
       const z = tf.add(
@@ -109,6 +132,21 @@ export class Lstm implements RecurrentModel {
       const cNext = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
       const hNext = tf.mul(tf.sigmoid(o), tf.tanh(cNext)) as tf.Tensor2D;
       return { state: [hNext, cNext], logits: this.readout(hNext) };
+    });
+  }
+
+  #fusedStep(state: tf.Tensor[], input: tf.Tensor2D): { state: tf.Tensor[]; logits: tf.Tensor2D } {
+    return tf.tidy(() => {
+      const [hc, h] = state as tf.Tensor2D[];
+      const n = hc.shape[0];
+      const zx = tf.add(
+        tf.matMul(input, this.#w as unknown as tf.Tensor2D),
+        this.#b,
+      ) as tf.Tensor2D;
+      const hu = tf.matMul(h, this.#u as unknown as tf.Tensor2D) as tf.Tensor2D;
+      const hcNext = lstmCell(zx, hu, hc);
+      const hNext = hcNext.slice([0, 0], [n, this.hiddenSize]);
+      return { state: [hcNext, hNext], logits: this.readout(hNext) };
     });
   }
 

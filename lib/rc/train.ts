@@ -22,7 +22,7 @@ import { accuracyAtStep, spikeMetrics } from "./evaluate.ts";
 import { bucketSize, gatherStep, traceBatch } from "./infer.ts";
 import { rcLoss } from "./loss.ts";
 import { confidenceAndLabel, firstSpikes, type Readout } from "./spike.ts";
-import type { ComputeCounts, CurvePoint } from "./types.ts";
+import { type ComputeCounts, type CurvePoint, zeroCounts } from "./types.ts";
 
 export type Method = "rc" | "eos";
 
@@ -93,7 +93,11 @@ export function batchLoss(
   const sortedSteps = Int32Array.from(order, (i) => steps[i]);
   const numRun = sortedSteps[0] + 1;
   const mask = new Float32Array(numRun * B);
-  for (let b = 0; b < B; b++) mask[sortedSteps[b] * B + b] = 1;
+  const lossAt = new Uint8Array(numRun);
+  for (let b = 0; b < B; b++) {
+    mask[sortedSteps[b] * B + b] = 1;
+    lossAt[sortedSteps[b]] = 1;
+  }
   let stepsComputed = 0;
   const F = batch.numFeatures;
   const loss = tf.tidy(() => {
@@ -114,10 +118,11 @@ export function batchLoss(
       const input = tf.tensor2d(sorted.x.subarray(t * B * F, (t * B + n) * F), [n, F]);
       const out = model.step(state, input);
       state = out.state;
+      stepsComputed += n;
+      if (!lossAt[t]) continue; // no example takes its loss at this step
       const perExample = rcLoss(out.logits, ys, opts.readout, opts.beta);
       const maskT = tf.tensor1d(mask.subarray(t * B, t * B + n));
       total = tf.add(total, tf.sum(tf.mul(perExample, maskT)));
-      stepsComputed += n;
     }
     return tf.div(total, B) as tf.Scalar;
   });
@@ -233,15 +238,7 @@ export async function validate(
 export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitResult> {
   const optimizer = tf.train.adam(opts.learningRate);
   const selectBy = opts.selectBy ?? "spiking";
-  const compute: ComputeCounts = {
-    forwardSteps: 0,
-    forwardStepsNeeded: 0,
-    backwardSteps: 0,
-    eosSteps: 0,
-    flops: 0,
-    wallSeconds: 0,
-    examples: 0,
-  };
+  const compute: ComputeCounts = zeroCounts();
   const curves: CurvePoint[] = [];
   let best: CurvePoint | null = null;
   let bestWeights: tf.Tensor[] | null = null;

@@ -31,3 +31,16 @@ export interface ComputeCounts {
   wallSeconds: number;
   examples: number;
 }
+
+/** Counts of nothing yet. */
+export function zeroCounts(): ComputeCounts {
+  return {
+    forwardSteps: 0,
+    forwardStepsNeeded: 0,
+    backwardSteps: 0,
+    eosSteps: 0,
+    flops: 0,
+    wallSeconds: 0,
+    examples: 0,
+  };
+}

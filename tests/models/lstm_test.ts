@@ -62,7 +62,7 @@ async function checkAgainstReference(): Promise<void> {
     tf.dispose(state);
     state = next;
     const got = await logits.data();
-    const gotH = await state[0].data();
+    const gotH = await state[model.usesFusedCell() ? 1 : 0].data(); // fused state: [hc, h]
     for (let e = 0; e < B; e++) {
       const r = referenceStep(w, u, b, wo, bo, xt[e], ref[e].h, ref[e].c, H, O);
       ref[e] = { h: r.h, c: r.c };

@@ -1,0 +1,135 @@
+/**
+ * ms per LSTM training iteration (forward + backward + Adam), EOS and RC, and GFLOP/s, for the
+ * workloads of the speed issue, on one backend:
+ *   W: batch 128, input 20, hidden 128, T = 81 (readout 32, 11 classes);
+ *   M: batch 128, input 784, hidden 340, T = 10 (10 classes);
+ *   toy: batch 128, input 1, hidden 125, T = 40 (one sigmoid output).
+ * RC runs at a fixed first spike t_sp for every example (`--rc-fraction` of T), so the step
+ * saving is known and the realised saving can be read off.
+ *
+ *   deno run -A bench/lstm_iteration.ts --backend webgpu [--iterations 10] [--json]
+ * @module
+ */
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs";
+import { type BackendName, initBackend } from "../lib/backend.ts";
+import type { SequenceBatch } from "../lib/data/toy.ts";
+import { Lstm } from "../lib/models/lstm.ts";
+import { Rng } from "../lib/random.ts";
+import { batchLoss } from "../lib/rc/train.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    backend: { type: "string", default: "auto" },
+    iterations: { type: "string", default: "10" },
+    "rc-fraction": { type: "string", default: "0.35" },
+    workloads: { type: "string", default: "toy,W,M" },
+    "fused-cell": { type: "string", default: "true" },
+    json: { type: "boolean", default: false },
+  },
+});
+const info = await initBackend(values.backend as BackendName);
+const iterations = Number(values.iterations);
+const rcFraction = Number(values["rc-fraction"]);
+const fusedCell = values["fused-cell"] !== "false";
+
+// On webgpu, count the programs dispatched (every op and the fused cell go through here).
+let dispatches = 0;
+const backend = tf.backend() as unknown as { runWebGPUProgram?: (...a: unknown[]) => unknown };
+if (typeof backend.runWebGPUProgram === "function") {
+  const original = backend.runWebGPUProgram.bind(backend);
+  backend.runWebGPUProgram = (...a: unknown[]) => {
+    dispatches++;
+    return original(...a);
+  };
+}
+
+const WORKLOADS = {
+  toy: { F: 1, H: 125, hidden: [] as number[], O: 1, T: 40, readout: "binary" as const },
+  W: { F: 20, H: 128, hidden: [32], O: 11, T: 81, readout: "softmax" as const },
+  M: { F: 784, H: 340, hidden: [] as number[], O: 10, T: 10, readout: "softmax" as const },
+};
+
+const results: Record<string, unknown>[] = [];
+for (const name of values.workloads!.split(",") as (keyof typeof WORKLOADS)[]) {
+  const w = WORKLOADS[name];
+  const B = 128;
+  const rng = new Rng(1);
+  const batch: SequenceBatch = {
+    x: Float32Array.from({ length: w.T * B * w.F }, () => rng.normal()),
+    y: Int32Array.from({ length: B }, () => rng.int(w.O === 1 ? 2 : w.O)),
+    numSteps: w.T,
+    batchSize: B,
+    numFeatures: w.F,
+  };
+  const model = new Lstm({
+    numInputs: w.F,
+    hiddenSize: w.H,
+    readoutHidden: w.hidden,
+    numOutputs: w.O,
+    seed: 1,
+    fusedCell,
+  });
+  const optimizer = tf.train.adam(1e-3);
+  const rcSteps = Math.max(1, Math.round(rcFraction * w.T));
+  const run = async (mode: "eos" | "rc") => {
+    const steps = new Int32Array(B).fill(mode === "eos" ? w.T - 1 : rcSteps - 1);
+    // A fixed t_sp (rather than a threshold) isolates the speed of the steps actually run.
+    const { value, grads } = tf.variableGrads(
+      () => batchLoss(model, batch, steps, { readout: w.readout, beta: 0 }).loss,
+      model.variables,
+    );
+    optimizer.applyGradients(Object.entries(grads).map(([n, t]) => ({ name: n, tensor: t })));
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  for (const mode of ["eos", "rc"] as const) {
+    await run(mode); // warm-up: shader compilation, buffer pool
+    dispatches = 0;
+    const began = performance.now();
+    for (let i = 0; i < iterations; i++) await run(mode);
+    const ms = (performance.now() - began) / iterations;
+    const stepsRun = mode === "eos" ? w.T : rcSteps;
+    const gflop = 3 * model.flopsPerStep() * B * stepsRun / 1e9;
+    const dispatchesPerStep = dispatches / iterations / stepsRun;
+    const row = {
+      workload: name,
+      mode,
+      fusedCell: model.usesFusedCell(),
+      dispatchesPerStep,
+      stepsRun,
+      T: w.T,
+      msPerIteration: ms,
+      gflop,
+      gflopPerSecond: gflop / (ms / 1000),
+    };
+    results.push(row);
+    if (!values.json) {
+      console.log(
+        `${info.backend} ${name} ${mode.toUpperCase()} (${stepsRun}/${w.T} steps): ${
+          ms.toFixed(1)
+        } ms/iteration, ` +
+          `${gflop.toFixed(2)} GFLOP, ${(gflop / (ms / 1000)).toFixed(1)} GFLOP/s` +
+          (dispatches
+            ? `, ${dispatchesPerStep.toFixed(1)} dispatches per step (forward + backward)`
+            : "") +
+          (model.usesFusedCell() ? ", fused cell" : ""),
+      );
+    }
+  }
+  const [eos, rc] = results.slice(-2) as { msPerIteration: number }[];
+  const stepSaving = 1 - rcSteps / w.T;
+  const wallSaving = 1 - rc.msPerIteration / eos.msPerIteration;
+  if (!values.json) {
+    console.log(
+      `${info.backend} ${name}: step saving ${(100 * stepSaving).toFixed(1)} %, wall saving ` +
+        `${(100 * wallSaving).toFixed(1)} %, realised ratio ${
+          (wallSaving / stepSaving).toFixed(2)
+        }`,
+    );
+  }
+  tf.dispose(model.variables);
+  optimizer.dispose();
+}
+if (values.json) console.log(JSON.stringify({ backend: info, results }, null, 1));
