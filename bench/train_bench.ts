@@ -1,35 +1,26 @@
 /**
- * One training iteration (forward + backward + Adam) RC against EOS, and RC-inference, per
- * backend, for the paper's LSTM shapes:
- * - toy: LSTM 1-125-1, T = 40, batch 128 (2-sequence protocol); RC at t_sp = 14 for every
- *   example (the paper's mean first spike), i.e. a halting forward pass over 14 steps plus the
- *   taped pass from there;
+ * One training iteration (forward + backward + Adam) RC against EOS, and inference, for the
+ * paper's LSTM shapes, on cpu or wasm (synchronous benches):
+ * - toy: LSTM 1-125-1, T = 40, batch 128 (2-sequence protocol); RC with every example's first
+ *   spike at t_sp = 14 (the paper's mean), i.e. the taped pass over 14 steps (on cpu/wasm RC
+ *   finds its spikes inside that pass); RC-inference halting at step 14;
  * - W: LSTM 20-128 + 32 + 11 over 81 steps (keyword spotting); M: LSTM 784-340-10 over 10 steps.
- * Backends: `RC_BENCH_BACKENDS` (comma-separated), default wasm, plus webgpu when the adapter is
- * a hardware one.
+ * Backend: `RC_BENCH_BACKEND` (wasm or cpu), default wasm. WebGPU has no synchronous readback:
+ * time it with `bench/lstm_iteration.ts --backend webgpu`.
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, describeAdapter, initBackend } from "../lib/backend.ts";
-import { selectRows, type SequenceBatch } from "../lib/data/toy.ts";
+import { type BackendName, initBackend } from "../lib/backend.ts";
+import type { SequenceBatch } from "../lib/data/toy.ts";
 import { Lstm } from "../lib/models/lstm.ts";
 import { Rng } from "../lib/random.ts";
-import { traceBatch } from "../lib/rc/infer.ts";
 import { batchLoss } from "../lib/rc/train.ts";
 
-const adapter = await describeAdapter().catch(() => null);
-const backends = (Deno.env.get("RC_BENCH_BACKENDS") ??
-  (adapter && !adapter.isFallbackAdapter ? "wasm,webgpu" : "wasm")).split(",") as BackendName[];
+const backend = (Deno.env.get("RC_BENCH_BACKEND") ?? "wasm") as BackendName;
 
 function randomBatch(rng: Rng, T: number, B: number, F: number, classes: number): SequenceBatch {
   const x = Float32Array.from({ length: T * B * F }, () => rng.normal());
   const y = Int32Array.from({ length: B }, () => rng.int(classes));
   return { x, y, numSteps: T, batchSize: B, numFeatures: F };
-}
-
-/** The first `n` steps of a batch. */
-function firstSteps(batch: SequenceBatch, n: number): SequenceBatch {
-  const { batchSize: B, numFeatures: F } = batch;
-  return { ...batch, x: batch.x.slice(0, n * B * F), numSteps: n };
 }
 
 interface Shape {
@@ -75,36 +66,50 @@ const SHAPES: Shape[] = [
   },
 ];
 
-for (const backend of backends) {
-  for (const s of SHAPES) {
-    let model: Lstm | null = null;
-    let optimizer: tf.Optimizer | null = null;
+await initBackend(backend, { quiet: true });
+
+// Every bench is synchronous (dataSync, which cpu and wasm allow): deno bench 2.9.6 was seen
+// here starting an async bench's iterations before the previous one had finished.
+if (backend === "webgpu") {
+  throw new Error(
+    "train_bench.ts times cpu/wasm; for webgpu use bench/lstm_iteration.ts --backend webgpu",
+  );
+}
+
+/** Runs `model` over `batch` for `numSteps` steps, reading the last logits back. */
+function forward(model: Lstm, batch: SequenceBatch, numSteps: number): void {
+  const { batchSize: B, numFeatures: F } = batch;
+  let state = model.initialState(B);
+  for (let t = 0; t < numSteps; t++) {
+    const input = tf.tensor2d(batch.x.subarray(t * B * F, (t + 1) * B * F), [B, F]);
+    const out = model.step(state, input);
+    tf.dispose([input, ...state]);
+    state = out.state;
+    if (t === numSteps - 1) out.logits.dataSync();
+    out.logits.dispose();
+  }
+  tf.dispose(state);
+}
+
+for (const s of SHAPES) {
+  {
+    const model = new Lstm({
+      numInputs: s.F,
+      hiddenSize: s.H,
+      readoutHidden: s.readoutHidden,
+      numOutputs: s.O,
+      seed: 1,
+    });
+    const optimizer = tf.train.adam(1e-3);
     const batch = randomBatch(new Rng(1), s.T, 128, s.F, s.O);
-    const setup = async () => {
-      await initBackend(backend, { quiet: true });
-      if (!model) {
-        model = new Lstm({
-          numInputs: s.F,
-          hiddenSize: s.H,
-          readoutHidden: s.readoutHidden,
-          numOutputs: s.O,
-          seed: 1,
-        });
-        optimizer = tf.train.adam(1e-3);
-      }
-      return { model, optimizer: optimizer! };
-    };
-    const iteration = async (steps: Int32Array, spikePassSteps: number) => {
-      const { model, optimizer } = await setup();
-      if (spikePassSteps > 0) {
-        await traceBatch(model, firstSteps(batch, spikePassSteps), { readout: s.readout });
-      }
+    const iteration = (lossStep: number) => {
+      const steps = new Int32Array(128).fill(lossStep);
       const { value, grads } = tf.variableGrads(
         () => batchLoss(model, batch, steps, { readout: s.readout, beta: 0 }).loss,
         model.variables,
       );
       optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-      await value.data();
+      value.dataSync();
       tf.dispose([value, ...Object.values(grads)]);
     };
     const opts = { n: 5, warmup: 1 };
@@ -113,34 +118,26 @@ for (const backend of backends) {
       group: `${backend} ${s.name} training`,
       baseline: true,
       ...opts,
-      fn: () => iteration(new Int32Array(128).fill(s.T - 1), 0),
+      fn: () => iteration(s.T - 1),
     });
     Deno.bench({
       name: `${backend}: ${s.name} RC training iteration (t_sp = ${s.rcSteps})`,
       group: `${backend} ${s.name} training`,
       ...opts,
-      fn: () => iteration(new Int32Array(128).fill(s.rcSteps - 1), s.rcSteps),
+      fn: () => iteration(s.rcSteps - 1),
     });
     Deno.bench({
       name: `${backend}: ${s.name} EOS inference, batch 128`,
       group: `${backend} ${s.name} inference`,
       baseline: true,
       ...opts,
-      fn: async () => {
-        const { model } = await setup();
-        await traceBatch(model, batch, { readout: s.readout });
-      },
+      fn: () => forward(model, batch, s.T),
     });
     Deno.bench({
       name: `${backend}: ${s.name} RC inference to t_sp = ${s.rcSteps}, batch 128`,
       group: `${backend} ${s.name} inference`,
       ...opts,
-      fn: async () => {
-        const { model } = await setup();
-        await traceBatch(model, selectRows(firstSteps(batch, s.rcSteps), [...Array(128).keys()]), {
-          readout: s.readout,
-        });
-      },
+      fn: () => forward(model, batch, s.rcSteps),
     });
   }
 }
