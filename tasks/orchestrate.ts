@@ -24,7 +24,7 @@ export interface PlanItem {
 }
 
 /** Bumped when a change to the code invalidates earlier run files. */
-const CODE_VERSION = 1;
+const CODE_VERSION = 2;
 
 /** The runs of `experiments` at `profile`, with the finished ones found in `outDir`. */
 export async function plan(

@@ -263,6 +263,13 @@ export async function runToy(
         "ratio",
       ));
     }
+    // Memory through training: flat tensor counts mean no leak; peak resident memory per run.
+    const curves = fitted.curves;
+    if (curves.length > 0) {
+      extra.liveTensorsFirstValidation = curves[0].numTensors ?? NaN;
+      extra.liveTensorsLastValidation = curves[curves.length - 1].numTensors ?? NaN;
+      extra.peakRssMiB = Math.max(...curves.map((p) => p.rssBytes ?? 0)) / 2 ** 20;
+    }
     const deviations: string[] = [];
     const paperExamples = config.task === "spotting" ? 1_500_000 : 2_000_000;
     const trained = config.numBatches * config.batchSize;

@@ -302,6 +302,9 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
         loss: meanLoss,
         ...metrics,
         wallSeconds: compute.wallSeconds,
+        numTensors: tf.memory().numTensors,
+        tensorBytes: tf.memory().numBytes,
+        rssBytes: Deno.memoryUsage().rss,
       };
       curves.push(point);
       opts.onValidation?.(point);

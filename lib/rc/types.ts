@@ -15,6 +15,10 @@ export interface CurvePoint {
   /** Accuracy read at the last step. */
   eosAccuracy: number;
   wallSeconds: number;
+  /** Live tfjs tensors and their bytes, and the process's resident memory, at this point. */
+  numTensors?: number;
+  tensorBytes?: number;
+  rssBytes?: number;
 }
 
 /** Work done, counted as example-steps, with analytic FLOPs and measured time. */
