@@ -60,7 +60,10 @@ function uniformVariable(rng: Rng, shape: number[], bound: number, name: string)
   const size = shape.reduce((a, b) => a * b, 1);
   const values = new Float32Array(size);
   for (let i = 0; i < size; i++) values[i] = rng.uniform(-bound, bound);
-  return tf.variable(tf.tensor(values, shape), true, name);
+  const initial = tf.tensor(values, shape);
+  const variable = tf.variable(initial, true, name);
+  initial.dispose(); // the variable holds its own reference to the data
+  return variable;
 }
 
 let modelCounter = 0;

@@ -302,18 +302,19 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
         loss: meanLoss,
         ...metrics,
         wallSeconds: compute.wallSeconds,
-        numTensors: tf.memory().numTensors,
-        tensorBytes: tf.memory().numBytes,
-        rssBytes: Deno.memoryUsage().rss,
       };
-      curves.push(point);
-      opts.onValidation?.(point);
       const score = (p: CurvePoint) => selectBy === "eos" ? p.eosAccuracy : p.spikingAccuracy;
       if (!best || score(point) > score(best)) {
         best = point;
         tf.dispose(bestWeights ?? []);
         bestWeights = model.variables.map((v) => tf.clone(v));
       }
+      // Measured after the best-weights copy exists, so a flat count means no leak.
+      point.numTensors = tf.memory().numTensors;
+      point.tensorBytes = tf.memory().numBytes;
+      point.rssBytes = Deno.memoryUsage().rss;
+      curves.push(point);
+      opts.onValidation?.(point);
     }
     if (bestWeights) model.variables.forEach((v, k) => v.assign(bestWeights![k]));
   } finally {

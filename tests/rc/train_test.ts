@@ -105,3 +105,27 @@ Deno.test("RC-training learns the 2-sequence problem and spikes before the end",
   assert.ok(best!.meanSpikeTime < 20, `mean spike time ${best!.meanSpikeTime}`);
   tf.dispose(model.variables);
 });
+
+Deno.test("building and freeing a model leaves no tensors behind", async () => {
+  await useCpu();
+  const before = tf.memory().numTensors;
+  const model = new Lstm({
+    numInputs: 2,
+    hiddenSize: 4,
+    numOutputs: 3,
+    readoutHidden: [5],
+    seed: 1,
+  });
+  assert.equal(tf.memory().numTensors, before + model.variables.length);
+  tf.dispose(model.variables);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("live tensors recorded at validation points are flat through training", async () => {
+  await useCpu();
+  const model = new Lstm({ numInputs: 1, hiddenSize: 6, numOutputs: 1, seed: 1 });
+  const { curves } = await fit(model, options("rc", 8));
+  const counts = curves.map((p) => p.numTensors);
+  assert.ok(counts.length === 4 && counts.every((c) => c === counts[0]), `counts ${counts}`);
+  tf.dispose(model.variables);
+});
