@@ -3,7 +3,7 @@
  * which each example's loss is taken (`lossSteps`): its first spike for RC, the last step for
  * EOS.
  *
- * A training batch, RC:
+ * A training batch, RC, on webgpu:
  * 1. a forward pass without gradients finds each example's first spike t_sp, halting when all
  *    have spiked (tfjs's gradient functions are synchronous and webgpu in Deno has no
  *    synchronous readback, so the taped pass cannot discover t_sp as it goes);
@@ -11,6 +11,8 @@
  *    only the examples with t_sp >= t are computed (a prefix of the sorted batch, rounded up to
  *    a bucket size), and each example's loss `L - βH` is taken at its own t_sp through a mask;
  * 3. Adam, with optional clipping of the global L2 norm of the gradients.
+ * On cpu and wasm a synchronous readback costs ~0.02 ms, so 1 and 2 are one taped pass
+ * (`singlePassLoss`) that finds the spikes as it goes; tests check both give equal results.
  * Gradients reach only steps <= t_sp of each example: nothing after it enters its loss.
  * @module
  */
