@@ -10,12 +10,22 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { type BlasInfo, installBlasMatMul } from "./blas.ts";
 import type { AdapterInfo, Environment } from "./results.ts";
 
 export type BackendName = "auto" | "webgpu" | "wasm" | "cpu";
 export const BACKEND_NAMES: readonly BackendName[] = ["auto", "webgpu", "wasm", "cpu"];
 
-let chosen: { backend: string; reason: string; adapter: AdapterInfo | null } | null = null;
+export interface BackendChoice {
+  backend: string;
+  reason: string;
+  adapter: AdapterInfo | null;
+  /** wasm only: the BLAS its matmuls call, or null (tfjs-wasm's XNNPACK) with `matmulReason`. */
+  blas?: BlasInfo | null;
+  matmulReason?: string;
+}
+
+let chosen: BackendChoice | null = null;
 /** Read once, when the backend is set up: the revision of the code this process runs. */
 let revisionAtStart: Promise<string> | null = null;
 
@@ -48,7 +58,7 @@ export async function describeAdapter(): Promise<AdapterInfo | null> {
 export async function initBackend(
   name: BackendName,
   opts: { quiet?: boolean } = {},
-): Promise<{ backend: string; reason: string; adapter: AdapterInfo | null }> {
+): Promise<BackendChoice> {
   revisionAtStart ??= gitRevision();
   if (!BACKEND_NAMES.includes(name)) {
     throw new Error(`Unknown backend "${name}": expected one of ${BACKEND_NAMES.join(", ")}.`);
@@ -84,7 +94,19 @@ export async function initBackend(
   }
   await tf.ready();
   chosen = { backend, reason, adapter };
-  if (!opts.quiet) console.error(`backend: ${backend} (${reason})`);
+  if (backend === "wasm") {
+    const { info, why } = installBlasMatMul();
+    chosen.blas = info;
+    chosen.matmulReason = why;
+  }
+  if (!opts.quiet) {
+    const matmul = backend !== "wasm"
+      ? ""
+      : chosen.blas
+      ? `; matmul: ${chosen.blas.config}, ${chosen.blas.threads} threads`
+      : `; matmul: tfjs-wasm XNNPACK (${chosen.matmulReason})`;
+    console.error(`backend: ${backend} (${reason})${matmul}`);
+  }
   return chosen;
 }
 
@@ -129,6 +151,9 @@ export async function environment(): Promise<Environment> {
     backend: chosen.backend,
     backendReason: chosen.reason,
     adapter: chosen.adapter,
+    ...(chosen.backend === "wasm"
+      ? { blas: chosen.blas ?? null, matmul: chosen.blas ? "blas" : "xnnpack" }
+      : {}),
     gitRevision: await (revisionAtStart ?? gitRevision()),
     os: `${Deno.build.os}-${Deno.build.arch}`,
     cpuCount: navigator.hardwareConcurrency ?? 0,

@@ -41,6 +41,10 @@ export interface Environment {
   backendReason: string;
   /** The machine's WebGPU adapter (whichever backend ran), null when there is none. */
   adapter: AdapterInfo | null;
+  /** wasm only: what its matmuls ran on: a system BLAS through FFI, or tfjs-wasm's XNNPACK. */
+  matmul?: "blas" | "xnnpack";
+  /** wasm only: the BLAS library, its configuration and thread count (null: none used). */
+  blas?: { library: string; config: string; threads: number } | null;
   gitRevision: string;
   os: string;
   cpuCount: number;

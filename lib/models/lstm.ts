@@ -11,6 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { blasInUse } from "../blas.ts";
 import { Rng } from "../random.ts";
 import { lstmCell } from "./lstm_cell_webgpu.ts";
 import type { RecurrentModel } from "./model.ts";
@@ -48,12 +49,16 @@ const matMulExplicitTranspose: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D =
 ) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 /**
- * `a @ b`. On tfjs-wasm its gradient uses explicit transposes and plain matmuls: wasm sends only
- * non-transposed matmuls to XNNPACK, and a transposed operand falls to a loop ~10x slower.
- * Elsewhere tfjs's own gradient (transposed-operand matmuls, no extra dispatches) is better.
+ * `a @ b`. On tfjs-wasm with its own XNNPACK matmul, the gradient uses explicit transposes and
+ * plain matmuls: XNNPACK gets only non-transposed matmuls, and a transposed operand falls to a
+ * loop ~10x slower. Elsewhere (webgpu, cpu, wasm with a BLAS: see lib/blas.ts) tfjs's own
+ * gradient is better: transposed operands cost nothing extra, and a gradient nobody asks for
+ * (an input's, say) is never computed.
  */
 export function matMulT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return tf.getBackend() === "wasm" ? matMulExplicitTranspose(a, b) : tf.matMul(a, b);
+  return tf.getBackend() === "wasm" && !blasInUse()
+    ? matMulExplicitTranspose(a, b)
+    : tf.matMul(a, b);
 }
 
 function uniformVariable(rng: Rng, shape: number[], bound: number, name: string): tf.Variable {
