@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { blasInUse } from "../blas.ts";
 import { Rng } from "../random.ts";
+import { lstmCellWasm, wasmCellAvailable } from "./lstm_cell_wasm.ts";
 import { lstmCell } from "./lstm_cell_webgpu.ts";
 import type { RecurrentModel } from "./model.ts";
 
@@ -22,7 +23,7 @@ export interface LstmOptions {
   numOutputs: number;
   /** Sizes of ReLU layers between the LSTM and the output layer (paper's GSC model: [32]). */
   readoutHidden?: number[];
-  /** On the webgpu backend, use the fused WGSL cell (default true). */
+  /** Use the fused cell: WGSL on webgpu, WebAssembly SIMD on wasm (default true). */
   fusedCell?: boolean;
   seed: number;
 }
@@ -116,9 +117,10 @@ export class Lstm implements RecurrentModel {
     this.variables = [this.#w, this.#u, this.#b, ...this.#readout.flatMap((l) => [l.w, l.b])];
   }
 
-  /** Whether steps use the fused WGSL cell: on webgpu, unless turned off. */
+  /** Whether steps use a fused cell: on webgpu and wasm, unless turned off. */
   usesFusedCell(): boolean {
-    return this.fusedCell && tf.getBackend() === "webgpu";
+    if (!this.fusedCell) return false;
+    return tf.getBackend() === "webgpu" || wasmCellAvailable();
   }
 
   /** State: `[h, c]`, or with the fused cell `[hc, h]` (hc = h and c side by side, `[B, 2H]`). */
@@ -147,6 +149,16 @@ export class Lstm implements RecurrentModel {
     return tf.tidy(() => {
       const [hc, h] = state as tf.Tensor2D[];
       const n = hc.shape[0];
+      if (tf.getBackend() === "wasm") {
+        const hcNext = lstmCellWasm(
+          matMulT(input, this.#w as unknown as tf.Tensor2D),
+          matMulT(h, this.#u as unknown as tf.Tensor2D),
+          this.#b as unknown as tf.Tensor1D,
+          hc,
+        );
+        const hNext = hcNext.slice([0, 0], [n, this.hiddenSize]);
+        return { state: [hcNext, hNext], logits: this.readout(hNext) };
+      }
       const zx = tf.add(
         tf.matMul(input, this.#w as unknown as tf.Tensor2D),
         this.#b,

@@ -45,9 +45,9 @@ function referenceStep(
   return { h: hn, c: cn, logits };
 }
 
-async function checkAgainstReference(): Promise<void> {
+async function checkAgainstReference(fusedCell = true): Promise<void> {
   const F = 3, H = 5, O = 2, B = 2;
-  const model = new Lstm({ numInputs: F, hiddenSize: H, numOutputs: O, seed: 7 });
+  const model = new Lstm({ numInputs: F, hiddenSize: H, numOutputs: O, seed: 7, fusedCell });
   const [w, u, b, wo, bo] = await Promise.all(
     model.variables.map((v) => v.data() as Promise<Float32Array>),
   );
@@ -84,9 +84,10 @@ Deno.test("LSTM steps match a plain-JS reference (cpu)", async () => {
   await checkAgainstReference();
 });
 
-Deno.test("LSTM steps match a plain-JS reference (wasm)", async () => {
+Deno.test("LSTM steps match a plain-JS reference (wasm: fused SIMD cell and op by op)", async () => {
   await initBackend("wasm", { quiet: true });
-  await checkAgainstReference();
+  await checkAgainstReference(true);
+  await checkAgainstReference(false);
   await useCpu();
 });
 

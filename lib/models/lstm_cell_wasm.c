@@ -1,0 +1,138 @@
+// A fused LSTM cell for the CPU (tfjs-wasm backend), compiled to WebAssembly with 128-bit SIMD:
+// lib/models/build_lstm_cell_wasm.sh turns this file into lstm_cell_wasm_bytes.ts.
+//
+// One step, gate order i, f, g, o, with z = xw + hu + b ([n, 4H]) and the state hc = [h | c]
+// ([n, 2H], h in columns [0, H), c in [H, 2H)):
+//   c' = sigmoid(f) * c + sigmoid(i) * tanh(g),   h' = sigmoid(o) * tanh(c')
+// Forward writes hc' ([n, 2H]). Backward takes d(hc') and writes dz ([n, 4H]), d(hc) ([n, 2H]:
+// zero in the h half, as h enters only through hu), and db ([4H], dz summed over the batch). It
+// recomputes the gates from its inputs rather than keeping them.
+//
+// exp is Cephes' single-precision polynomial (range reduction by ln 2, degree-6 polynomial): a
+// few ulp from the correctly rounded value over the clamped range. No libc, no static data, no
+// heap: every buffer is passed by its byte offset in this module's memory, past __heap_base.
+
+#include <wasm_simd128.h>
+
+typedef v128_t f4;
+
+static inline f4 splat(float x) { return wasm_f32x4_splat(x); }
+
+static inline f4 vexp(f4 x) {
+  // pmin/pmax: one x86 instruction each (NaN handling is not needed here).
+  x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, splat(-87.3f)), splat(88.3f));
+  // n = round(x log2 e) by adding 1.5 * 2^23: n is then in the low mantissa bits of t.
+  f4 t = wasm_f32x4_add(wasm_f32x4_mul(x, splat(1.44269504088896341f)), splat(12582912.0f));
+  f4 fx = wasm_f32x4_sub(t, splat(12582912.0f));
+  x = wasm_f32x4_sub(x, wasm_f32x4_mul(fx, splat(0.693359375f)));
+  x = wasm_f32x4_sub(x, wasm_f32x4_mul(fx, splat(-2.12194440e-4f)));
+  f4 z = wasm_f32x4_mul(x, x);
+  f4 y = splat(1.9875691500e-4f);
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), splat(1.3981999507e-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), splat(8.3334519073e-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), splat(4.1665795894e-2f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), splat(1.6666665459e-1f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), splat(5.0000001201e-1f));
+  y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, z), x), splat(1.0f));
+  // 2^n: n + 127 into the exponent field.
+  v128_t n = wasm_i32x4_sub(t, wasm_i32x4_splat(0x4B400000));
+  return wasm_f32x4_mul(y, wasm_i32x4_shl(wasm_i32x4_add(n, wasm_i32x4_splat(127)), 23));
+}
+
+static inline f4 vsigmoid(f4 x) {
+  return wasm_f32x4_div(splat(1.0f), wasm_f32x4_add(splat(1.0f), vexp(wasm_f32x4_neg(x))));
+}
+
+static inline f4 vtanh(f4 x) {
+  f4 e = vexp(wasm_f32x4_mul(splat(-2.0f), wasm_f32x4_abs(x)));
+  f4 t = wasm_f32x4_div(wasm_f32x4_sub(splat(1.0f), e), wasm_f32x4_add(splat(1.0f), e));
+  // Sign of x onto t (t >= 0).
+  v128_t sign = wasm_v128_and(x, wasm_i32x4_splat((int)0x80000000));
+  return wasm_v128_or(t, sign);
+}
+
+static inline f4 load(const float* p) { return wasm_v128_load(p); }
+// Stores the first k (1..4) lanes: the last group of a row when H is not a multiple of 4 (its
+// loads read past the row into lanes that are never stored; the caller pads every buffer).
+static inline void store(float* p, f4 v, int k) {
+  switch (k) {
+    case 4: wasm_v128_store(p, v); break;
+    case 3: wasm_v128_store32_lane(p + 2, v, 2); /* fall through */
+    case 2: wasm_v128_store64_lane(p, v, 0); break;
+    default: wasm_v128_store32_lane(p, v, 0); break;
+  }
+}
+
+// Gates of one row at columns [j, j+4): activations and the previous cell.
+typedef struct {
+  f4 i, f, g, o, cp, c, tc;
+} Gates;
+
+static inline Gates gates(const float* xw, const float* hu, const float* b, const float* hcp,
+                          int H, int j) {
+  Gates s;
+  s.i = vsigmoid(wasm_f32x4_add(wasm_f32x4_add(load(xw + j), load(hu + j)), load(b + j)));
+  s.f = vsigmoid(wasm_f32x4_add(wasm_f32x4_add(load(xw + H + j), load(hu + H + j)), load(b + H + j)));
+  s.g = vtanh(wasm_f32x4_add(wasm_f32x4_add(load(xw + 2 * H + j), load(hu + 2 * H + j)), load(b + 2 * H + j)));
+  s.o = vsigmoid(wasm_f32x4_add(wasm_f32x4_add(load(xw + 3 * H + j), load(hu + 3 * H + j)), load(b + 3 * H + j)));
+  s.cp = load(hcp + H + j);
+  s.c = wasm_f32x4_add(wasm_f32x4_mul(s.f, s.cp), wasm_f32x4_mul(s.i, s.g));
+  s.tc = vtanh(s.c);
+  return s;
+}
+
+// Buffers may not overlap; each is followed by 16 bytes of padding.
+__attribute__((export_name("cell_forward")))
+void cell_forward(int n, int H, const float* xw, const float* hu, const float* b,
+                  const float* hcp, float* hc) {
+  for (int r = 0; r < n; r++) {
+    const float* xr = xw + r * 4 * H;
+    const float* ur = hu + r * 4 * H;
+    const float* pr = hcp + r * 2 * H;
+    float* out = hc + r * 2 * H;
+    for (int j = 0; j < H; j += 4) {
+      int k = H - j < 4 ? H - j : 4;
+      Gates s = gates(xr, ur, b, pr, H, j);
+      store(out + j, wasm_f32x4_mul(s.o, s.tc), k);
+      store(out + H + j, s.c, k);
+    }
+  }
+}
+
+__attribute__((export_name("cell_backward")))
+void cell_backward(int n, int H, const float* xw, const float* hu, const float* b,
+                   const float* hcp, const float* dhc, float* dz, float* dhcp, float* db) {
+  const f4 one = splat(1.0f);
+  for (int q = 0; q < 4 * H; q++) db[q] = 0.0f;
+  for (int r = 0; r < n; r++) {
+    const float* xr = xw + r * 4 * H;
+    const float* ur = hu + r * 4 * H;
+    const float* pr = hcp + r * 2 * H;
+    const float* dr = dhc + r * 2 * H;
+    float* dzr = dz + r * 4 * H;
+    float* dpr = dhcp + r * 2 * H;
+    for (int j = 0; j < H; j += 4) {
+      int k = H - j < 4 ? H - j : 4;
+      Gates s = gates(xr, ur, b, pr, H, j);
+      f4 dh = load(dr + j);
+      // dc' = upstream dc' + dh * o * (1 - tanh(c')^2)
+      f4 dc = wasm_f32x4_add(load(dr + H + j),
+                             wasm_f32x4_mul(wasm_f32x4_mul(dh, s.o),
+                                            wasm_f32x4_sub(one, wasm_f32x4_mul(s.tc, s.tc))));
+      f4 di = wasm_f32x4_mul(wasm_f32x4_mul(dc, s.g), wasm_f32x4_mul(s.i, wasm_f32x4_sub(one, s.i)));
+      f4 df = wasm_f32x4_mul(wasm_f32x4_mul(dc, s.cp), wasm_f32x4_mul(s.f, wasm_f32x4_sub(one, s.f)));
+      f4 dg = wasm_f32x4_mul(wasm_f32x4_mul(dc, s.i), wasm_f32x4_sub(one, wasm_f32x4_mul(s.g, s.g)));
+      f4 dO = wasm_f32x4_mul(wasm_f32x4_mul(dh, s.tc), wasm_f32x4_mul(s.o, wasm_f32x4_sub(one, s.o)));
+      store(dzr + j, di, k);
+      store(dzr + H + j, df, k);
+      store(dzr + 2 * H + j, dg, k);
+      store(dzr + 3 * H + j, dO, k);
+      store(db + j, wasm_f32x4_add(load(db + j), di), k);
+      store(db + H + j, wasm_f32x4_add(load(db + H + j), df), k);
+      store(db + 2 * H + j, wasm_f32x4_add(load(db + 2 * H + j), dg), k);
+      store(db + 3 * H + j, wasm_f32x4_add(load(db + 3 * H + j), dO), k);
+      store(dpr + j, splat(0.0f), k);
+      store(dpr + H + j, wasm_f32x4_mul(dc, s.f), k);
+    }
+  }
+}
