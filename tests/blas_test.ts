@@ -192,3 +192,16 @@ Deno.test("RC_BLAS naming a library that does not exist fails with what to do", 
     else Deno.env.set("RC_BLAS", old);
   }
 });
+
+Deno.test("wasm Identity shares the data (no copy) and the clone outlives its source", async () => {
+  await initBackend("wasm", { quiet: true });
+  const be = tf.backend() as unknown as { getMemoryOffset(id: object): number };
+  const before = tf.memory().numTensors;
+  const a = tf.tensor([1, 2, 3]);
+  const b = tf.clone(a);
+  assert.equal(be.getMemoryOffset(b.dataId), be.getMemoryOffset(a.dataId));
+  a.dispose();
+  assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3]);
+  b.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -4,9 +4,9 @@
 // One step, gate order i, f, g, o, with z = xw + hu + b ([n, 4H]) and the state hc = [h | c]
 // ([n, 2H], h in columns [0, H), c in [H, 2H)):
 //   c' = sigmoid(f) * c + sigmoid(i) * tanh(g),   h' = sigmoid(o) * tanh(c')
-// Forward writes hc' ([n, 2H]). Backward takes d(hc') and writes dz ([n, 4H]), d(hc) ([n, 2H]:
-// zero in the h half, as h enters only through hu), and db ([4H], dz summed over the batch). It
-// recomputes the gates from its inputs rather than keeping them.
+// Forward writes hc' ([n, 2H]) and the activations the backward needs, acts = [i f g o tanh(c')]
+// ([n, 5H]). Backward takes acts, hc, d(hc') and writes dz ([n, 4H]), d(hc) ([n, 2H]: zero in
+// the h half, as h enters only through hu), and db ([4H], dz summed over the batch).
 //
 // exp is Cephes' single-precision polynomial (range reduction by ln 2, degree-6 polynomial): a
 // few ulp from the correctly rounded value over the clamped range. No libc, no static data, no
@@ -84,36 +84,47 @@ static inline Gates gates(const float* xw, const float* hu, const float* b, cons
 // Buffers may not overlap; each is followed by 16 bytes of padding.
 __attribute__((export_name("cell_forward")))
 void cell_forward(int n, int H, const float* xw, const float* hu, const float* b,
-                  const float* hcp, float* hc) {
+                  const float* hcp, float* hc, float* acts) {
   for (int r = 0; r < n; r++) {
     const float* xr = xw + r * 4 * H;
     const float* ur = hu + r * 4 * H;
     const float* pr = hcp + r * 2 * H;
     float* out = hc + r * 2 * H;
+    float* ar = acts + r * 5 * H;
     for (int j = 0; j < H; j += 4) {
       int k = H - j < 4 ? H - j : 4;
       Gates s = gates(xr, ur, b, pr, H, j);
       store(out + j, wasm_f32x4_mul(s.o, s.tc), k);
       store(out + H + j, s.c, k);
+      store(ar + j, s.i, k);
+      store(ar + H + j, s.f, k);
+      store(ar + 2 * H + j, s.g, k);
+      store(ar + 3 * H + j, s.o, k);
+      store(ar + 4 * H + j, s.tc, k);
     }
   }
 }
 
 __attribute__((export_name("cell_backward")))
-void cell_backward(int n, int H, const float* xw, const float* hu, const float* b,
-                   const float* hcp, const float* dhc, float* dz, float* dhcp, float* db) {
+void cell_backward(int n, int H, const float* acts, const float* hcp, const float* dhc,
+                   float* dz, float* dhcp, float* db) {
   const f4 one = splat(1.0f);
   for (int q = 0; q < 4 * H; q++) db[q] = 0.0f;
   for (int r = 0; r < n; r++) {
-    const float* xr = xw + r * 4 * H;
-    const float* ur = hu + r * 4 * H;
+    const float* ar = acts + r * 5 * H;
     const float* pr = hcp + r * 2 * H;
     const float* dr = dhc + r * 2 * H;
     float* dzr = dz + r * 4 * H;
     float* dpr = dhcp + r * 2 * H;
     for (int j = 0; j < H; j += 4) {
       int k = H - j < 4 ? H - j : 4;
-      Gates s = gates(xr, ur, b, pr, H, j);
+      Gates s;
+      s.i = load(ar + j);
+      s.f = load(ar + H + j);
+      s.g = load(ar + 2 * H + j);
+      s.o = load(ar + 3 * H + j);
+      s.tc = load(ar + 4 * H + j);
+      s.cp = load(pr + H + j);
       f4 dh = load(dr + j);
       // dc' = upstream dc' + dh * o * (1 - tanh(c')^2)
       f4 dc = wasm_f32x4_add(load(dr + H + j),

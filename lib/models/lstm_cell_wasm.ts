@@ -9,8 +9,9 @@
  * `lstmCellWasm(xw, hu, b, hcPrev)`, with xw = x W and hu = h U (`[B, 4H]`, gate order i, f, g,
  * o), the bias b (`[4H]`) and the previous state hcPrev `[B, 2H]`, returns the new state hc
  * `[B, 2H]`: h in columns [0, H), c in [H, 2H), as the webgpu cell does. Differentiable in all
- * four inputs (tf.customGrad). The module keeps its own memory: inputs are copied in and outputs
- * out (a memcpy each, small beside the arithmetic).
+ * four inputs (tf.customGrad); the forward keeps the gate activations for the backward. The module
+ * keeps its own memory: inputs are copied in and outputs out (a memcpy each, small beside the
+ * arithmetic).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -19,27 +20,9 @@ import { LSTM_CELL_WASM_BASE64 } from "./lstm_cell_wasm_bytes.ts";
 interface CellExports {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
-  cell_forward(
-    n: number,
-    H: number,
-    xw: number,
-    hu: number,
-    b: number,
-    hcp: number,
-    hc: number,
-  ): void;
-  cell_backward(
-    n: number,
-    H: number,
-    xw: number,
-    hu: number,
-    b: number,
-    hcp: number,
-    dhc: number,
-    dz: number,
-    dhcp: number,
-    db: number,
-  ): void;
+  /** Byte offsets in `memory`; see lstm_cell_wasm.c. */
+  cell_forward(n: number, H: number, ...offsets: number[]): void;
+  cell_backward(n: number, H: number, ...offsets: number[]): void;
 }
 
 let cell: CellExports | null = null;
@@ -99,57 +82,52 @@ function output(be: WasmBackendLike, shape: number[], from: Float32Array): tf.Te
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
-function forward(xw: tf.Tensor, hu: tf.Tensor, b: tf.Tensor, hcp: tf.Tensor): tf.Tensor2D {
+/** hc' and the activations the backward needs (`[n, 5H]`: i, f, g, o, tanh c'). */
+function forward(
+  xw: tf.Tensor,
+  hu: tf.Tensor,
+  b: tf.Tensor,
+  hcp: tf.Tensor,
+): [tf.Tensor2D, tf.Tensor] {
   const be = backend();
   const [n, fourH] = xw.shape;
   const H = fourH / 4;
-  const { offsets: [oxw, ohu, ob, ohcp, ohc], f32 } = layout([
+  const { offsets: [oxw, ohu, ob, ohcp, ohc, oacts], f32 } = layout([
     n * fourH,
     n * fourH,
     fourH,
     n * 2 * H,
     n * 2 * H,
+    n * 5 * H,
   ]);
   f32.set(be.typedArrayFromHeap(xw), oxw);
   f32.set(be.typedArrayFromHeap(hu), ohu);
   f32.set(be.typedArrayFromHeap(b), ob);
   f32.set(be.typedArrayFromHeap(hcp), ohcp);
-  instance().cell_forward(n, H, 4 * oxw, 4 * ohu, 4 * ob, 4 * ohcp, 4 * ohc);
-  return output(be, [n, 2 * H], f32.subarray(ohc, ohc + n * 2 * H)) as tf.Tensor2D;
+  instance().cell_forward(n, H, 4 * oxw, 4 * ohu, 4 * ob, 4 * ohcp, 4 * ohc, 4 * oacts);
+  return [
+    output(be, [n, 2 * H], f32.subarray(ohc, ohc + n * 2 * H)) as tf.Tensor2D,
+    output(be, [n, 5 * H], f32.subarray(oacts, oacts + n * 5 * H)),
+  ];
 }
 
-function backward(saved: tf.Tensor[], dhc: tf.Tensor): tf.Tensor[] {
+function backward(acts: tf.Tensor, hcp: tf.Tensor, dhc: tf.Tensor): tf.Tensor[] {
   const be = backend();
-  const [xw, hu, b, hcp] = saved;
-  const [n, fourH] = xw.shape;
-  const H = fourH / 4;
-  const { offsets: [oxw, ohu, ob, ohcp, odhc, odz, odhcp, odb], f32 } = layout([
-    n * fourH,
-    n * fourH,
-    fourH,
+  const [n, twoH] = hcp.shape;
+  const H = twoH / 2;
+  const fourH = 4 * H;
+  const { offsets: [oacts, ohcp, odhc, odz, odhcp, odb], f32 } = layout([
+    n * 5 * H,
     n * 2 * H,
     n * 2 * H,
     n * fourH,
     n * 2 * H,
     fourH,
   ]);
-  f32.set(be.typedArrayFromHeap(xw), oxw);
-  f32.set(be.typedArrayFromHeap(hu), ohu);
-  f32.set(be.typedArrayFromHeap(b), ob);
+  f32.set(be.typedArrayFromHeap(acts), oacts);
   f32.set(be.typedArrayFromHeap(hcp), ohcp);
   f32.set(be.typedArrayFromHeap(dhc), odhc);
-  instance().cell_backward(
-    n,
-    H,
-    4 * oxw,
-    4 * ohu,
-    4 * ob,
-    4 * ohcp,
-    4 * odhc,
-    4 * odz,
-    4 * odhcp,
-    4 * odb,
-  );
+  instance().cell_backward(n, H, 4 * oacts, 4 * ohcp, 4 * odhc, 4 * odz, 4 * odhcp, 4 * odb);
   const dz = output(be, [n, fourH], f32.subarray(odz, odz + n * fourH));
   return [
     dz,
@@ -168,10 +146,11 @@ export const lstmCellWasm: (
 ) => tf.Tensor2D = tf.customGrad(
   // deno-lint-ignore no-explicit-any
   (xw: any, hu: any, b: any, hcPrev: any, save: any) => {
-    save([xw, hu, b, hcPrev]);
+    const [hc, acts] = forward(xw, hu, b, hcPrev);
+    save([acts, hcPrev]); // acts is disposed with the step's scope when no gradient is taped
     return {
-      value: forward(xw, hu, b, hcPrev),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(saved, dy),
+      value: hc,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(saved[0], saved[1], dy),
     };
   },
 ) as unknown as (
