@@ -11,8 +11,8 @@ import type { RecurrentModel } from "./models/model.ts";
 import { accuracyAtStep, spikeMetrics } from "./rc/evaluate.ts";
 import { traceBatch } from "./rc/infer.ts";
 import type { Readout, Traces } from "./rc/spike.ts";
-import type { FitResult, Method } from "./rc/train.ts";
-import { type ComputeCounts, zeroCounts } from "./rc/types.ts";
+import { type FitResult, lossAndGrads, type Method } from "./rc/train.ts";
+import { type ComputeCounts, type PairedTiming, zeroCounts } from "./rc/types.ts";
 import type {
   ExperimentId,
   FigureSpec,
@@ -91,6 +91,67 @@ export async function timeInference(
   return counts;
 }
 
+/**
+ * RC against EOS on `model` as it is (trained), over the same `batches`, interleaved batch by
+ * batch with the order alternating: a training step (loss and gradients; the optimizer's update,
+ * the same for both, is left out) and inference (RC halting at the first spikes, EOS all steps).
+ * One untimed warm-up of each first.
+ */
+export async function pairedTiming(
+  model: RecurrentModel,
+  batches: SequenceBatch[],
+  opts: { readout: Readout; threshold: number; beta: number },
+): Promise<{ train: PairedTiming; inference: PairedTiming }> {
+  const empty = (what: string): PairedTiming => ({
+    batches: batches.length,
+    batchSize: batches[0]?.batchSize ?? 0,
+    rcSeconds: 0,
+    eosSeconds: 0,
+    rcSteps: 0,
+    eosSteps: 0,
+    what,
+  });
+  const train = empty(
+    "one training step per batch (forward, backward; Adam's update left out), RC then EOS or EOS then RC, alternating",
+  );
+  const inference = empty(
+    "inference per batch: RC halting at the first spikes against EOS running every step, alternating",
+  );
+  const step = async (method: Method, batch: SequenceBatch, timed: boolean) => {
+    const began = performance.now();
+    const r = await lossAndGrads(model, batch, { ...opts, method });
+    await r.value.data();
+    const seconds = (performance.now() - began) / 1000;
+    tf.dispose([r.value, ...Object.values(r.grads)]);
+    if (!timed) return;
+    const needed = r.steps.reduce((s, t) => s + t + 1, 0);
+    if (method === "rc") (train.rcSeconds += seconds), (train.rcSteps += needed);
+    else (train.eosSeconds += seconds), (train.eosSteps += needed);
+  };
+  const infer = async (method: Method, batch: SequenceBatch, timed: boolean) => {
+    const began = performance.now();
+    const { stepsComputed } = await traceBatch(model, batch, {
+      readout: opts.readout,
+      haltThreshold: method === "rc" ? opts.threshold : undefined,
+    });
+    const seconds = (performance.now() - began) / 1000;
+    if (!timed) return;
+    if (method === "rc") (inference.rcSeconds += seconds), (inference.rcSteps += stepsComputed);
+    else (inference.eosSeconds += seconds), (inference.eosSteps += stepsComputed);
+  };
+  if (batches.length === 0) return { train, inference };
+  for (const method of ["rc", "eos"] as const) {
+    await step(method, batches[0], false);
+    await infer(method, batches[0], false);
+  }
+  for (const [k, batch] of batches.entries()) {
+    const order: Method[] = k % 2 === 0 ? ["rc", "eos"] : ["eos", "rc"];
+    for (const method of order) await step(method, batch, true);
+    for (const method of order) await infer(method, batch, true);
+  }
+  return { train, inference };
+}
+
 /** A target check: `measured` against the paper's value within `tolerance`. */
 export function check(
   name: string,
@@ -162,6 +223,7 @@ export interface RecordParts {
   fit: FitResult;
   inference: ComputeCounts;
   flopsPerExampleStep: number;
+  paired?: { train: PairedTiming; inference: PairedTiming };
   threshold: number;
   traces: Traces;
   labels: Int32Array;
@@ -208,6 +270,7 @@ export async function assembleRecord(p: RecordParts): Promise<RunRecord> {
       train: p.fit.compute,
       inference: p.inference,
       flopsPerExampleStep: p.flopsPerExampleStep,
+      ...(p.paired ? { paired: p.paired } : {}),
     },
     curves: p.fit.curves,
     figures: p.figures,

@@ -23,8 +23,8 @@ export const EXPERIMENT_IDS = [
   "hidden-dynamics",
   "snn-lif",
 ] as const;
-export type { ComputeCounts, CurvePoint } from "./rc/types.ts";
-import type { ComputeCounts, CurvePoint } from "./rc/types.ts";
+export type { ComputeCounts, CurvePoint, PairedTiming } from "./rc/types.ts";
+import type { ComputeCounts, CurvePoint, PairedTiming } from "./rc/types.ts";
 
 export type ExperimentId = typeof EXPERIMENT_IDS[number];
 
@@ -126,7 +126,13 @@ export interface RunRecord {
     /** Experiment-specific numbers (e.g. accuracy of EOS read at step 14). */
     extra: Record<string, number>;
   };
-  compute: { train: ComputeCounts; inference: ComputeCounts; flopsPerExampleStep: number };
+  compute: {
+    train: ComputeCounts;
+    inference: ComputeCounts;
+    flopsPerExampleStep: number;
+    /** RC runs: RC vs EOS timed on the trained model, interleaved (see PairedTiming). */
+    paired?: { train: PairedTiming; inference: PairedTiming };
+  };
   curves: CurvePoint[];
   /** Small, ready-to-draw figures produced by the run (e.g. Fig. 1C's spike histogram). */
   figures: FigureSpec[];

@@ -24,7 +24,7 @@ export interface PlanItem {
 }
 
 /** Bumped when a change to the code invalidates earlier run files. */
-const CODE_VERSION = 2;
+const CODE_VERSION = 3; // 3: BLAS matmul + fused wasm cell (other last bits), paired timing
 
 /** The runs of `experiments` at `profile`, with the finished ones found in `outDir`. */
 export async function plan(

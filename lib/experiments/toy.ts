@@ -9,6 +9,7 @@ import {
   check,
   disposeModel,
   histogram,
+  pairedTiming,
   testTraces,
   timeInference,
 } from "../experiment.ts";
@@ -34,6 +35,8 @@ export interface ToyConfig {
   validationSize: number;
   validateEvery: number;
   testSize: number;
+  /** RC runs: batches of the paired RC-vs-EOS timing after training (0: none). */
+  pairedBatches: number;
   seed: number;
 }
 
@@ -99,6 +102,15 @@ export async function runToy(
       threshold: config.threshold,
       batchSize: config.batchSize,
     });
+    // Drawn after every other stream, so adding it changed none of them.
+    const pairedRng = root.fork();
+    const paired = config.method === "rc" && config.pairedBatches > 0
+      ? await pairedTiming(
+        model,
+        Array.from({ length: config.pairedBatches }, () => gen(pairedRng, config.batchSize)),
+        { readout: "binary", threshold: config.threshold, beta: config.beta },
+      )
+      : undefined;
     const spike = spikeMetrics(traces, test.y, config.threshold);
     const { steps, fired } = firstSpikes(traces, config.threshold);
     const extra: Record<string, number> = {};
@@ -307,6 +319,7 @@ export async function runToy(
       startedAt,
       fit: fitted,
       inference,
+      paired,
       flopsPerExampleStep: model.flopsPerStep(),
       threshold: config.threshold,
       traces,

@@ -200,6 +200,46 @@ export function singlePassLoss(
   return { loss, steps, stepsComputed };
 }
 
+/** One batch's loss and gradients, and the steps it took: everything of a training step but Adam. */
+export async function lossAndGrads(
+  model: RecurrentModel,
+  batch: SequenceBatch,
+  opts: Pick<FitOptions, "method" | "readout" | "threshold" | "beta" | "checkEvery" | "singlePass">,
+): Promise<{
+  value: tf.Scalar;
+  grads: tf.NamedTensorMap;
+  /** Where each example's loss was taken. */
+  steps: Int32Array;
+  /** Example-steps of the separate spike-finding pass (0 when there is none). */
+  spikeSteps: number;
+  /** Example-steps of the taped pass. */
+  taped: number;
+}> {
+  // RC on cpu/wasm: one taped pass finds the spikes itself. Otherwise (webgpu, EOS): the
+  // loss steps first (a halting forward pass for RC), then the taped pass.
+  const singlePass = opts.method === "rc" && (opts.singlePass ?? hasSyncReadback());
+  let steps: Int32Array;
+  let spikeSteps = 0;
+  if (singlePass) {
+    steps = new Int32Array(0);
+  } else {
+    ({ steps, stepsComputed: spikeSteps } = await lossSteps(model, batch, opts));
+  }
+  let taped = 0;
+  const { value, grads } = tf.variableGrads(() => {
+    if (singlePass) {
+      const r = singlePassLoss(model, batch, opts);
+      steps = r.steps;
+      taped = r.stepsComputed;
+      return r.loss;
+    }
+    const { loss, stepsComputed } = batchLoss(model, batch, steps, opts);
+    taped = stepsComputed;
+    return loss;
+  }, model.variables);
+  return { value, grads, steps, spikeSteps, taped };
+}
+
 /** Scales `grads` in place so that their global L2 norm is at most `maxNorm`. */
 export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): void {
   const names = Object.keys(grads);
@@ -251,28 +291,7 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
     for (let i = 0; i < opts.numBatches; i++) {
       const batch = opts.trainBatch(i);
       const started = performance.now();
-      // RC on cpu/wasm: one taped pass finds the spikes itself. Otherwise (webgpu, EOS): the
-      // loss steps first (a halting forward pass for RC), then the taped pass.
-      const singlePass = opts.method === "rc" && (opts.singlePass ?? hasSyncReadback());
-      let steps: Int32Array;
-      let spikeSteps = 0;
-      if (singlePass) {
-        steps = new Int32Array(0);
-      } else {
-        ({ steps, stepsComputed: spikeSteps } = await lossSteps(model, batch, opts));
-      }
-      let taped = 0;
-      const { value, grads } = tf.variableGrads(() => {
-        if (singlePass) {
-          const r = singlePassLoss(model, batch, opts);
-          steps = r.steps;
-          taped = r.stepsComputed;
-          return r.loss;
-        }
-        const { loss, stepsComputed } = batchLoss(model, batch, steps, opts);
-        taped = stepsComputed;
-        return loss;
-      }, model.variables);
+      const { value, grads, steps, spikeSteps, taped } = await lossAndGrads(model, batch, opts);
       if (opts.clipNorm !== undefined) clipByGlobalNorm(grads, opts.clipNorm);
       optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
       tf.dispose(grads);

@@ -36,6 +36,23 @@ export interface ComputeCounts {
   examples: number;
 }
 
+/**
+ * RC against EOS on the same trained model and the same batches, the two interleaved batch by
+ * batch (order alternating), so that the machine's drift over a long run cancels: the cleanest
+ * measure of how much wall-clock the skipped steps save once a model spikes early.
+ */
+export interface PairedTiming {
+  batches: number;
+  batchSize: number;
+  rcSeconds: number;
+  eosSeconds: number;
+  /** Training: backward example-steps (sum of t_sp + 1); inference: forward example-steps computed. */
+  rcSteps: number;
+  eosSteps: number;
+  /** What was timed, in words. */
+  what: string;
+}
+
 /** Counts of nothing yet. */
 export function zeroCounts(): ComputeCounts {
   return {

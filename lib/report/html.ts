@@ -164,9 +164,15 @@ function phaseCells(p: PhaseSavings | null): string {
   if (!p) return `<td colspan="5" class="muted">${NA}</td>`;
   return comparisonCell(p.forwardSteps, count) + comparisonCell(p.backwardSteps, count) +
     comparisonCell(p.flops, flops) + comparisonCell(p.wallSeconds, seconds) +
-    `<td>${num(ratio(p.realisedRatio))}<br><small>step saving ${
-      esc(pct(p.stepSaving))
-    }</small></td>`;
+    `<td>${num(ratio(p.realisedRatio))}<br><small>step saving ${esc(pct(p.stepSaving))}</small>${
+      p.paired
+        ? `<br><span class="paired" title="${esc(p.paired.what)}">paired: ${
+          num(ratio(p.paired.realisedRatio))
+        }</span><br><small>${esc(pct(p.paired.wallSaving))} wall / ${
+          esc(pct(p.paired.stepSaving))
+        } steps, ${p.paired.batches} batches</small>`
+        : ""
+    }</td>`;
 }
 
 function savingsTable(rows: SavingsRow[], withExperiment: boolean): string {
@@ -205,7 +211,10 @@ function savingsTable(rows: SavingsRow[], withExperiment: boolean): string {
 const SAVINGS_LEGEND = `<p class="legend">Saving = 1 − RC/EOS, per example seen (a positive
 percentage means the RC run did less). Realised saving ratio = wall-clock saving ÷ step saving,
 where the step saving counts backward example-steps in training and forward example-steps in
-inference: 1.00 means the wall clock fell as much as the steps did.</p>`;
+inference: 1.00 means the wall clock fell as much as the steps did. The whole-run ratio compares
+two runs made at different times (a shared machine's speed drifts between them) and includes
+training while the RC model still spiked late; "paired" times RC against EOS on the trained RC
+model over the same batches, interleaved batch by batch, so drift cancels.</p>`;
 
 function figuresFor(
   section: ReportSection,

@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { ComputeCounts, ExperimentId, RunRecord } from "../results.ts";
+import type { ComputeCounts, ExperimentId, PairedTiming, RunRecord } from "../results.ts";
 import { isNum } from "./format.ts";
 
 /** One quantity of an RC run beside its EOS baseline. */
@@ -27,6 +27,31 @@ export interface PhaseSavings {
   stepSaving: number | null;
   /** Wall-clock saving fraction / step saving fraction; 1 means time fell as much as steps did. */
   realisedRatio: number | null;
+  /** The same ratio from the RC run's paired timing (trained model, interleaved), if it has one. */
+  paired: PairedSavings | null;
+}
+
+/** Savings in a paired timing (RC vs EOS on one trained model, same batches, interleaved). */
+export interface PairedSavings {
+  batches: number;
+  stepSaving: number | null;
+  wallSaving: number | null;
+  realisedRatio: number | null;
+  what: string;
+}
+
+/** Step and wall-clock savings of a paired timing, and their ratio. */
+export function pairedSavings(p: PairedTiming | undefined): PairedSavings | null {
+  if (!p || !isNum(p.rcSeconds) || !isNum(p.eosSeconds)) return null;
+  const stepSaving = savingFraction(p.rcSteps, p.eosSteps);
+  const wallSaving = savingFraction(p.rcSeconds, p.eosSeconds);
+  return {
+    batches: p.batches,
+    stepSaving,
+    wallSaving,
+    realisedRatio: realisedRatio(wallSaving, stepSaving),
+    what: p.what,
+  };
 }
 
 /** An RC run against its EOS baseline. */
@@ -81,6 +106,7 @@ export function phaseSavings(
   rc: ComputeCounts,
   eos: ComputeCounts,
   stepKey: "backwardSteps" | "forwardSteps",
+  paired?: PairedTiming,
 ): PhaseSavings {
   const perExample = isNum(rc?.examples) && isNum(eos?.examples) && rc.examples > 0 &&
     eos.examples > 0;
@@ -105,6 +131,7 @@ export function phaseSavings(
     ...out,
     stepSaving,
     realisedRatio: realisedRatio(out.wallSeconds.saving, stepSaving),
+    paired: pairedSavings(paired),
   };
 }
 
@@ -143,7 +170,7 @@ export function computeSavings(records: RunRecord[]): SavingsRow[] {
     }
     const both = (phase: "train" | "inference", key: "backwardSteps" | "forwardSteps") =>
       eos && rc.compute?.[phase] && eos.compute?.[phase]
-        ? phaseSavings(rc.compute[phase], eos.compute[phase], key)
+        ? phaseSavings(rc.compute[phase], eos.compute[phase], key, rc.compute.paired?.[phase])
         : null;
     const train = both("train", "backwardSteps");
     const inference = both("inference", "forwardSteps");

@@ -4,7 +4,7 @@ import { parseDenoBenchJson } from "../../lib/report/bench.ts";
 import { chartJsVersion, loadChartJs } from "../../lib/report/chartjs.ts";
 import { compareFigureLabels, esc, pct, steps } from "../../lib/report/format.ts";
 import { renderReport, SOFTWARE_ADAPTER_DEVIATION } from "../../lib/report/html.ts";
-import { computeSavings, phaseSavings } from "../../lib/report/savings.ts";
+import { computeSavings, pairedSavings, phaseSavings } from "../../lib/report/savings.ts";
 import { commandFor, figureKey, SECTIONS } from "../../lib/report/sections.ts";
 import { summarise } from "../../lib/report/summary.ts";
 import { writeReport } from "../../lib/report/write.ts";
@@ -172,6 +172,48 @@ Deno.test("savings: per example, baseline fallback, and n/a where undefined", ()
   const zero = phaseSavings(counts(0, 10, 1), counts(0, 10, 1), "backwardSteps");
   assert.equal(zero.stepSaving, null);
   assert.equal(zero.realisedRatio, null);
+  assert.equal(zero.paired, null);
+});
+
+Deno.test("paired timing: step and wall savings and their ratio, rendered beside the run's", () => {
+  const p = pairedSavings({
+    batches: 4,
+    batchSize: 8,
+    rcSeconds: 1,
+    eosSeconds: 4,
+    rcSteps: 200,
+    eosSteps: 1000,
+    what: "test",
+  })!;
+  assert.equal(pct(p.stepSaving), "80.00 %");
+  assert.equal(pct(p.wallSaving), "75.00 %");
+  assert.equal(p.realisedRatio!.toFixed(4), "0.9375");
+  assert.equal(pairedSavings(undefined), null);
+  const [rc, eos] = fixtureRuns().filter((r) => r.experiment === "two-sequence");
+  rc.compute.paired = {
+    train: {
+      batches: 4,
+      batchSize: 8,
+      rcSeconds: 1,
+      eosSeconds: 4,
+      rcSteps: 200,
+      eosSteps: 1000,
+      what: "t",
+    },
+    inference: {
+      batches: 4,
+      batchSize: 8,
+      rcSeconds: 1,
+      eosSeconds: 2,
+      rcSteps: 500,
+      eosSteps: 1000,
+      what: "i",
+    },
+  };
+  const [row] = computeSavings([rc, eos]);
+  assert.equal(row.train!.paired!.realisedRatio!.toFixed(4), "0.9375");
+  assert.equal(row.inference!.paired!.realisedRatio!.toFixed(4), "1.0000");
+  assert.match(render([rc, eos]), /paired: <span class="num">0\.94</);
 });
 
 Deno.test("the page makes no requests: no external scripts, links or URLs in resources", () => {

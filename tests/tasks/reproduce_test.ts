@@ -38,6 +38,14 @@ Deno.test("reproduce --profile smoke: run files, report, and finished runs reuse
     }
     const rc = first.find((r) => r.experiment === "two-sequence" && r.run === "rc@smoke")!;
     assert.equal(rc.baseline, "eos@smoke");
+    // The RC run timed RC against EOS on its trained model: EOS ran every step of every batch.
+    const paired = rc.compute.paired!;
+    assert.equal(paired.train.batches, 2);
+    assert.equal(paired.train.eosSteps, 2 * 32 * 40);
+    assert.equal(paired.inference.eosSteps, 2 * 32 * 40);
+    assert.ok(paired.train.rcSteps <= paired.train.eosSteps && paired.train.rcSteps >= 2 * 32);
+    assert.ok(paired.train.rcSeconds > 0 && paired.inference.eosSeconds > 0);
+    assert.equal(first.find((r) => r.run === "eos@smoke")!.compute.paired, undefined);
     const html = await Deno.readTextFile(`${out}/index.html`);
     assert.ok(html.includes("two-sequence") && html.includes("seq-spotting"));
     JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
