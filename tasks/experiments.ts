@@ -70,7 +70,12 @@ function toyConfig(task: ToyTask, method: ToyConfig["method"], profile: Profile)
     // loss plateau for the first ~100k examples (measured here), so it gets 3,500 batches
     // (448k examples, 30 % of the paper's); the 2-sequence problem learns within 1,000
     // (128k examples, 6 %) and costs more per batch (T = 40).
-    return { ...base, numBatches: task === "spotting" ? 3500 : 1000, testSize: 10_000, pairedBatches: 20 };
+    return {
+      ...base,
+      numBatches: task === "spotting" ? 3500 : 1000,
+      testSize: 10_000,
+      pairedBatches: 20,
+    };
   }
   return base;
 }

@@ -80,7 +80,11 @@ for (const hidden of [8, 9]) {
   );
 }
 
-const clang = await new Deno.Command("clang", { args: ["--version"], stdout: "null", stderr: "null" })
+const clang = await new Deno.Command("clang", {
+  args: ["--version"],
+  stdout: "null",
+  stderr: "null",
+})
   .output().then((o) => o.success).catch(() => false);
 Deno.test({
   name: "the committed wasm cell is what lstm_cell_wasm.c builds to",
@@ -104,4 +108,6 @@ Deno.test({
     }
   },
 });
-if (!clang) console.error("wasm cell rebuild test skipped: no clang (apt-get install -y clang lld)");
+if (!clang) {
+  console.error("wasm cell rebuild test skipped: no clang (apt-get install -y clang lld)");
+}
