@@ -56,3 +56,32 @@ export function rcLoss(
     return tf.sub(ce, tf.mul(beta, entropy)) as tf.Tensor1D;
   });
 }
+
+/**
+ * Collects, step by step, the logits at which examples take their loss, and computes the batch's
+ * summed loss once at the end: one loss over the concatenated rows instead of one per step. RC
+ * examples spike at many different steps; a loss (and its backward) per such step cost more than
+ * the steps RC skips on the CPU backends.
+ */
+export class LossCollector {
+  #logits: tf.Tensor2D[] = [];
+  #labels: number[] = [];
+  #mask: number[] = [];
+
+  /** Rows of `logits` `[n, O]` with `mask[r] = 1` take their loss here, against `labels[r]`. */
+  add(logits: tf.Tensor2D, labels: ArrayLike<number>, mask: ArrayLike<number>): void {
+    this.#logits.push(logits);
+    for (let r = 0; r < logits.shape[0]; r++) {
+      this.#labels.push(labels[r]);
+      this.#mask.push(mask[r]);
+    }
+  }
+
+  /** Σ over masked rows of `L - βH` (a scalar; 0 when nothing was added). */
+  sum(readout: Readout, beta: number): tf.Scalar {
+    if (this.#logits.length === 0) return tf.scalar(0);
+    const logits = this.#logits.length === 1 ? this.#logits[0] : tf.concat(this.#logits, 0);
+    const perRow = rcLoss(logits, tf.tensor1d(this.#labels, "int32"), readout, beta);
+    return tf.sum(tf.mul(perRow, tf.tensor1d(this.#mask))) as tf.Scalar;
+  }
+}

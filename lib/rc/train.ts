@@ -22,7 +22,7 @@ import { matMulT } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
 import { accuracyAtStep, spikeMetrics } from "./evaluate.ts";
 import { bucketSize, gatherStep, traceBatch } from "./infer.ts";
-import { rcLoss } from "./loss.ts";
+import { LossCollector } from "./loss.ts";
 import { confidenceAndLabel, firstSpikes, type Readout } from "./spike.ts";
 import { type ComputeCounts, type CurvePoint, zeroCounts } from "./types.ts";
 
@@ -105,8 +105,7 @@ export function batchLoss(
   const loss = tf.tidy(() => {
     let state = model.initialState(B);
     let n = B;
-    let ys = tf.tensor1d(sorted.y, "int32");
-    let total: tf.Tensor = tf.scalar(0);
+    const losses = new LossCollector();
     let active = B;
     for (let t = 0; t < numRun; t++) {
       while (active > 0 && sortedSteps[active - 1] < t) active--;
@@ -114,7 +113,6 @@ export function batchLoss(
       if (size < n) {
         n = size;
         state = state.map((s) => s.slice(0, n));
-        ys = tf.tensor1d(sorted.y.subarray(0, n), "int32");
       }
       // Inputs and masks come from the host: the active rows are a prefix, so a subarray.
       const input = tf.tensor2d(sorted.x.subarray(t * B * F, (t * B + n) * F), [n, F]);
@@ -122,11 +120,9 @@ export function batchLoss(
       state = out.state;
       stepsComputed += n;
       if (!lossAt[t]) continue; // no example takes its loss at this step
-      const perExample = rcLoss(out.logits, ys, opts.readout, opts.beta);
-      const maskT = tf.tensor1d(mask.subarray(t * B, t * B + n));
-      total = tf.add(total, tf.sum(tf.mul(perExample, maskT)));
+      losses.add(out.logits, sorted.y.subarray(0, n), mask.subarray(t * B, t * B + n));
     }
-    return tf.div(total, B) as tf.Scalar;
+    return tf.div(losses.sum(opts.readout, opts.beta), B) as tf.Scalar;
   });
   return { loss, stepsComputed };
 }
@@ -155,8 +151,8 @@ export function singlePassLoss(
   const loss = tf.tidy(() => {
     let rows = Int32Array.from({ length: B }, (_, i) => i);
     let state = model.initialState(B);
-    let ys = tf.tensor1d(batch.y, "int32");
-    let total: tf.Tensor = tf.scalar(0);
+    let ys = batch.y;
+    const losses = new LossCollector();
     for (let t = 0; t < T && numDone < B; t++) {
       const n = rows.length;
       const input = tf.tensor2d(gatherStep(batch, t, rows), [n, F]);
@@ -175,10 +171,7 @@ export function singlePassLoss(
         spiking++;
       }
       numDone += spiking;
-      if (spiking > 0) {
-        const perExample = rcLoss(out.logits, ys, opts.readout, opts.beta);
-        total = tf.add(total, tf.sum(tf.mul(perExample, tf.tensor1d(mask))));
-      }
+      if (spiking > 0) losses.add(out.logits, ys, mask);
       const size = bucketSize(B - numDone, B);
       if (numDone < B && size < n) {
         // Unfinished rows first, then finished ones as padding up to the bucket size.
@@ -192,10 +185,10 @@ export function singlePassLoss(
         const selection = tf.tensor2d(select, [keep.length, n]);
         state = state.map((st) => matMulT(selection, st as tf.Tensor2D));
         rows = Int32Array.from(keep, (r) => rows[r]);
-        ys = tf.tensor1d(Int32Array.from(rows, (b) => batch.y[b]), "int32");
+        ys = Int32Array.from(rows, (b) => batch.y[b]);
       }
     }
-    return tf.div(total, B) as tf.Scalar;
+    return tf.div(losses.sum(opts.readout, opts.beta), B) as tf.Scalar;
   });
   return { loss, steps, stepsComputed };
 }
