@@ -8,6 +8,7 @@
  * saving is known and the realised saving can be read off.
  *
  *   deno run -A bench/lstm_iteration.ts --backend webgpu [--iterations 10] [--json]
+ *   [--fused-cell false] [--engine false]   (wasm: the CPU engine of lib/rc/cpu_engine.ts)
  * @module
  */
 import { parseArgs } from "node:util";
@@ -16,6 +17,7 @@ import { type BackendName, initBackend } from "../lib/backend.ts";
 import type { SequenceBatch } from "../lib/data/toy.ts";
 import { Lstm } from "../lib/models/lstm.ts";
 import { Rng } from "../lib/random.ts";
+import { nativeAvailable, nativeLossAndGrads } from "../lib/rc/cpu_engine.ts";
 import { batchLoss } from "../lib/rc/train.ts";
 
 const { values } = parseArgs({
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     "rc-fraction": { type: "string", default: "0.35" },
     workloads: { type: "string", default: "toy,W,M" },
     "fused-cell": { type: "string", default: "true" },
+    engine: { type: "string", default: "true" },
     json: { type: "boolean", default: false },
   },
 });
@@ -33,6 +36,7 @@ const info = await initBackend(values.backend as BackendName);
 const iterations = Number(values.iterations);
 const rcFraction = Number(values["rc-fraction"]);
 const fusedCell = values["fused-cell"] !== "false";
+const useEngine = values.engine !== "false";
 
 // On webgpu, count the programs dispatched (every op and the fused cell go through here).
 let dispatches = 0;
@@ -73,9 +77,18 @@ for (const name of values.workloads!.split(",") as (keyof typeof WORKLOADS)[]) {
   });
   const optimizer = tf.train.adam(1e-3);
   const rcSteps = Math.max(1, Math.round(rcFraction * w.T));
+  const native = useEngine && fusedCell && nativeAvailable();
   const run = async (mode: "eos" | "rc") => {
     const steps = new Int32Array(B).fill(mode === "eos" ? w.T - 1 : rcSteps - 1);
     // A fixed t_sp (rather than a threshold) isolates the speed of the steps actually run.
+    if (native) {
+      // What fit() runs on wasm with BLAS: the CPU engine, then Adam.
+      const r = nativeLossAndGrads(model, batch, { readout: w.readout, beta: 0, steps });
+      optimizer.applyGradients(
+        model.variables.map((v, k) => ({ name: v.name, tensor: tf.tensor(r.grads[k], v.shape) })),
+      );
+      return;
+    }
     const { value, grads } = tf.variableGrads(
       () => batchLoss(model, batch, steps, { readout: w.readout, beta: 0 }).loss,
       model.variables,
@@ -97,6 +110,7 @@ for (const name of values.workloads!.split(",") as (keyof typeof WORKLOADS)[]) {
       workload: name,
       mode,
       fusedCell: model.usesFusedCell(),
+      engine: native ? "cpu engine" : "tfjs",
       dispatchesPerStep,
       stepsRun,
       T: w.T,
@@ -114,7 +128,7 @@ for (const name of values.workloads!.split(",") as (keyof typeof WORKLOADS)[]) {
           (dispatches
             ? `, ${dispatchesPerStep.toFixed(1)} dispatches per step (forward + backward)`
             : "") +
-          (model.usesFusedCell() ? ", fused cell" : ""),
+          (native ? ", CPU engine" : model.usesFusedCell() ? ", fused cell" : ""),
       );
     }
   }

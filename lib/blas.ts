@@ -61,7 +61,7 @@ const OPENBLAS_SYMBOLS = {
   openblas_get_num_threads: { parameters: [], result: "i32" },
 } as const;
 
-type Sgemm = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"]["cblas_sgemm"];
+export type Sgemm = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"]["cblas_sgemm"];
 
 let sgemm: Sgemm | null = null;
 let installed: BlasInfo | null = null;
@@ -72,6 +72,11 @@ let enabled = true;
 /** The BLAS the wasm backend's matmuls use now, or null (tfjs-wasm's own XNNPACK). */
 export function blasInUse(): BlasInfo | null {
   return tf.getBackend() === "wasm" && enabled ? installed : null;
+}
+
+/** `cblas_sgemm` itself (row-major pointers), while BLAS is installed and enabled; else null. */
+export function blasSgemm(): Sgemm | null {
+  return installed && enabled ? sgemm : null;
 }
 
 /**

@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { LSTM_CELL_WASM_BASE64 } from "./lstm_cell_wasm_bytes.ts";
 
-interface CellExports {
+export interface CellExports {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
   /** Byte offsets in `memory`; see lstm_cell_wasm.c. */
@@ -27,7 +27,8 @@ interface CellExports {
 
 let cell: CellExports | null = null;
 
-function instance(): CellExports {
+/** The cell module (instantiated on first use); the CPU training engine shares its memory. */
+export function instance(): CellExports {
   if (!cell) {
     const bytes = Uint8Array.from(atob(LSTM_CELL_WASM_BASE64), (c) => c.charCodeAt(0));
     cell = new WebAssembly.Instance(new WebAssembly.Module(bytes), {})

@@ -18,8 +18,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectRows, type SequenceBatch } from "../data/toy.ts";
-import { matMulT } from "../models/lstm.ts";
+import { Lstm, matMulT } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
+import { nativeAvailable, nativeLossAndGrads } from "./cpu_engine.ts";
 import { accuracyAtStep, spikeMetrics } from "./evaluate.ts";
 import { bucketSize, gatherStep, traceBatch } from "./infer.ts";
 import { LossCollector } from "./loss.ts";
@@ -208,6 +209,25 @@ export async function lossAndGrads(
   /** Example-steps of the taped pass. */
   taped: number;
 }> {
+  // An LSTM with its fused cell on wasm with BLAS: the CPU engine, no tfjs op per step.
+  if (model instanceof Lstm && model.fusedCell && nativeAvailable()) {
+    const r = nativeLossAndGrads(model, batch, {
+      readout: opts.readout,
+      beta: opts.beta,
+      ...(opts.method === "rc"
+        ? { threshold: opts.threshold }
+        : { steps: new Int32Array(batch.batchSize).fill(batch.numSteps - 1) }),
+    });
+    const grads: tf.NamedTensorMap = {};
+    model.variables.forEach((v, k) => grads[v.name] = tf.tensor(r.grads[k], v.shape));
+    return {
+      value: tf.scalar(r.loss),
+      grads,
+      steps: r.steps,
+      spikeSteps: 0,
+      taped: r.stepsComputed,
+    };
+  }
   // RC on cpu/wasm: one taped pass finds the spikes itself. Otherwise (webgpu, EOS): the
   // loss steps first (a halting forward pass for RC), then the taped pass.
   const singlePass = opts.method === "rc" && (opts.singlePass ?? hasSyncReadback());

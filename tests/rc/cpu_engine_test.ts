@@ -1,0 +1,114 @@
+/** The CPU training engine against the tfjs path: same loss steps, loss and gradients. */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../../lib/backend.ts";
+import { openBlas } from "../../lib/blas.ts";
+import type { SequenceBatch } from "../../lib/data/toy.ts";
+import { Lstm } from "../../lib/models/lstm.ts";
+import { nativeAvailable, nativeLossAndGrads, setNativeEnabled } from "../../lib/rc/cpu_engine.ts";
+import { Rng } from "../../lib/random.ts";
+import { batchLoss, lossAndGrads } from "../../lib/rc/train.ts";
+import type { Readout } from "../../lib/rc/spike.ts";
+import { useCpu } from "../_backend.ts";
+
+const noBlas = openBlas().sgemm ? null : "no BLAS library";
+
+function randomBatch(rng: Rng, B: number, T: number, F: number, O: number): SequenceBatch {
+  return {
+    x: Float32Array.from({ length: T * B * F }, () => 1.5 * rng.normal()),
+    y: Int32Array.from({ length: B }, () => rng.int(O === 1 ? 2 : O)),
+    numSteps: T,
+    batchSize: B,
+    numFeatures: F,
+  };
+}
+
+function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, what: string) {
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(
+      Math.abs(a[i] - b[i]) <= 2e-5 + 2e-3 * Math.abs(b[i]),
+      `${what}[${i}]: ${a[i]} vs ${b[i]}`,
+    );
+  }
+}
+
+const CASES: { readout: Readout; O: number; hidden: number[]; beta: number; theta: number }[] = [
+  { readout: "binary", O: 1, hidden: [], beta: 0, theta: 0.6 },
+  { readout: "binary", O: 1, hidden: [6], beta: 0.2, theta: 0.6 },
+  { readout: "softmax", O: 4, hidden: [5], beta: 0.1, theta: 0.35 },
+  { readout: "sigmoid", O: 3, hidden: [], beta: 0.3, theta: 0.7 },
+];
+
+for (const c of CASES) {
+  Deno.test({
+    name: `CPU engine = tfjs path: ${c.readout}, readout ${JSON.stringify(c.hidden)}, β ${c.beta}`,
+    ignore: noBlas !== null,
+    async fn() {
+      await initBackend("wasm", { quiet: true });
+      assert.ok(nativeAvailable(), "the engine should be available on wasm with BLAS");
+      const B = 24, T = 7, F = 3;
+      const batch = randomBatch(new Rng(11), B, T, F, c.O);
+      const model = new Lstm({
+        numInputs: F,
+        hiddenSize: 9,
+        readoutHidden: c.hidden,
+        numOutputs: c.O,
+        seed: 4,
+      });
+      // A sharper output layer, so that confidences cross θ at many different steps.
+      const out = model.variables[model.variables.length - 2];
+      tf.tidy(() => out.assign(tf.mul(out, 12)));
+      const before = tf.memory().numTensors;
+      const opts = { readout: c.readout, beta: c.beta, threshold: c.theta };
+      try {
+        for (const method of ["rc", "eos"] as const) {
+          const native = await lossAndGrads(model, batch, { ...opts, method });
+          const was = setNativeEnabled(false);
+          const plain = await lossAndGrads(model, batch, { ...opts, method });
+          setNativeEnabled(was);
+          assert.deepEqual(native.steps, plain.steps, `${method}: loss steps`);
+          if (method === "rc") {
+            const spread = new Set(native.steps);
+            assert.ok(spread.size >= 3, `spikes should spread over steps: ${[...spread]}`);
+            const needed = native.steps.reduce((s, t) => s + t + 1, 0);
+            assert.equal(native.taped, needed, "the engine computes exactly the needed steps");
+          }
+          assertClose([native.value.dataSync()[0]], [plain.value.dataSync()[0]], `${method} loss`);
+          for (const v of model.variables) {
+            assertClose(native.grads[v.name].dataSync(), plain.grads[v.name].dataSync(), v.name);
+          }
+          tf.dispose([native.value, plain.value, ...Object.values(native.grads)]);
+          tf.dispose(Object.values(plain.grads));
+        }
+        // Given loss steps (not a threshold): equal to batchLoss's.
+        const steps = Int32Array.from({ length: B }, (_, b) => (b * 5) % T);
+        const fixed = { readout: c.readout, beta: c.beta, steps };
+        const native = nativeLossAndGrads(model, batch, fixed);
+        const { value, grads } = tf.variableGrads(
+          () => batchLoss(model, batch, steps, opts).loss,
+          model.variables,
+        );
+        assertClose([native.loss], [value.dataSync()[0]], "fixed-step loss");
+        model.variables.forEach((v, k) =>
+          assertClose(native.grads[k], grads[v.name].dataSync(), v.name)
+        );
+        tf.dispose([value, ...Object.values(grads)]);
+        assert.deepEqual(
+          nativeLossAndGrads(model, batch, fixed),
+          native,
+          "deterministic",
+        );
+      } finally {
+        tf.dispose(model.variables);
+        await useCpu();
+      }
+      assert.equal(tf.memory().numTensors, before - model.variables.length);
+    },
+  });
+}
+
+Deno.test("the CPU engine is not used off wasm", async () => {
+  await useCpu();
+  assert.equal(nativeAvailable(), false);
+});
