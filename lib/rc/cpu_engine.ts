@@ -91,21 +91,10 @@ interface Tape {
 const NO_TRANS = 111;
 const TRANS = 112;
 
-/**
- * Loss (mean over the batch of `L - βH` at each example's loss step) and its gradients, in
- * `model.variables` order. RC (`threshold`): loss at each example's first spike, found here; or at
- * the given `steps` (EOS: all `T - 1`).
- */
-export function nativeLossAndGrads(
-  model: NativeLstm,
-  batch: SequenceBatch,
-  opts: { readout: Readout; beta: number; threshold?: number; steps?: Int32Array },
-): { loss: number; grads: Float32Array[]; steps: Int32Array; stepsComputed: number } {
+/** Sizes, memory, weights and the per-step forward, shared by training and inference. */
+function prepare(model: NativeLstm, batch: SequenceBatch, readout: Readout, perStep: number) {
   const sgemm = blasSgemm();
   if (!sgemm || !wasmCellAvailable()) throw new Error("cpu_engine: needs wasm with BLAS");
-  if ((opts.threshold === undefined) === (opts.steps === undefined)) {
-    throw new Error("cpu_engine: give exactly one of threshold (RC) and steps");
-  }
   const { numSteps: T, batchSize: B, numFeatures: F } = batch;
   const H = model.hiddenSize;
   const G = 4 * H;
@@ -115,15 +104,15 @@ export function nativeLossAndGrads(
   if (F !== model.numInputs) {
     throw new Error(`cpu_engine: batch has ${F} features, the model ${model.numInputs}`);
   }
-  if (opts.readout === "binary" && O !== 1) {
+  if (readout === "binary" && O !== 1) {
     throw new Error(`The binary readout needs 1 output unit: the model has ${O}.`);
   }
   const widths = layers.reduce((a, b) => a + b, 0);
   const weightFloats = model.variables.reduce((a, v) => a + v.size, 0);
-  // Per step: inputs, entering state, activations (next state counted in 7H). Then transients
-  // (xw, hu, dz: 3G; hc, first state, dhc, 2 x dprev: 5 x 2H; readout outputs, loss rows and 2
-  // gradient buffers: 4 x widths), weights and gradients, and each allocation's padding.
-  const bound = T * B * (F + 7 * H) + B * 3 * G + 5 * B * 2 * H + 4 * B * widths + G +
+  // `perStep` floats per example-step (the caller's tape). Then transients (xw, hu, dz: 3G; hc,
+  // first state, dhc, 2 x dprev: 5 x 2H; readout outputs, loss rows and 2 gradient buffers:
+  // 4 x widths), weights and gradients, and each allocation's padding.
+  const bound = T * B * perStep + B * 3 * G + 5 * B * 2 * H + 4 * B * widths + G +
     2 * weightFloats + 8 * (T * (5 + K) + 4 * K + 40);
   const arena = new Arena(bound);
   const f32 = arena.f32;
@@ -143,61 +132,38 @@ export function nativeLossAndGrads(
     ldc: number,
   ) => {
     if (m === 0 || n === 0 || k === 0) return; // callers never need C zeroed here
-    sgemm(
-      101,
-      ta ? TRANS : NO_TRANS,
-      tb ? TRANS : NO_TRANS,
-      m,
-      n,
-      k,
-      1,
-      P(a),
-      lda,
-      P(b),
-      ldb,
-      beta,
-      P(c),
-      ldc,
-    );
+    const [opA, opB] = [ta ? TRANS : NO_TRANS, tb ? TRANS : NO_TRANS];
+    sgemm(101, opA, opB, m, n, k, 1, P(a), lda, P(b), ldb, beta, P(c), ldc);
   };
-
-  // Weights in, gradients zeroed: [W, U, b, (w_i, b_i) per readout layer].
+  // Weights in: [W, U, b, (w_i, b_i) per readout layer].
   const weights = model.variables.map((v) => {
     const at = arena.alloc(v.size);
     f32.set(v.dataSync() as Float32Array, at);
     return at;
   });
-  const grads = model.variables.map((v) => arena.alloc(v.size, true));
   const [W, U, bias] = weights;
-  const [gW, gU, gb] = grads;
   const rw = (i: number) => weights[3 + 2 * (i - 1)]; // readout layer i (1..K): [L_{i-1}, L_i]
   const rb = (i: number) => weights[4 + 2 * (i - 1)];
-
-  // Transients.
   const xw = arena.alloc(B * G);
   const hu = arena.alloc(B * G);
   const hc = arena.alloc(B * 2 * H);
   const outs = layers.map((L, i) => (i === 0 ? -1 : arena.alloc(B * L)));
-  const cellMod = instance();
+  const cell = instance();
 
-  const steps = new Int32Array(B).fill(T - 1);
-  const tape: Tape[] = [];
-  let rows = Int32Array.from({ length: B }, (_, i) => i);
-  let hcp = arena.alloc(B * 2 * H, true);
-  let lossSum = 0;
-  let computed = 0;
-  const threshold = opts.threshold ?? Infinity;
-  for (let t = 0; t < T && rows.length > 0; t++) {
+  /**
+   * Step `t` for `rows` (state `hcp` `[n, 2H]`): inputs gathered into `x` (`[n, F]`), gate
+   * activations into `acts`, the new state into `hc`, the readout layers into `outs`; returns
+   * the logits' offset (`[n, O]`).
+   */
+  const forwardStep = (t: number, rows: Int32Array, hcp: number, x: number, acts: number) => {
     const n = rows.length;
-    const x = arena.alloc(n * F);
     for (let r = 0; r < n; r++) {
       const src = (t * B + rows[r]) * F;
       f32.set(batch.x.subarray(src, src + F), x + r * F);
     }
     gemm(false, false, n, G, F, x, F, W, G, 0, xw, G);
     gemm(false, false, n, G, H, hcp, 2 * H, U, G, 0, hu, G);
-    const acts = arena.alloc(n * 5 * H);
-    cellMod.cell_forward(n, H, 4 * xw, 4 * hu, 4 * bias, 4 * hcp, 4 * hc, 4 * acts);
+    cell.cell_forward(n, H, 4 * xw, 4 * hu, 4 * bias, 4 * hcp, 4 * hc, 4 * acts);
     // Readout: layer i takes a (lda wide) to outs[i]; ReLU on hidden layers.
     let a = hc;
     let lda = 2 * H;
@@ -215,7 +181,71 @@ export function nativeLossAndGrads(
       a = outs[i];
       lda = L;
     }
-    const logits = outs[K];
+    return outs[K];
+  };
+  /** The rows of `hc` at `keep`, copied to a new state buffer. */
+  const compact = (keep: Int32Array) => {
+    const next = arena.alloc(keep.length * 2 * H);
+    for (let k = 0; k < keep.length; k++) {
+      f32.copyWithin(next + k * 2 * H, hc + keep[k] * 2 * H, hc + (keep[k] + 1) * 2 * H);
+    }
+    return next;
+  };
+  return {
+    T,
+    B,
+    F,
+    H,
+    G,
+    K,
+    O,
+    layers,
+    widths,
+    arena,
+    f32,
+    gemm,
+    weights,
+    W,
+    U,
+    rw,
+    hc,
+    outs,
+    cell,
+    forwardStep,
+    compact,
+  };
+}
+
+/**
+ * Loss (mean over the batch of `L - βH` at each example's loss step) and its gradients, in
+ * `model.variables` order. RC (`threshold`): loss at each example's first spike, found here; or at
+ * the given `steps` (EOS: all `T - 1`).
+ */
+export function nativeLossAndGrads(
+  model: NativeLstm,
+  batch: SequenceBatch,
+  opts: { readout: Readout; beta: number; threshold?: number; steps?: Int32Array },
+): { loss: number; grads: Float32Array[]; steps: Int32Array; stepsComputed: number } {
+  if ((opts.threshold === undefined) === (opts.steps === undefined)) {
+    throw new Error("cpu_engine: give exactly one of threshold (RC) and steps");
+  }
+  // Per example-step: inputs, entering state, activations (the next state is counted in 7H).
+  const ctx = prepare(model, batch, opts.readout, batch.numFeatures + 7 * model.hiddenSize);
+  const { T, B, F, H, G, K, O, layers, widths, arena, f32, gemm, U, rw, hc, outs, cell } = ctx;
+  const grads = model.variables.map((v) => arena.alloc(v.size, true));
+  const [gW, gU, gb] = grads;
+  const steps = new Int32Array(B).fill(T - 1);
+  const tape: Tape[] = [];
+  let rows = Int32Array.from({ length: B }, (_, i) => i);
+  let hcp = arena.alloc(B * 2 * H, true);
+  let lossSum = 0;
+  let computed = 0;
+  const threshold = opts.threshold ?? Infinity;
+  for (let t = 0; t < T && rows.length > 0; t++) {
+    const n = rows.length;
+    const x = arena.alloc(n * F);
+    const acts = arena.alloc(n * 5 * H);
+    const logits = ctx.forwardStep(t, rows, hcp, x, acts);
     // Who takes the loss at this step.
     const taking: number[] = [];
     for (let r = 0; r < n; r++) {
@@ -267,11 +297,7 @@ export function nativeLossAndGrads(
     }
     tape.push({ n, x, hcp, acts, keep, lossPos, lossIn, dlogits });
     computed += n;
-    const next = arena.alloc(keep.length * 2 * H);
-    for (let k = 0; k < keep.length; k++) {
-      f32.copyWithin(next + k * 2 * H, hc + keep[k] * 2 * H, hc + (keep[k] + 1) * 2 * H);
-    }
-    hcp = next;
+    hcp = ctx.compact(keep);
     rows = Int32Array.from(keep, (r) => rows[r]);
   }
 
@@ -331,7 +357,7 @@ export function nativeLossAndGrads(
       }
     }
     const out = dprev[t % 2];
-    cellMod.cell_backward(n, H, 4 * s.acts, 4 * s.hcp, 4 * dhc, 4 * dz, 4 * out, 4 * dbt);
+    cell.cell_backward(n, H, 4 * s.acts, 4 * s.hcp, 4 * dhc, 4 * dz, 4 * out, 4 * dbt);
     gemm(true, false, H, G, n, s.hcp, 2 * H, dz, G, 1, gU, G);
     gemm(true, false, F, G, n, s.x, F, dz, G, 1, gW, G);
     for (let j = 0; j < G; j++) f32[gb + j] += f32[dbt + j];
@@ -344,6 +370,65 @@ export function nativeLossAndGrads(
     steps,
     stepsComputed: computed,
   };
+}
+
+/**
+ * Per-step traces of `batch` (`[T, B]` confidence and label, NaN / -1 where not computed), as
+ * `traceBatch` records them. With `haltThreshold` (RC-inference), an example leaves the active set
+ * once it has spiked and the pass stops when none is left; else every step of every example.
+ */
+export function nativeTraces(
+  model: NativeLstm,
+  batch: SequenceBatch,
+  opts: { readout: Readout; haltThreshold?: number },
+): { confidence: Float32Array; label: Int32Array; stepsComputed: number; stepsRun: number } {
+  // Inputs and activations of the step being computed; states (2H) per step.
+  const ctx = prepare(model, batch, opts.readout, 2 * model.hiddenSize);
+  const { T, B, F, H, O, arena, f32 } = ctx;
+  const x = arena.alloc(B * F);
+  const acts = arena.alloc(B * 5 * H);
+  const confidenceOut = new Float32Array(T * B).fill(NaN);
+  const label = new Int32Array(T * B).fill(-1);
+  const threshold = opts.haltThreshold ?? Infinity;
+  let rows = Int32Array.from({ length: B }, (_, i) => i);
+  let hcp = arena.alloc(B * 2 * H, true);
+  let computed = 0;
+  let t = 0;
+  for (; t < T && rows.length > 0; t++) {
+    const n = rows.length;
+    const logits = ctx.forwardStep(t, rows, hcp, x, acts);
+    computed += n;
+    const keep: number[] = [];
+    for (let r = 0; r < n; r++) {
+      const at = logits + r * O;
+      const c = Math.fround(confidence(f32, at, O, opts.readout));
+      confidenceOut[t * B + rows[r]] = c;
+      label[t * B + rows[r]] = argmaxLabel(f32, at, O, opts.readout);
+      if (!(c >= threshold)) keep.push(r);
+    }
+    hcp = ctx.compact(Int32Array.from(keep));
+    if (keep.length < n) rows = Int32Array.from(keep, (r) => rows[r]);
+  }
+  return { confidence: confidenceOut, label, stepsComputed: computed, stepsRun: t };
+}
+
+/**
+ * The readout's label for one row: binary p >= 0.5 (z >= 0); else the first largest float32
+ * probability (as tfjs's argMax over them: saturated units tie).
+ */
+function argmaxLabel(f32: Float32Array, at: number, O: number, readout: Readout): number {
+  if (readout === "binary") return f32[at] >= 0 ? 1 : 0;
+  let max = -Infinity;
+  for (let j = 0; j < O; j++) max = Math.max(max, f32[at + j]);
+  let best = 0;
+  let bestP = -1;
+  for (let j = 0; j < O; j++) {
+    const p = Math.fround(
+      readout === "sigmoid" ? sigmoid(f32[at + j]) : Math.exp(f32[at + j] - max),
+    );
+    if (p > bestP) (best = j), (bestP = p);
+  }
+  return best;
 }
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));

@@ -10,7 +10,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { SequenceBatch } from "../data/toy.ts";
+import { Lstm } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
+import { nativeAvailable, nativeTraces } from "./cpu_engine.ts";
 import { confidenceAndLabel, type Readout, type Traces } from "./spike.ts";
 
 export interface TraceOptions {
@@ -55,6 +57,12 @@ export async function traceBatch(
   opts: TraceOptions,
 ): Promise<TraceResult> {
   const { numSteps: T, batchSize: B, numFeatures: F } = batch;
+  if (model instanceof Lstm && model.fusedCell && nativeAvailable() && opts.shrink !== false) {
+    // The CPU engine: spiked examples leave at once, no tfjs op per step.
+    const r = nativeTraces(model, batch, opts);
+    const traces = { numSteps: T, batchSize: B, confidence: r.confidence, label: r.label };
+    return { traces, stepsComputed: r.stepsComputed, stepsRun: r.stepsRun };
+  }
   const halting = opts.haltThreshold !== undefined;
   const threshold = opts.haltThreshold ?? Infinity;
   const checkEvery = halting ? Math.max(1, opts.checkEvery ?? defaultCheckEvery()) : T;

@@ -1,12 +1,19 @@
-/** The CPU training engine against the tfjs path: same loss steps, loss and gradients. */
+/** The CPU engine against the tfjs path: same loss steps, loss, gradients and inference traces. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
 import { openBlas } from "../../lib/blas.ts";
 import type { SequenceBatch } from "../../lib/data/toy.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
-import { nativeAvailable, nativeLossAndGrads, setNativeEnabled } from "../../lib/rc/cpu_engine.ts";
+import {
+  nativeAvailable,
+  nativeLossAndGrads,
+  nativeTraces,
+  setNativeEnabled,
+} from "../../lib/rc/cpu_engine.ts";
 import { Rng } from "../../lib/random.ts";
+import { traceBatch } from "../../lib/rc/infer.ts";
+import { firstSpikes, labelsAt } from "../../lib/rc/spike.ts";
 import { batchLoss, lossAndGrads } from "../../lib/rc/train.ts";
 import type { Readout } from "../../lib/rc/spike.ts";
 import { useCpu } from "../_backend.ts";
@@ -99,6 +106,33 @@ for (const c of CASES) {
           native,
           "deterministic",
         );
+        // Inference traces: all steps, then halting at θ.
+        const all = nativeTraces(model, batch, { readout: c.readout });
+        const was = setNativeEnabled(false);
+        const reference = await traceBatch(model, batch, { readout: c.readout });
+        const halted = await traceBatch(model, batch, {
+          readout: c.readout,
+          haltThreshold: c.theta,
+        });
+        setNativeEnabled(was);
+        assertClose(all.confidence, reference.traces.confidence, "confidence");
+        assert.deepEqual(all.label, reference.traces.label, "labels");
+        assert.equal(all.stepsComputed, B * T);
+        const fast = await traceBatch(model, batch, { readout: c.readout, haltThreshold: c.theta });
+        const traces = (r: { traces: { confidence: Float32Array; label: Int32Array } }) => ({
+          numSteps: T,
+          batchSize: B,
+          ...r.traces,
+        });
+        const ours = firstSpikes(traces(fast), c.theta);
+        assert.deepEqual(ours, firstSpikes(traces(halted), c.theta), "halting: first spikes");
+        assert.deepEqual(
+          labelsAt(traces(fast), ours.steps),
+          labelsAt(traces(halted), ours.steps),
+          "halting: labels at the spikes",
+        );
+        assert.equal(fast.stepsComputed, ours.steps.reduce((s, t) => s + t + 1, 0));
+        assert.ok(fast.stepsComputed < halted.stepsComputed, "no bucket padding");
       } finally {
         tf.dispose(model.variables);
         await useCpu();
