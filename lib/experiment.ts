@@ -184,16 +184,15 @@ export function histogram(
   return { x, y };
 }
 
-/** Deviations every run shares: backend/adapter and the profile's scale. */
+/** Deviations every run shares: backend/adapter, and the profile when the run lists reductions. */
 export function commonDeviations(
   env: RunRecord["environment"],
   profile: Profile,
+  sizesReduced: boolean,
 ): string[] {
   const out: string[] = [];
-  if (profile !== "paper") {
-    out.push(
-      `profile "${profile}": reduced training and test sizes (see the config), not the paper's protocol`,
-    );
+  if (profile !== "paper" && sizesReduced) {
+    out.push(`profile "${profile}": smaller than the paper's protocol, as listed here`);
   }
   if (env.backend === "webgpu" && env.adapter?.isFallbackAdapter) {
     out.push(
@@ -255,7 +254,7 @@ export async function assembleRecord(p: RecordParts): Promise<RunRecord> {
     startedAt: p.startedAt,
     finishedAt: new Date().toISOString(),
     target: { description: p.targetDescription, checks: p.checks },
-    deviations: [...commonDeviations(env, p.profile), ...p.deviations],
+    deviations: [...commonDeviations(env, p.profile, p.deviations.length > 0), ...p.deviations],
     metrics: {
       threshold: p.threshold,
       testAccuracy: spike.accuracy,

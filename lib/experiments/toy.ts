@@ -295,6 +295,11 @@ export async function runToy(
     if (config.hiddenSize !== 125) {
       deviations.push(`LSTM of ${config.hiddenSize} units; the paper used 125`);
     }
+    if (config.testSize < 100_000) {
+      deviations.push(
+        `test set of ${config.testSize.toLocaleString("en")} sequences; the paper used 100,000`,
+      );
+    }
     if (config.validationSize !== 2000) {
       deviations.push(`validation set of ${config.validationSize}; the paper used 2,000`);
     }
