@@ -6,13 +6,16 @@
  *   finds its spikes inside that pass); RC-inference halting at step 14;
  * - W: LSTM 20-128 + 32 + 11 over 81 steps (keyword spotting); M: LSTM 784-340-10 over 10 steps.
  * Backend: `RC_BENCH_BACKEND` (wasm or cpu), default wasm. WebGPU has no synchronous readback:
- * time it with `bench/lstm_iteration.ts --backend webgpu`.
+ * time it with `bench/lstm_iteration.ts --backend webgpu`. On wasm with BLAS the code that fit()
+ * and traceBatch() run: the CPU engine (lib/rc/cpu_engine.ts); `RC_BENCH_ENGINE=off` times the
+ * tfjs op-by-op path instead.
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../lib/backend.ts";
 import type { SequenceBatch } from "../lib/data/toy.ts";
 import { Lstm } from "../lib/models/lstm.ts";
 import { Rng } from "../lib/random.ts";
+import { nativeAvailable, nativeLossAndGrads, nativeTraces } from "../lib/rc/cpu_engine.ts";
 import { batchLoss } from "../lib/rc/train.ts";
 
 const backend = (Deno.env.get("RC_BENCH_BACKEND") ?? "wasm") as BackendName;
@@ -67,6 +70,8 @@ const SHAPES: Shape[] = [
 ];
 
 await initBackend(backend, { quiet: true });
+const engine = Deno.env.get("RC_BENCH_ENGINE") !== "off" && nativeAvailable();
+const via = engine ? " [cpu engine]" : "";
 
 // Every bench is synchronous (dataSync, which cpu and wasm allow): deno bench 2.9.6 was seen
 // here starting an async bench's iterations before the previous one had finished.
@@ -77,8 +82,13 @@ if (backend === "webgpu") {
 }
 
 /** Runs `model` over `batch` for `numSteps` steps, reading the last logits back. */
-function forward(model: Lstm, batch: SequenceBatch, numSteps: number): void {
+function forward(model: Lstm, batch: SequenceBatch, numSteps: number, readout: Shape["readout"]) {
   const { batchSize: B, numFeatures: F } = batch;
+  if (engine) {
+    const x = batch.x.subarray(0, numSteps * B * F);
+    nativeTraces(model, { ...batch, x, numSteps }, { readout });
+    return;
+  }
   let state = model.initialState(B);
   for (let t = 0; t < numSteps; t++) {
     const input = tf.tensor2d(batch.x.subarray(t * B * F, (t + 1) * B * F), [B, F]);
@@ -104,6 +114,16 @@ for (const s of SHAPES) {
     const batch = randomBatch(new Rng(1), s.T, 128, s.F, s.O);
     const iteration = (lossStep: number) => {
       const steps = new Int32Array(128).fill(lossStep);
+      if (engine) {
+        const r = nativeLossAndGrads(model, batch, { readout: s.readout, beta: 0, steps });
+        const grads = model.variables.map((v, k) => ({
+          name: v.name,
+          tensor: tf.tensor(r.grads[k], v.shape),
+        }));
+        optimizer.applyGradients(grads);
+        tf.dispose(grads.map((g) => g.tensor));
+        return;
+      }
       const { value, grads } = tf.variableGrads(
         () => batchLoss(model, batch, steps, { readout: s.readout, beta: 0 }).loss,
         model.variables,
@@ -114,30 +134,30 @@ for (const s of SHAPES) {
     };
     const opts = { n: 5, warmup: 1 };
     Deno.bench({
-      name: `${backend}: ${s.name} EOS training iteration`,
+      name: `${backend}: ${s.name} EOS training iteration${via}`,
       group: `${backend} ${s.name} training`,
       baseline: true,
       ...opts,
       fn: () => iteration(s.T - 1),
     });
     Deno.bench({
-      name: `${backend}: ${s.name} RC training iteration (t_sp = ${s.rcSteps})`,
+      name: `${backend}: ${s.name} RC training iteration (t_sp = ${s.rcSteps})${via}`,
       group: `${backend} ${s.name} training`,
       ...opts,
       fn: () => iteration(s.rcSteps - 1),
     });
     Deno.bench({
-      name: `${backend}: ${s.name} EOS inference, batch 128`,
+      name: `${backend}: ${s.name} EOS inference, batch 128${via}`,
       group: `${backend} ${s.name} inference`,
       baseline: true,
       ...opts,
-      fn: () => forward(model, batch, s.T),
+      fn: () => forward(model, batch, s.T, s.readout),
     });
     Deno.bench({
-      name: `${backend}: ${s.name} RC inference to t_sp = ${s.rcSteps}, batch 128`,
+      name: `${backend}: ${s.name} RC inference to t_sp = ${s.rcSteps}, batch 128${via}`,
       group: `${backend} ${s.name} inference`,
       ...opts,
-      fn: () => forward(model, batch, s.rcSteps),
+      fn: () => forward(model, batch, s.rcSteps, s.readout),
     });
   }
 }
