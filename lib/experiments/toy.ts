@@ -1,6 +1,7 @@
 /**
  * The two synthetic experiments (paper Secs. 3.1-3.2, App. B.1-B.2): train an LSTM with RC or
- * EOS on freshly generated batches, keep the best validation weights, evaluate on a test set.
+ * EOS on freshly generated batches, keep the best validation weights (or, per config, those at
+ * the end of training), evaluate on a test set.
  * @module
  */
 import { type SequenceBatch, spottingBatch, twoSequenceBatch } from "../data/toy.ts";
@@ -35,6 +36,8 @@ export interface ToyConfig {
   validationSize: number;
   validateEvery: number;
   testSize: number;
+  /** Weights evaluated: best validation first-spike accuracy (default) or end of training. */
+  selectBy?: "spiking" | "last";
   /** RC runs: batches of the paired RC-vs-EOS timing after training (0: none). */
   pairedBatches: number;
   seed: number;
@@ -84,6 +87,7 @@ export async function runToy(
       trainBatch: () => gen(trainRng, config.batchSize),
       validation,
       validateEvery: config.validateEvery,
+      selectBy: config.selectBy,
       onValidation: (p: CurvePoint) =>
         ctx.log(
           `${experiment}/${run} batch ${p.batch}/${config.numBatches}: loss ${

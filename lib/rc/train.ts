@@ -44,8 +44,11 @@ export interface FitOptions {
   validateEvery: number;
   /** Clip the global L2 norm of the gradients to this value. */
   clipNorm?: number;
-  /** Which validation accuracy picks the weights kept: first-spike (default) or last-step. */
-  selectBy?: "spiking" | "eos";
+  /**
+   * Which weights fit() leaves in the model: those of the best validation point by first-spike
+   * accuracy (default) or by last-step accuracy, or the weights at the end of training ("last").
+   */
+  selectBy?: "spiking" | "eos" | "last";
   /** Readback spacing of the spike-finding pass. */
   checkEvery?: number;
   /**
@@ -338,7 +341,9 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
         wallSeconds: compute.wallSeconds,
       };
       const score = (p: CurvePoint) => selectBy === "eos" ? p.eosAccuracy : p.spikingAccuracy;
-      if (!best || score(point) > score(best)) {
+      if (selectBy === "last") {
+        best = point; // the model keeps its weights
+      } else if (!best || score(point) > score(best)) {
         best = point;
         tf.dispose(bestWeights ?? []);
         bestWeights = model.variables.map((v) => tf.clone(v));

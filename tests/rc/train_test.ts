@@ -4,7 +4,7 @@ import { twoSequenceBatch } from "../../lib/data/toy.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import { Rng } from "../../lib/random.ts";
 import { bucketSize } from "../../lib/rc/infer.ts";
-import { fit, type FitOptions } from "../../lib/rc/train.ts";
+import { fit, type FitOptions, validate } from "../../lib/rc/train.ts";
 import { useCpu } from "../_backend.ts";
 
 function options(method: "rc" | "eos", numBatches: number, seed = 1): FitOptions {
@@ -127,5 +127,28 @@ Deno.test("live tensors recorded at validation points are flat through training"
   const { curves } = await fit(model, options("rc", 8));
   const counts = curves.map((p) => p.numTensors);
   assert.ok(counts.length === 4 && counts.every((c) => c === counts[0]), `counts ${counts}`);
+  tf.dispose(model.variables);
+});
+
+Deno.test("selectBy last: the model keeps the weights it ended training with", async () => {
+  await useCpu();
+  const model = new Lstm({ numInputs: 1, hiddenSize: 6, numOutputs: 1, seed: 3 });
+  const opts = { ...options("rc", 6, 5), selectBy: "last" as const };
+  const { curves, best } = await fit(model, opts);
+  assert.equal(best, curves.at(-1));
+  // Validating again gives the last point's numbers: the weights were not swapped back.
+  const { spikingAccuracy, meanSpikeTime, eosAccuracy } = await validate(
+    model,
+    opts.validation,
+    opts,
+  );
+  assert.deepEqual(
+    { spikingAccuracy, meanSpikeTime, eosAccuracy },
+    {
+      spikingAccuracy: best!.spikingAccuracy,
+      meanSpikeTime: best!.meanSpikeTime,
+      eosAccuracy: best!.eosAccuracy,
+    },
+  );
   tf.dispose(model.variables);
 });
