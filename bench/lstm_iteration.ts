@@ -105,12 +105,25 @@ for (const name of values.workloads!.split(",") as (keyof typeof WORKLOADS)[]) {
     await value.data();
     tf.dispose([value, ...Object.values(grads)]);
   };
-  for (const mode of ["eos", "rc", "spread"] as const) {
-    await run(mode); // warm-up: shader compilation, buffer pool
-    dispatches = 0;
-    const began = performance.now();
-    for (let i = 0; i < iterations; i++) await run(mode);
-    const ms = (performance.now() - began) / iterations;
+  // The three modes interleaved, their order rotating, so that a shared machine's drift during
+  // the measurement falls on all three alike.
+  const modes = ["eos", "rc", "spread"] as const;
+  const totalMs = { eos: 0, rc: 0, spread: 0 };
+  const dispatchCount = { eos: 0, rc: 0, spread: 0 };
+  for (const mode of modes) await run(mode); // warm-up: shader compilation, buffer pool
+  for (let i = 0; i < iterations; i++) {
+    for (let k = 0; k < modes.length; k++) {
+      const mode = modes[(i + k) % modes.length];
+      dispatches = 0;
+      const began = performance.now();
+      await run(mode);
+      totalMs[mode] += performance.now() - began;
+      dispatchCount[mode] += dispatches;
+    }
+  }
+  for (const mode of modes) {
+    const ms = totalMs[mode] / iterations;
+    dispatches = dispatchCount[mode];
     const exampleSteps = stepsOf(mode).reduce((a, t) => a + t + 1, 0);
     const stepsRun = exampleSteps / B; // mean over examples
     const gflop = 3 * model.flopsPerStep() * B * stepsRun / 1e9;
