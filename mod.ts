@@ -22,6 +22,7 @@
  */
 export { type BackendName, describeAdapter, environment, initBackend } from "./lib/backend.ts";
 export { Rng } from "./lib/random.ts";
+export { type BlasInfo, blasInUse, setBlasEnabled } from "./lib/blas.ts";
 
 export {
   concatBatches,
@@ -68,7 +69,13 @@ export {
   type Readout,
   type Traces,
 } from "./lib/rc/spike.ts";
-export { rcLoss } from "./lib/rc/loss.ts";
+export { LossCollector, rcLoss } from "./lib/rc/loss.ts";
+export {
+  nativeAvailable,
+  nativeLossAndGrads,
+  nativeTraces,
+  setNativeEnabled,
+} from "./lib/rc/cpu_engine.ts";
 export { bucketSize, traceBatch, type TraceOptions, type TraceResult } from "./lib/rc/infer.ts";
 export { accuracyAtStep, type SpikeMetrics, spikeMetrics } from "./lib/rc/evaluate.ts";
 export {
@@ -77,12 +84,13 @@ export {
   fit,
   type FitOptions,
   type FitResult,
+  lossAndGrads,
   lossSteps,
   type Method,
   validate,
 } from "./lib/rc/train.ts";
-export { testTraces, thresholdCurve, timeInference } from "./lib/experiment.ts";
-export type { ComputeCounts, CurvePoint } from "./lib/rc/types.ts";
+export { pairedTiming, testTraces, thresholdCurve, timeInference } from "./lib/experiment.ts";
+export type { ComputeCounts, CurvePoint, PairedTiming } from "./lib/rc/types.ts";
 export {
   configHash,
   EXPERIMENT_IDS,
