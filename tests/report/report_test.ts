@@ -176,40 +176,22 @@ Deno.test("savings: per example, baseline fallback, and n/a where undefined", ()
 });
 
 Deno.test("paired timing: step and wall savings and their ratio, rendered beside the run's", () => {
-  const p = pairedSavings({
+  const timing = (rcSeconds: number, rcSteps: number) => ({
     batches: 4,
     batchSize: 8,
-    rcSeconds: 1,
+    rcSeconds,
     eosSeconds: 4,
-    rcSteps: 200,
+    rcSteps,
     eosSteps: 1000,
     what: "test",
-  })!;
+  });
+  const p = pairedSavings(timing(1, 200))!;
   assert.equal(pct(p.stepSaving), "80.00 %");
   assert.equal(pct(p.wallSaving), "75.00 %");
   assert.equal(p.realisedRatio!.toFixed(4), "0.9375");
   assert.equal(pairedSavings(undefined), null);
   const [rc, eos] = fixtureRuns().filter((r) => r.experiment === "two-sequence");
-  rc.compute.paired = {
-    train: {
-      batches: 4,
-      batchSize: 8,
-      rcSeconds: 1,
-      eosSeconds: 4,
-      rcSteps: 200,
-      eosSteps: 1000,
-      what: "t",
-    },
-    inference: {
-      batches: 4,
-      batchSize: 8,
-      rcSeconds: 1,
-      eosSeconds: 2,
-      rcSteps: 500,
-      eosSteps: 1000,
-      what: "i",
-    },
-  };
+  rc.compute.paired = { train: timing(1, 200), inference: timing(2, 500) };
   const [row] = computeSavings([rc, eos]);
   assert.equal(row.train!.paired!.realisedRatio!.toFixed(4), "0.9375");
   assert.equal(row.inference!.paired!.realisedRatio!.toFixed(4), "1.0000");
