@@ -77,10 +77,15 @@ class Charts {
 const badge = (text: string, kind: string, title = "") =>
   `<span class="badge ${esc(kind)}"${title ? ` title="${esc(title)}"` : ""}>${esc(text)}</span>`;
 const statusBadge = (s: string) => badge(s, `status-${slug(s)}`);
-const profileBadge = (p: string) =>
-  p === "paper"
+/** A run below the paper's protocol: a reduced profile that listed its reductions as deviations. */
+const belowProtocol = (r: RunRecord) =>
+  r.profile !== "paper" && (r.deviations ?? []).some((d) => d.startsWith(`profile "${r.profile}"`));
+const profileBadge = (r: RunRecord) =>
+  r.profile === "paper"
     ? badge("profile: paper", "profile-paper")
-    : badge(`profile: ${p} — below the paper's protocol`, "profile-below");
+    : belowProtocol(r)
+    ? badge(`profile: ${r.profile} — below the paper's protocol`, "profile-below")
+    : badge(`profile: ${r.profile} — the paper's protocol`, "profile-paper");
 const num = (text: string) => `<span class="num">${esc(text)}</span>`;
 const table = (head: string[] | null, rows: string[], cls = "") =>
   `<div class="table-wrap"><table${cls ? ` class="${cls}"` : ""}>${
@@ -111,7 +116,7 @@ function runCard(r: RunRecord): string {
   return `<article class="run" id="${runAnchor(r)}">
 <h4>${esc(r.title ?? r.run)} <code>${esc(r.run)}</code></h4>
 <p class="badges">${statusBadge(r.status)} ${badge(r.method.toUpperCase(), `method-${r.method}`)} ${
-    profileBadge(r.profile)
+    profileBadge(r)
   } ${badge(`data: ${r.data?.name ?? "unknown"}`, "data")}${
     ranOnSoftwareAdapter(r) ? " " + badge("software adapter", "warn") : ""
   }</p>
@@ -643,7 +648,7 @@ export function renderReport(records: RunRecord[], opts: RenderOptions): string 
   const allChecks = records.flatMap((r) => r.target?.checks ?? []);
   const ran = new Set(records.map((r) => r.experiment));
   const software = records.filter(ranOnSoftwareAdapter);
-  const below = records.filter((r) => r.profile !== "paper");
+  const below = records.filter(belowProtocol);
   const failed = records.filter((r) => r.status === "failed");
   const alerts = [
     failed.length

@@ -372,3 +372,14 @@ Deno.test("writeReport and `deno task report --out` write index.html and summary
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("a reduced profile is labelled below the paper's protocol only when it lists reductions", () => {
+  const [rc, eos] = fixtureRuns().filter((r) => r.experiment === "two-sequence");
+  rc.profile = eos.profile = "default";
+  rc.deviations = ['profile "default": smaller than the paper\'s protocol, as listed here'];
+  eos.deviations = [];
+  const html = render([rc, eos]);
+  assert.match(html, /profile: default — below the paper(&#39;|')s protocol/);
+  assert.match(html, /profile: default — the paper(&#39;|')s protocol/);
+  assert.match(html, /1 of 2 run\(s\) use a profile below the paper(&#39;|')s protocol/);
+});
