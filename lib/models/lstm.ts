@@ -170,6 +170,42 @@ export class Lstm implements RecurrentModel {
     });
   }
 
+  /**
+   * On webgpu with the fused cell, the trainer projects every step's inputs in one matmul
+   * (`projectInputs`) and steps from slices of it (`stepProjected`): two dispatches fewer per
+   * step forward, and the weight gradient of the input projection is one matmul backward.
+   */
+  projectsInputs(): boolean {
+    return this.usesFusedCell() && tf.getBackend() === "webgpu";
+  }
+
+  /** x W + b for many rows at once: `[R, F]` to `[R, 4H]`. */
+  projectInputs(inputs: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() =>
+      tf.add(matMulT(inputs, this.#w as unknown as tf.Tensor2D), this.#b) as tf.Tensor2D
+    );
+  }
+
+  /** A step of the fused webgpu cell from `projected` = x_t W + b (`[B, 4H]`). */
+  stepProjected(
+    state: tf.Tensor[],
+    projected: tf.Tensor2D,
+  ): { state: tf.Tensor[]; logits: tf.Tensor2D } {
+    if (!this.projectsInputs()) {
+      throw new Error(
+        "Lstm.stepProjected: only on webgpu with the fused cell (see projectsInputs)",
+      );
+    }
+    return tf.tidy(() => {
+      const [hc, h] = state as tf.Tensor2D[];
+      const n = hc.shape[0];
+      const hu = tf.matMul(h, this.#u as unknown as tf.Tensor2D) as tf.Tensor2D;
+      const hcNext = lstmCell(projected, hu, hc);
+      const hNext = hcNext.slice([0, 0], [n, this.hiddenSize]);
+      return { state: [hcNext, hNext], logits: this.readout(hNext) };
+    });
+  }
+
   /** The readout alone: `[B, H]` to logits `[B, O]`. */
   readout(h: tf.Tensor2D): tf.Tensor2D {
     let a = h;

@@ -21,6 +21,18 @@ export interface RecurrentModel {
   initialState(batchSize: number): tf.Tensor[];
   /** One time step: input `[B, F]` and state to new state and logits `[B, O]`. */
   step(state: tf.Tensor[], input: tf.Tensor2D): { state: tf.Tensor[]; logits: tf.Tensor2D };
+  /**
+   * Optional: the input projection of many steps at once (`[R, F]` to the model's per-step
+   * pre-activations), and a step from such a projection: the trainer then projects all steps of a
+   * batch in one matmul instead of one per step (fewer GPU dispatches). `projectsInputs()` says
+   * whether the model wants it on the current backend.
+   */
+  projectsInputs?(): boolean;
+  projectInputs?(inputs: tf.Tensor2D): tf.Tensor2D;
+  stepProjected?(state: tf.Tensor[], projected: tf.Tensor2D): {
+    state: tf.Tensor[];
+    logits: tf.Tensor2D;
+  };
   /** Analytic forward FLOPs for one example through one time step (readout included). */
   flopsPerStep(): number;
   /** Plain-data description for run records. */

@@ -106,11 +106,21 @@ export function batchLoss(
   }
   let stepsComputed = 0;
   const F = batch.numFeatures;
+  const project = model.projectsInputs?.() === true;
   const loss = tf.tidy(() => {
     let state = model.initialState(B);
     let n = B;
     const losses = new LossCollector();
     let active = B;
+    // Every step's input projection in one matmul, split into steps (one dispatch forward, one
+    // concat backward), where the model offers it.
+    const projected = project
+      ? tf.split(
+        model.projectInputs!(tf.tensor2d(sorted.x.subarray(0, numRun * B * F), [numRun * B, F])),
+        numRun,
+        0,
+      ) as tf.Tensor2D[]
+      : [];
     for (let t = 0; t < numRun; t++) {
       while (active > 0 && sortedSteps[active - 1] < t) active--;
       const size = bucketSize(active, B);
@@ -119,8 +129,9 @@ export function batchLoss(
         state = state.map((s) => s.slice(0, n));
       }
       // Inputs and masks come from the host: the active rows are a prefix, so a subarray.
-      const input = tf.tensor2d(sorted.x.subarray(t * B * F, (t * B + n) * F), [n, F]);
-      const out = model.step(state, input);
+      const out = project
+        ? model.stepProjected!(state, n < B ? projected[t].slice(0, n) : projected[t])
+        : model.step(state, tf.tensor2d(sorted.x.subarray(t * B * F, (t * B + n) * F), [n, F]));
       state = out.state;
       stepsComputed += n;
       if (!lossAt[t]) continue; // no example takes its loss at this step
