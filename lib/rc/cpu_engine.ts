@@ -6,7 +6,7 @@
  *
  * Why: on tfjs-wasm each op costs ~15 us of engine overhead whatever its size, ~30 ops per step
  * forward and backward, so a step's cost hardly shrank as spiked examples left the batch (hidden
- * 125, measured: 1.71 ms per step at 128 examples, 0.60 ms at 16). RC's skipped example-steps then
+ * 125: 2.09 ms per step at 128 examples, 0.61 at 16; bench/step_scaling.ts). RC's skipped example-steps then
  * saved far less wall-clock than their number. Here a step costs what its rows cost: examples that
  * have taken their loss leave the active set at once (no bucket padding), and the forward pass
  * stops when none is left.
