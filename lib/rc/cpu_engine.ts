@@ -1,13 +1,13 @@
 /**
  * A CPU training engine for the LSTM: one batch's forward pass, RC spike finding, loss and
  * hand-written BPTT, with no tfjs op per step. The matmuls go to BLAS (lib/blas.ts), the cell to
- * the WebAssembly SIMD kernels (lib/models/lstm_cell_wasm.c), everything on one memory; tfjs holds the
- * weights and runs Adam.
+ * the WebAssembly SIMD kernels (lib/models/lstm_cell_wasm.c), everything on one memory; tfjs
+ * holds the weights and runs Adam.
  *
  * Why: on tfjs-wasm each op costs ~15 us of engine overhead whatever its size, ~30 ops per step
  * forward and backward, so a step's cost hardly shrank as spiked examples left the batch (hidden
- * 125: 2.09 ms per step at 128 examples, 0.61 at 16; bench/step_scaling.ts). RC's skipped example-steps then
- * saved far less wall-clock than their number. Here a step costs what its rows cost: examples that
+ * 125: 2.09 ms per step at 128 examples, 0.61 at 16; bench/step_scaling.ts). RC's skipped
+ * example-steps then saved far less wall-clock than their number. Here a step costs what its rows cost: examples that
  * have taken their loss leave the active set at once (no bucket padding), and the forward pass
  * stops when none is left.
  *
