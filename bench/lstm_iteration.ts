@@ -15,11 +15,9 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../lib/backend.ts";
-import type { SequenceBatch } from "../lib/data/toy.ts";
-import { Lstm } from "../lib/models/lstm.ts";
-import { Rng } from "../lib/random.ts";
 import { nativeAvailable, nativeLossAndGrads } from "../lib/rc/cpu_engine.ts";
 import { batchLoss } from "../lib/rc/train.ts";
+import { BATCH, workloadBatch, workloadModel, type WorkloadName, WORKLOADS } from "./_workloads.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -52,32 +50,12 @@ if (typeof backend.runWebGPUProgram === "function") {
 
 type Mode = "eos" | "rc" | "spread";
 
-const WORKLOADS = {
-  toy: { F: 1, H: 125, hidden: [] as number[], O: 1, T: 40, readout: "binary" as const },
-  W: { F: 20, H: 128, hidden: [32], O: 11, T: 81, readout: "softmax" as const },
-  M: { F: 784, H: 340, hidden: [] as number[], O: 10, T: 10, readout: "softmax" as const },
-};
-
 const results: Record<string, unknown>[] = [];
-for (const name of values.workloads!.split(",") as (keyof typeof WORKLOADS)[]) {
+for (const name of values.workloads!.split(",") as WorkloadName[]) {
   const w = WORKLOADS[name];
-  const B = 128;
-  const rng = new Rng(1);
-  const batch: SequenceBatch = {
-    x: Float32Array.from({ length: w.T * B * w.F }, () => rng.normal()),
-    y: Int32Array.from({ length: B }, () => rng.int(w.O === 1 ? 2 : w.O)),
-    numSteps: w.T,
-    batchSize: B,
-    numFeatures: w.F,
-  };
-  const model = new Lstm({
-    numInputs: w.F,
-    hiddenSize: w.H,
-    readoutHidden: w.hidden,
-    numOutputs: w.O,
-    seed: 1,
-    fusedCell,
-  });
+  const B = BATCH;
+  const batch = workloadBatch(name);
+  const model = workloadModel(name, fusedCell);
   const optimizer = tf.train.adam(1e-3);
   const rcSteps = Math.max(1, Math.round(rcFraction * w.T));
   const native = useEngine && fusedCell && nativeAvailable();

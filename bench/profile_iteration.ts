@@ -7,34 +7,16 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend.ts";
-import { Lstm } from "../lib/models/lstm.ts";
-import { Rng } from "../lib/random.ts";
 import { batchLoss } from "../lib/rc/train.ts";
+import { BATCH, workloadBatch, workloadModel, type WorkloadName, WORKLOADS } from "./_workloads.ts";
 
 await initBackend("wasm");
-const WORKLOADS = {
-  W: { F: 20, H: 128, hidden: [32], O: 11, T: 81 },
-  M: { F: 784, H: 340, hidden: [], O: 10, T: 10 },
-} as const;
-const name = (Deno.args[0] ?? "W") as keyof typeof WORKLOADS;
+const name = (Deno.args[0] ?? "W") as WorkloadName;
+if (name !== "W" && name !== "M") throw new Error(`workload must be W or M: got ${Deno.args[0]}`);
 const w = WORKLOADS[name];
-if (!w) throw new Error(`workload must be W or M: got ${Deno.args[0]}`);
-const B = 128;
-const rng = new Rng(1);
-const batch = {
-  x: Float32Array.from({ length: w.T * B * w.F }, () => rng.normal()),
-  y: Int32Array.from({ length: B }, () => rng.int(w.O)),
-  numSteps: w.T,
-  batchSize: B,
-  numFeatures: w.F,
-};
-const model = new Lstm({
-  numInputs: w.F,
-  hiddenSize: w.H,
-  readoutHidden: [...w.hidden],
-  numOutputs: w.O,
-  seed: 1,
-});
+const B = BATCH;
+const batch = workloadBatch(name);
+const model = workloadModel(name);
 const steps = new Int32Array(B).fill(w.T - 1);
 const iteration = () => {
   const { value, grads } = tf.variableGrads(

@@ -1,0 +1,42 @@
+/**
+ * The speed issue's workloads, shared by the bench scripts: toy (the 2-sequence LSTM), W (keyword
+ * spotting shapes) and M (MNIST shapes), batch 128, with a seeded random batch and model.
+ * @module
+ */
+import type { SequenceBatch } from "../lib/data/toy.ts";
+import { Lstm } from "../lib/models/lstm.ts";
+import { Rng } from "../lib/random.ts";
+
+export const WORKLOADS = {
+  toy: { F: 1, H: 125, hidden: [] as number[], O: 1, T: 40, readout: "binary" as const },
+  W: { F: 20, H: 128, hidden: [32], O: 11, T: 81, readout: "softmax" as const },
+  M: { F: 784, H: 340, hidden: [] as number[], O: 10, T: 10, readout: "softmax" as const },
+};
+export type WorkloadName = keyof typeof WORKLOADS;
+export const BATCH = 128;
+
+/** A batch of normal inputs and random labels for `name` (seed 1). */
+export function workloadBatch(name: WorkloadName): SequenceBatch {
+  const w = WORKLOADS[name];
+  const rng = new Rng(1);
+  return {
+    x: Float32Array.from({ length: w.T * BATCH * w.F }, () => rng.normal()),
+    y: Int32Array.from({ length: BATCH }, () => rng.int(w.O === 1 ? 2 : w.O)),
+    numSteps: w.T,
+    batchSize: BATCH,
+    numFeatures: w.F,
+  };
+}
+
+/** The workload's LSTM (seed 1). */
+export function workloadModel(name: WorkloadName, fusedCell = true): Lstm {
+  const w = WORKLOADS[name];
+  return new Lstm({
+    numInputs: w.F,
+    hiddenSize: w.H,
+    readoutHidden: w.hidden,
+    numOutputs: w.O,
+    seed: 1,
+    fusedCell,
+  });
+}
