@@ -53,18 +53,47 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
 }
 
-/** Lays out `sizes` floats (each padded by 4) from the module's heap base; grows its memory. */
+/**
+ * A bump allocator over the cell module's memory, from its heap base (offsets in floats, 16-byte
+ * aligned; each allocation padded by 4 floats, as the cell's last vector reads past a row). Grows
+ * the memory once, for `floats` in all; a later Arena starts again at the base.
+ */
+export class Arena {
+  readonly f32: Float32Array;
+  /** Address of the memory's byte 0, for FFI calls (BLAS). */
+  readonly base: Deno.PointerObject;
+  #at: number;
+  readonly #end: number;
+
+  constructor(floats: number) {
+    const m = instance();
+    const start = Math.ceil((m.__heap_base.value as number) / 16) * 4;
+    const need = (start + floats) * 4 - m.memory.buffer.byteLength;
+    if (need > 0) m.memory.grow(Math.ceil(need / 65536));
+    this.f32 = new Float32Array(m.memory.buffer);
+    this.base = Deno.UnsafePointer.of(new Uint8Array(m.memory.buffer))!;
+    this.#at = start;
+    this.#end = start + floats;
+  }
+
+  /** Room for the padded allocations of `sizes` floats. */
+  static floatsFor(sizes: number[]): number {
+    return sizes.reduce((a, n) => a + Math.ceil((n + 4) / 4) * 4, 0);
+  }
+
+  alloc(n: number, zero = false): number {
+    const at = this.#at;
+    this.#at += Math.ceil((n + 4) / 4) * 4;
+    if (this.#at > this.#end) throw new Error("lstm_cell_wasm: arena bound too small (a bug)");
+    if (zero) this.f32.fill(0, at, at + n);
+    return at;
+  }
+}
+
+/** Consecutive allocations of `sizes` floats in a fresh arena. */
 function layout(sizes: number[]): { offsets: number[]; f32: Float32Array } {
-  const m = instance();
-  let at = Math.ceil((m.__heap_base.value as number) / 16) * 4; // in floats, 16-byte aligned
-  const offsets = sizes.map((n) => {
-    const o = at;
-    at += Math.ceil((n + 4) / 4) * 4;
-    return o;
-  });
-  const need = at * 4 - m.memory.buffer.byteLength;
-  if (need > 0) m.memory.grow(Math.ceil(need / 65536));
-  return { offsets, f32: new Float32Array(m.memory.buffer) };
+  const arena = new Arena(Arena.floatsFor(sizes));
+  return { offsets: sizes.map((n) => arena.alloc(n)), f32: arena.f32 };
 }
 
 function backend(): WasmBackendLike {

@@ -21,7 +21,7 @@ import * as tf from "@tensorflow/tfjs";
 import { blasSgemm } from "../blas.ts";
 import type { SequenceBatch } from "../data/toy.ts";
 import type { Readout } from "./spike.ts";
-import { instance, wasmCellAvailable } from "../models/lstm_cell_wasm.ts";
+import { Arena, instance, wasmCellAvailable } from "../models/lstm_cell_wasm.ts";
 
 /** What the engine needs to know of the model. */
 export interface NativeLstm {
@@ -44,33 +44,6 @@ export function setNativeEnabled(on: boolean): boolean {
 /** Whether the engine can run now: wasm backend, BLAS installed and the SIMD cell loadable. */
 export function nativeAvailable(): boolean {
   return enabled && tf.getBackend() === "wasm" && blasSgemm() !== null && wasmCellAvailable();
-}
-
-/** A bump allocator over the cell module's memory (offsets in floats, 16-byte aligned). */
-class Arena {
-  readonly f32: Float32Array;
-  readonly base: Deno.PointerObject;
-  #at: number;
-  readonly #end: number;
-
-  constructor(floats: number) {
-    const m = instance();
-    const start = Math.ceil((m.__heap_base.value as number) / 16) * 4;
-    const need = (start + floats) * 4 - m.memory.buffer.byteLength;
-    if (need > 0) m.memory.grow(Math.ceil(need / 65536));
-    this.f32 = new Float32Array(m.memory.buffer);
-    this.base = Deno.UnsafePointer.of(new Uint8Array(m.memory.buffer))!;
-    this.#at = start;
-    this.#end = start + floats;
-  }
-
-  alloc(n: number, zero = false): number {
-    const at = this.#at;
-    this.#at += Math.ceil((n + 4) / 4) * 4; // 4 floats of padding: the cell's last vector reads past
-    if (this.#at > this.#end) throw new Error("cpu_engine: arena bound too small (a bug)");
-    if (zero) this.f32.fill(0, at, at + n);
-    return at;
-  }
 }
 
 /** One step of the forward pass, as the backward pass needs it. */
