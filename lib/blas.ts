@@ -55,10 +55,9 @@ const SYMBOLS = {
     ],
     result: "void",
   },
-} as const;
-const OPENBLAS_SYMBOLS = {
-  openblas_get_config: { parameters: [], result: "pointer" },
-  openblas_get_num_threads: { parameters: [], result: "i32" },
+  // OpenBLAS only (absent from other BLAS libraries): its configuration and thread count.
+  openblas_get_config: { parameters: [], result: "pointer", optional: true },
+  openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
 } as const;
 
 export type Sgemm = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"]["cblas_sgemm"];
@@ -104,14 +103,10 @@ export function openBlas(): { sgemm: Sgemm; info: BlasInfo } | { sgemm: null; wh
       failures.push(`${library}: ${(e as Error).message.split("\n")[0]}`);
       continue;
     }
-    let config = "cblas";
-    let threads = 1;
-    try {
-      const extra = Deno.dlopen(library, OPENBLAS_SYMBOLS).symbols;
-      const p = extra.openblas_get_config();
-      if (p) config = new Deno.UnsafePointerView(p).getCString();
-      threads = extra.openblas_get_num_threads();
-    } catch { /* not OpenBLAS: cblas_sgemm alone is enough */ }
+    const { openblas_get_config: getConfig, openblas_get_num_threads: getThreads } = lib.symbols;
+    const p = getConfig?.();
+    const config = p ? new Deno.UnsafePointerView(p).getCString() : "cblas";
+    const threads = getThreads?.() ?? 1;
     return { sgemm: lib.symbols.cblas_sgemm, info: { library, config, threads } };
   }
   const why = failures.join("; ");
