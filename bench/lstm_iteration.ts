@@ -15,8 +15,8 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../lib/backend.ts";
-import { nativeAvailable, nativeLossAndGrads } from "../lib/rc/cpu_engine.ts";
-import { batchLoss } from "../lib/rc/train.ts";
+import { engineModel, setNativeEnabled } from "../lib/rc/cpu_engine.ts";
+import { lossAndGrads } from "../lib/rc/train.ts";
 import { BATCH, workloadBatch, workloadModel, type WorkloadName, WORKLOADS } from "./_workloads.ts";
 
 const { values } = parseArgs({
@@ -35,7 +35,7 @@ const info = await initBackend(values.backend as BackendName);
 const iterations = Number(values.iterations);
 const rcFraction = Number(values["rc-fraction"]);
 const fusedCell = values["fused-cell"] !== "false";
-const useEngine = values.engine !== "false";
+setNativeEnabled(values.engine !== "false");
 
 // On webgpu, count the programs dispatched (every op and the fused cell go through here).
 let dispatches = 0;
@@ -58,7 +58,7 @@ for (const name of values.workloads!.split(",") as WorkloadName[]) {
   const model = workloadModel(name, fusedCell);
   const optimizer = tf.train.adam(1e-3);
   const rcSteps = Math.max(1, Math.round(rcFraction * w.T));
-  const native = useEngine && fusedCell && nativeAvailable();
+  const native = engineModel(model) !== null;
   // "spread": first spikes spread evenly over the steps, as a trained RC model's are; examples
   // leave the batch as they take their loss.
   const spread = Int32Array.from({ length: B }, (_, b) => Math.floor((b * w.T) / B));
@@ -66,19 +66,15 @@ for (const name of values.workloads!.split(",") as WorkloadName[]) {
     mode === "spread" ? spread : new Int32Array(B).fill(mode === "eos" ? w.T - 1 : rcSteps - 1);
   const run = async (mode: Mode) => {
     const steps = stepsOf(mode);
-    // A fixed t_sp (rather than a threshold) isolates the speed of the steps actually run.
-    if (native) {
-      // What fit() runs on wasm with BLAS: the CPU engine, then Adam.
-      const r = nativeLossAndGrads(model, batch, { readout: w.readout, beta: 0, steps });
-      optimizer.applyGradients(
-        model.variables.map((v, k) => ({ name: v.name, tensor: tf.tensor(r.grads[k], v.shape) })),
-      );
-      return;
-    }
-    const { value, grads } = tf.variableGrads(
-      () => batchLoss(model, batch, steps, { readout: w.readout, beta: 0 }).loss,
-      model.variables,
-    );
+    // A fixed t_sp (rather than a threshold) isolates the speed of the steps actually run. What
+    // fit() runs: the CPU engine on wasm with BLAS, else the taped tfjs pass; then Adam.
+    const { value, grads } = await lossAndGrads(model, batch, {
+      method: "rc",
+      readout: w.readout,
+      threshold: 1,
+      beta: 0,
+      steps,
+    });
     optimizer.applyGradients(Object.entries(grads).map(([n, t]) => ({ name: n, tensor: t })));
     await value.data();
     tf.dispose([value, ...Object.values(grads)]);

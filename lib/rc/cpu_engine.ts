@@ -20,6 +20,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { blasSgemm } from "../blas.ts";
 import type { SequenceBatch } from "../data/toy.ts";
+import { Lstm } from "../models/lstm.ts";
+import type { RecurrentModel } from "../models/model.ts";
 import type { Readout } from "./spike.ts";
 import { Arena, instance, wasmCellAvailable } from "../models/lstm_cell_wasm.ts";
 
@@ -44,6 +46,11 @@ export function setNativeEnabled(on: boolean): boolean {
 /** Whether the engine can run now: wasm backend, BLAS installed and the SIMD cell loadable. */
 export function nativeAvailable(): boolean {
   return enabled && tf.getBackend() === "wasm" && blasSgemm() !== null && wasmCellAvailable();
+}
+
+/** `model` when the engine runs it now (an `Lstm` with its fused cell), else null. */
+export function engineModel(model: RecurrentModel): Lstm | null {
+  return model instanceof Lstm && model.fusedCell && nativeAvailable() ? model : null;
 }
 
 /** One step of the forward pass, as the backward pass needs it. */

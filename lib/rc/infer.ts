@@ -10,9 +10,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { SequenceBatch } from "../data/toy.ts";
-import { Lstm } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
-import { nativeAvailable, nativeTraces } from "./cpu_engine.ts";
+import { engineModel, nativeTraces } from "./cpu_engine.ts";
 import { confidenceAndLabel, type Readout, type Traces } from "./spike.ts";
 
 export interface TraceOptions {
@@ -57,9 +56,10 @@ export async function traceBatch(
   opts: TraceOptions,
 ): Promise<TraceResult> {
   const { numSteps: T, batchSize: B, numFeatures: F } = batch;
-  if (model instanceof Lstm && model.fusedCell && nativeAvailable() && opts.shrink !== false) {
+  const engine = opts.shrink !== false ? engineModel(model) : null;
+  if (engine) {
     // The CPU engine: spiked examples leave at once, no tfjs op per step.
-    const r = nativeTraces(model, batch, opts);
+    const r = nativeTraces(engine, batch, opts);
     const traces = { numSteps: T, batchSize: B, confidence: r.confidence, label: r.label };
     return { traces, stepsComputed: r.stepsComputed, stepsRun: r.stepsRun };
   }

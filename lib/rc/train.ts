@@ -18,9 +18,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectRows, type SequenceBatch } from "../data/toy.ts";
-import { Lstm, matMulT } from "../models/lstm.ts";
+import { matMulT } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
-import { nativeAvailable, nativeLossAndGrads } from "./cpu_engine.ts";
+import { engineModel, nativeLossAndGrads } from "./cpu_engine.ts";
 import { accuracyAtStep, spikeMetrics } from "./evaluate.ts";
 import { bucketSize, gatherStep, traceBatch } from "./infer.ts";
 import { LossCollector } from "./loss.ts";
@@ -212,7 +212,10 @@ export function singlePassLoss(
 export async function lossAndGrads(
   model: RecurrentModel,
   batch: SequenceBatch,
-  opts: Pick<FitOptions, "method" | "readout" | "threshold" | "beta" | "checkEvery" | "singlePass">,
+  opts: Pick<FitOptions, "method" | "readout" | "threshold" | "beta" | "checkEvery" | "singlePass"> & {
+    /** Loss steps given rather than found (benches: a fixed t_sp); `method` is then ignored. */
+    steps?: Int32Array;
+  },
 ): Promise<{
   value: tf.Scalar;
   grads: tf.NamedTensorMap;
@@ -224,11 +227,14 @@ export async function lossAndGrads(
   taped: number;
 }> {
   // An LSTM with its fused cell on wasm with BLAS: the CPU engine, no tfjs op per step.
-  if (model instanceof Lstm && model.fusedCell && nativeAvailable()) {
-    const r = nativeLossAndGrads(model, batch, {
+  const engine = engineModel(model);
+  if (engine) {
+    const r = nativeLossAndGrads(engine, batch, {
       readout: opts.readout,
       beta: opts.beta,
-      ...(opts.method === "rc"
+      ...(opts.steps
+        ? { steps: opts.steps }
+        : opts.method === "rc"
         ? { threshold: opts.threshold }
         : { steps: new Int32Array(batch.batchSize).fill(batch.numSteps - 1) }),
     });
@@ -242,12 +248,14 @@ export async function lossAndGrads(
       taped: r.stepsComputed,
     };
   }
-  // RC on cpu/wasm: one taped pass finds the spikes itself. Otherwise (webgpu, EOS): the
-  // loss steps first (a halting forward pass for RC), then the taped pass.
-  const singlePass = opts.method === "rc" && (opts.singlePass ?? hasSyncReadback());
+  // RC on cpu/wasm: one taped pass finds the spikes itself. Otherwise (webgpu, EOS, given steps):
+  // the loss steps first (a halting forward pass for RC), then the taped pass.
+  const singlePass = !opts.steps && opts.method === "rc" && (opts.singlePass ?? hasSyncReadback());
   let steps: Int32Array;
   let spikeSteps = 0;
-  if (singlePass) {
+  if (opts.steps) {
+    steps = opts.steps;
+  } else if (singlePass) {
     steps = new Int32Array(0);
   } else {
     ({ steps, stepsComputed: spikeSteps } = await lossSteps(model, batch, opts));
