@@ -146,28 +146,25 @@ export class Lstm implements RecurrentModel {
   }
 
   #fusedStep(state: tf.Tensor[], input: tf.Tensor2D): { state: tf.Tensor[]; logits: tf.Tensor2D } {
+    if (tf.getBackend() !== "wasm") {
+      return tf.tidy(() => this.stepProjected(state, this.projectInputs(input)));
+    }
     return tf.tidy(() => {
       const [hc, h] = state as tf.Tensor2D[];
-      const n = hc.shape[0];
-      if (tf.getBackend() === "wasm") {
-        const hcNext = lstmCellWasm(
-          matMulT(input, this.#w as unknown as tf.Tensor2D),
-          matMulT(h, this.#u as unknown as tf.Tensor2D),
-          this.#b as unknown as tf.Tensor1D,
-          hc,
-        );
-        const hNext = hcNext.slice([0, 0], [n, this.hiddenSize]);
-        return { state: [hcNext, hNext], logits: this.readout(hNext) };
-      }
-      const zx = tf.add(
-        tf.matMul(input, this.#w as unknown as tf.Tensor2D),
-        this.#b,
-      ) as tf.Tensor2D;
-      const hu = tf.matMul(h, this.#u as unknown as tf.Tensor2D) as tf.Tensor2D;
-      const hcNext = lstmCell(zx, hu, hc);
-      const hNext = hcNext.slice([0, 0], [n, this.hiddenSize]);
-      return { state: [hcNext, hNext], logits: this.readout(hNext) };
+      const hcNext = lstmCellWasm(
+        matMulT(input, this.#w as unknown as tf.Tensor2D),
+        matMulT(h, this.#u as unknown as tf.Tensor2D),
+        this.#b as unknown as tf.Tensor1D,
+        hc,
+      );
+      return this.#fromState(hcNext);
     });
+  }
+
+  /** The new fused state `[hc, h]` and its logits, from hc (`[n, 2H]`). */
+  #fromState(hcNext: tf.Tensor2D): { state: tf.Tensor[]; logits: tf.Tensor2D } {
+    const hNext = hcNext.slice([0, 0], [hcNext.shape[0], this.hiddenSize]);
+    return { state: [hcNext, hNext], logits: this.readout(hNext) };
   }
 
   /**
@@ -198,11 +195,8 @@ export class Lstm implements RecurrentModel {
     }
     return tf.tidy(() => {
       const [hc, h] = state as tf.Tensor2D[];
-      const n = hc.shape[0];
       const hu = tf.matMul(h, this.#u as unknown as tf.Tensor2D) as tf.Tensor2D;
-      const hcNext = lstmCell(projected, hu, hc);
-      const hNext = hcNext.slice([0, 0], [n, this.hiddenSize]);
-      return { state: [hcNext, hNext], logits: this.readout(hNext) };
+      return this.#fromState(lstmCell(projected, hu, hc));
     });
   }
 

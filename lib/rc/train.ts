@@ -212,10 +212,12 @@ export function singlePassLoss(
 export async function lossAndGrads(
   model: RecurrentModel,
   batch: SequenceBatch,
-  opts: Pick<FitOptions, "method" | "readout" | "threshold" | "beta" | "checkEvery" | "singlePass"> & {
-    /** Loss steps given rather than found (benches: a fixed t_sp); `method` is then ignored. */
-    steps?: Int32Array;
-  },
+  opts:
+    & Pick<FitOptions, "method" | "readout" | "threshold" | "beta" | "checkEvery" | "singlePass">
+    & {
+      /** Loss steps given rather than found (benches: a fixed t_sp); `method` is then ignored. */
+      steps?: Int32Array;
+    },
 ): Promise<{
   value: tf.Scalar;
   grads: tf.NamedTensorMap;
