@@ -1,0 +1,851 @@
+/**
+ * A WebGPU training engine for the LSTM: one batch's forward pass, RC spike finding, loss, BPTT,
+ * the weight gradients and Adam, encoded by hand into one or two command buffers of WGSL compute
+ * dispatches, with no tfjs op at all.
+ *
+ * Why: tfjs issues every op as its own program, ~0.14 ms each on an H100 with ~24 per time step
+ * even with the fused cell (bench/README.md), so an LSTM step cost 3.4 ms where cuDNN's whole
+ * sequence takes 2.2 ms. Here a time step is one dispatch forward and one backward, encoded
+ * straight into the pass; everything else (the input projection of all steps, the readout of all
+ * steps, the loss, the readout's backward, the weight gradients and Adam) is a few batched
+ * dispatches per iteration.
+ *
+ * Semantics equal `nativeLossAndGrads` (lib/rc/cpu_engine.ts) and the tfjs paths, checked in
+ * tests: each example's loss at its first spike (confidence >= θ, or the last step) or at given
+ * steps; mean over the batch of `L - βH`; gradients in `model.variables` order. Adam as tfjs's
+ * (ε = 1e-7, bias corrections from the step count).
+ *
+ * How RC skips work here: with given loss steps (EOS, or the benches' fixed t_sp) the forward and
+ * backward passes encode only the steps up to the last loss step. With a threshold the forward
+ * pass runs all T steps (which step every example spikes at is known only on the GPU), then the
+ * loss steps are read back (`haltReadback`, default on) and the backward pass encodes only the
+ * steps up to the latest spike; without the readback it encodes all T and masks the rest.
+ *
+ * Memory: one storage buffer holds weights, gradients, Adam's moments and every activation (offsets
+ * in floats); a second holds one atomic (the latest loss step + 1); per-dispatch parameters sit in
+ * a uniform buffer at 256-byte slots, bound with a dynamic offset.
+ * @module
+ */
+import type { SequenceBatch } from "../data/toy.ts";
+import type { Readout } from "./spike.ts";
+
+/** What the engine needs of the model: its sizes. */
+export interface GpuLstmShape {
+  numInputs: number;
+  hiddenSize: number;
+  readoutHidden: number[];
+  numOutputs: number;
+}
+
+/** Adam's settings (tfjs's defaults but the learning rate). */
+export interface AdamSettings {
+  learningRate: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+const SLOT = 256; // bytes per uniform slot (minUniformBufferOffsetAlignment is at most 256)
+const SLOT_U32 = SLOT / 4;
+const MM_TILE = 16;
+const CELL_WG = [64, 4] as const;
+
+const HEADER = /* wgsl */ `
+struct P { u: array<vec4<u32>, 5>, f: vec4<f32> }
+@group(0) @binding(0) var<storage, read_write> m: array<f32>;
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
+@group(0) @binding(2) var<uniform> p: P;
+fn pu(i: u32) -> u32 { return p.u[i / 4u][i % 4u]; }
+fn sigm(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+fn tanh_(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+`;
+
+/**
+ * C(m, n) = [C +] Σ_k A(m, k) B(k, n) [+ bias(n)], [ReLU], [zero where mask(m, n) <= 0], over
+ * strided views of the one buffer. Params: 0 M, 1 N, 2 K, 3 offA, 4 sAm, 5 sAk, 6 offB, 7 sBk,
+ * 8 sBn, 9 offC, 10 ldc, 11 offBias + 1 (0: none), 12 flags (1 accumulate, 2 ReLU), 13 offMask
+ * + 1 (0: none; the mask has C's layout).
+ */
+const MATMUL = HEADER + /* wgsl */ `
+var<workgroup> ta: array<array<f32, ${MM_TILE}>, ${MM_TILE}>;
+var<workgroup> tb: array<array<f32, ${MM_TILE}>, ${MM_TILE}>;
+@compute @workgroup_size(${MM_TILE}, ${MM_TILE})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+  let M = pu(0u); let N = pu(1u); let K = pu(2u);
+  let row = wg.y * ${MM_TILE}u + l.y;
+  let col = wg.x * ${MM_TILE}u + l.x;
+  var acc = 0.0;
+  for (var k0 = 0u; k0 < K; k0 += ${MM_TILE}u) {
+    let ka = k0 + l.x;
+    var a = 0.0;
+    if (row < M && ka < K) { a = m[pu(3u) + row * pu(4u) + ka * pu(5u)]; }
+    ta[l.y][l.x] = a;
+    let kb = k0 + l.y;
+    var b = 0.0;
+    if (kb < K && col < N) { b = m[pu(6u) + kb * pu(7u) + col * pu(8u)]; }
+    tb[l.y][l.x] = b;
+    workgroupBarrier();
+    for (var k = 0u; k < ${MM_TILE}u; k++) { acc += ta[l.y][k] * tb[k][l.x]; }
+    workgroupBarrier();
+  }
+  if (row >= M || col >= N) { return; }
+  let at = pu(9u) + row * pu(10u) + col;
+  let flags = pu(12u);
+  if ((flags & 1u) != 0u) { acc += m[at]; }
+  if (pu(11u) != 0u) { acc += m[pu(11u) - 1u + col]; }
+  if ((flags & 2u) != 0u) { acc = max(acc, 0.0); }
+  if (pu(13u) != 0u && !(m[pu(13u) - 1u + row * pu(10u) + col] > 0.0)) { acc = 0.0; }
+  m[at] = acc;
+}
+`;
+
+/**
+ * One forward step for every example: z = xw_t (bias included) + h_{t-1} U; gates i, f, g, o.
+ * Params: 0 H, 1 B, 2 offXW_t, 3 offHC_{t} (state entering), 4 offHC_{t+1}, 5 offU, 6 offActs_t.
+ */
+const CELL_FORWARD = HEADER + /* wgsl */ `
+@compute @workgroup_size(${CELL_WG[0]}, ${CELL_WG[1]})
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  let H = pu(0u); let B = pu(1u);
+  let j = g.x; let b = g.y;
+  if (j >= H || b >= B) { return; }
+  let G = 4u * H;
+  let xw = pu(2u) + b * G;
+  let hp = pu(3u) + b * 2u * H;
+  let U = pu(5u);
+  var zi = m[xw + j]; var zf = m[xw + H + j]; var zg = m[xw + 2u * H + j]; var zo = m[xw + 3u * H + j];
+  for (var k = 0u; k < H; k++) {
+    let h = m[hp + k];
+    let u = U + k * G + j;
+    zi += h * m[u]; zf += h * m[u + H]; zg += h * m[u + 2u * H]; zo += h * m[u + 3u * H];
+  }
+  let i = sigm(zi); let f = sigm(zf); let gg = tanh_(zg); let o = sigm(zo);
+  let c = f * m[hp + H + j] + i * gg;
+  let tc = tanh_(c);
+  let hn = pu(4u) + b * 2u * H;
+  m[hn + j] = o * tc;
+  m[hn + H + j] = c;
+  let a = pu(6u) + b * 5u * H;
+  m[a + j] = i; m[a + H + j] = f; m[a + 2u * H + j] = gg; m[a + 3u * H + j] = o; m[a + 4u * H + j] = tc;
+}
+`;
+
+/**
+ * One thread per example: its loss step (given, or the first step whose confidence reaches θ, or
+ * the last step run), its loss `L - βH` / B and d/dlogits, and the readout layers' inputs there.
+ * Params: 0 B, 1 O, 2 H, 3 nSteps (run), 4 offLogits (rows t*B+b, O wide), 5 offY (i32 bits),
+ * 6 offGiven (i32 bits, -1: RC), 7 offSteps (out, i32 bits), 8 offLoss (out), 9 offDlogits (out,
+ * [B, O]), 10 offHC_1 (h after step 0; rows t*B+b, 2H wide), 11 offGatherH (out, [B, H]), 12 readout
+ * (0 binary, 1 sigmoid, 2 softmax), 13 K (layers), 14 offLayerTable (K-1 pairs: offOut_i (rows
+ * t*B+b), offGather_i ([B, L_i]) as f32 bits), 15 offWidths (K-1 widths as f32 bits).
+ * f: θ, β, 1/B.
+ */
+const TAKE = HEADER + /* wgsl */ `
+fn ibits(at: u32) -> i32 { return bitcast<i32>(m[at]); }
+fn ubits(at: u32) -> u32 { return bitcast<u32>(m[at]); }
+fn conf(z: u32, O: u32, ro: u32) -> f32 {
+  if (ro == 0u) { let s = sigm(m[z]); return max(s, 1.0 - s); }
+  if (ro == 1u) {
+    var best = 0.0;
+    for (var j = 0u; j < O; j++) { best = max(best, sigm(m[z + j])); }
+    return best;
+  }
+  var mx = -3.4e38;
+  for (var j = 0u; j < O; j++) { mx = max(mx, m[z + j]); }
+  var sum = 0.0;
+  for (var j = 0u; j < O; j++) { sum += exp(m[z + j] - mx); }
+  return 1.0 / sum;
+}
+fn softplus(z: f32) -> f32 { return max(z, 0.0) + log(1.0 + exp(-abs(z))); }
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  let B = pu(0u); let O = pu(1u); let H = pu(2u); let n = pu(3u);
+  let b = g.x;
+  if (b >= B) { return; }
+  let ro = pu(12u);
+  let given = ibits(pu(6u) + b);
+  var s = n - 1u;
+  if (given >= 0) {
+    s = u32(given);
+  } else {
+    for (var t = 0u; t < n; t++) {
+      if (conf(pu(4u) + (t * B + b) * O, O, ro) >= p.f.x) { s = t; break; }
+    }
+  }
+  m[pu(7u) + b] = bitcast<f32>(i32(s));
+  atomicMax(&ctl[0], s + 1u);
+  let z = pu(4u) + (s * B + b) * O;
+  let y = ibits(pu(5u) + b);
+  let beta = p.f.y; let scale = p.f.z;
+  let d = pu(9u) + b * O;
+  var loss = 0.0;
+  if (ro <= 1u) {
+    for (var j = 0u; j < O; j++) {
+      let zj = m[z + j];
+      var yj = 0.0;
+      if ((ro == 0u && y == 1) || (ro == 1u && i32(j) == y)) { yj = 1.0; }
+      let sp = softplus(zj); let sg = sigm(zj);
+      loss += sp - yj * zj - beta * (sp - sg * zj);
+      m[d + j] = (sg - yj + beta * sg * (1.0 - sg) * zj) * scale;
+    }
+  } else {
+    var mx = -3.4e38;
+    for (var j = 0u; j < O; j++) { mx = max(mx, m[z + j]); }
+    var sum = 0.0;
+    for (var j = 0u; j < O; j++) { sum += exp(m[z + j] - mx); }
+    let lse = mx + log(sum);
+    var zbar = 0.0;
+    for (var j = 0u; j < O; j++) { zbar += exp(m[z + j] - lse) * m[z + j]; }
+    loss = lse - m[z + u32(y)] - beta * (lse - zbar);
+    for (var j = 0u; j < O; j++) {
+      let pj = exp(m[z + j] - lse);
+      var yj = 0.0;
+      if (i32(j) == y) { yj = 1.0; }
+      m[d + j] = (pj - yj + beta * pj * (m[z + j] - zbar)) * scale;
+    }
+  }
+  m[pu(8u) + b] = loss * scale;
+  // The layers' inputs at the loss step: h, then each hidden layer's output.
+  let hs = pu(10u) + (s * B + b) * 2u * H;
+  for (var j = 0u; j < H; j++) { m[pu(11u) + b * H + j] = m[hs + j]; }
+  for (var i = 0u; i + 1u < pu(13u); i++) {
+    let L = ubits(pu(15u) + i);
+    let src = ubits(pu(14u) + 2u * i) + (s * B + b) * L;
+    let dst = ubits(pu(14u) + 2u * i + 1u) + b * L;
+    for (var j = 0u; j < L; j++) { m[dst + j] = m[src + j]; }
+  }
+}
+`;
+
+/**
+ * One backward step for every example (zero where the step is after its loss step):
+ * dh = [t = s] dh_loss + [t < s] dz_{t+1} Uᵀ, dc = [t < s] dc_{t+1} + dh o (1 - tanh²c).
+ * Params: 0 H, 1 B, 2 t, 3 offSteps, 4 offDhLoss ([B, H]), 5 offDZ_t, 6 offDZ_{t+1}, 7 offU,
+ * 8 offActs_t, 9 offHC_t (state entering step t), 10 offDC_in, 11 offDC_out.
+ */
+const CELL_BACKWARD = HEADER + /* wgsl */ `
+@compute @workgroup_size(${CELL_WG[0]}, ${CELL_WG[1]})
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  let H = pu(0u); let B = pu(1u); let t = pu(2u);
+  let j = g.x; let b = g.y;
+  if (j >= H || b >= B) { return; }
+  let G = 4u * H;
+  let s = u32(bitcast<i32>(m[pu(3u) + b]));
+  let dz = pu(5u) + b * G;
+  let dcOut = pu(11u) + b * H + j;
+  if (t > s) {
+    m[dz + j] = 0.0; m[dz + H + j] = 0.0; m[dz + 2u * H + j] = 0.0; m[dz + 3u * H + j] = 0.0;
+    m[dcOut] = 0.0;
+    return;
+  }
+  var dh = 0.0;
+  var dcn = 0.0;
+  if (t == s) { dh = m[pu(4u) + b * H + j]; }
+  if (t < s) {
+    let dzn = pu(6u) + b * G;
+    let u = pu(7u) + j * G;
+    for (var k = 0u; k < G; k++) { dh += m[dzn + k] * m[u + k]; }
+    dcn = m[pu(10u) + b * H + j];
+  }
+  let a = pu(8u) + b * 5u * H;
+  let i = m[a + j]; let f = m[a + H + j]; let gg = m[a + 2u * H + j]; let o = m[a + 3u * H + j];
+  let tc = m[a + 4u * H + j];
+  let cp = m[pu(9u) + b * 2u * H + H + j];
+  let dc = dcn + dh * o * (1.0 - tc * tc);
+  m[dz + j] = dc * gg * i * (1.0 - i);
+  m[dz + H + j] = dc * cp * f * (1.0 - f);
+  m[dz + 2u * H + j] = dc * i * (1.0 - gg * gg);
+  m[dz + 3u * H + j] = dh * tc * o * (1.0 - o);
+  m[dcOut] = dc * f;
+}
+`;
+
+/** Adam over the flat weights. Params: 0 count, 1 offW, 2 offG, 3 offM, 4 offV; f: lr', β1, β2, ε'. */
+const ADAM = HEADER + /* wgsl */ `
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let i = g.x + g.y * nw.x * 256u;
+  if (i >= pu(0u)) { return; }
+  let gr = m[pu(2u) + i];
+  let mi = p.f.y * m[pu(3u) + i] + (1.0 - p.f.y) * gr;
+  let vi = p.f.z * m[pu(4u) + i] + (1.0 - p.f.z) * gr * gr;
+  m[pu(3u) + i] = mi;
+  m[pu(4u) + i] = vi;
+  m[pu(1u) + i] -= p.f.x * mi / (sqrt(vi) + p.f.w);
+}
+`;
+
+/** Sets the latest-loss-step atomic to 0. */
+const RESET = HEADER + /* wgsl */ `
+@compute @workgroup_size(1)
+fn main() { atomicStore(&ctl[0], 0u); }
+`;
+
+const KERNELS = {
+  matmul: MATMUL,
+  cellForward: CELL_FORWARD,
+  take: TAKE,
+  cellBackward: CELL_BACKWARD,
+  adam: ADAM,
+  reset: RESET,
+};
+type Kernel = keyof typeof KERNELS;
+
+interface Dispatch {
+  kernel: Kernel;
+  u: number[];
+  f?: number[];
+  groups: [number, number?];
+}
+
+/** What one iteration asks for. */
+export interface GpuStepOptions {
+  readout: Readout;
+  beta: number;
+  /** RC: each example's loss at its first spike. Exactly one of this and `steps`. */
+  threshold?: number;
+  /** Given loss steps (EOS: all T - 1). */
+  steps?: Int32Array;
+  /** Apply Adam after the gradients (default: true when the engine has Adam settings). */
+  adam?: boolean;
+  /** RC: read the loss steps back to encode only the backward steps needed (default true). */
+  haltReadback?: boolean;
+}
+
+/**
+ * The engine for one model shape, batch size and sequence length. Weights live on the GPU from
+ * `create` on; `readWeights` brings them back.
+ */
+export class GpuLstmEngine {
+  readonly device: GPUDevice;
+  readonly shape: GpuLstmShape;
+  readonly T: number;
+  readonly B: number;
+  /** Forward and backward steps encoded by the last `step` (example-steps are these times B). */
+  lastForwardSteps = 0;
+  lastBackwardSteps = 0;
+  /** Dispatches encoded by the last `step`. */
+  lastDispatches = 0;
+  private adamSettings: AdamSettings | null;
+  private adamStep = 0;
+  private buffer: GPUBuffer;
+  private ctl: GPUBuffer;
+  private uniforms: GPUBuffer;
+  private uniformSlots: number;
+  private pipelines = new Map<Kernel, GPUComputePipeline>();
+  private bindGroup: GPUBindGroup;
+  private layout: GPUBindGroupLayout;
+  private sizes: number[];
+  private off: Record<string, number> = {};
+  private layerOff: { w: number; b: number; out: number; gather: number; grad: number }[] = [];
+  private weightOff: number[] = [];
+  private total = 0;
+
+  private constructor(
+    device: GPUDevice,
+    shape: GpuLstmShape,
+    T: number,
+    B: number,
+    adam: AdamSettings | null,
+  ) {
+    this.device = device;
+    this.shape = shape;
+    this.T = T;
+    this.B = B;
+    this.adamSettings = adam;
+    const { numInputs: F, hiddenSize: H, numOutputs: O } = shape;
+    const G = 4 * H;
+    const layers = [H, ...shape.readoutHidden, O];
+    const K = layers.length - 1;
+    this.sizes = [F * G, H * G, G];
+    for (let i = 1; i <= K; i++) this.sizes.push(layers[i - 1] * layers[i], layers[i]);
+    const P = this.sizes.reduce((a, b) => a + b, 0);
+    let next = 0;
+    const alloc = (name: string, n: number) => {
+      this.off[name] = next;
+      next += Math.ceil(n / 64) * 64 + 64;
+      return this.off[name];
+    };
+    alloc("weights", P);
+    alloc("grads", P);
+    alloc("adamM", P);
+    alloc("adamV", P);
+    alloc("x", T * B * F);
+    alloc("y", B);
+    alloc("given", B);
+    alloc("xw", T * B * G);
+    alloc("hc", (T + 1) * B * 2 * H);
+    alloc("acts", T * B * 5 * H);
+    alloc("steps", B);
+    alloc("loss", B);
+    alloc("dhLoss", B * H);
+    alloc("dz", T * B * G);
+    alloc("dc0", B * H);
+    alloc("dc1", B * H);
+    alloc("ones", T * B);
+    alloc("gatherH", B * H);
+    alloc("layerTable", 2 * K);
+    alloc("widths", K);
+    for (let i = 1; i <= K; i++) {
+      this.layerOff.push({
+        w: 0,
+        b: 0,
+        out: alloc(`out${i}`, T * B * layers[i]),
+        gather: i < K ? alloc(`gather${i}`, B * layers[i]) : -1,
+        grad: alloc(`grad${i}`, B * layers[i]),
+      });
+    }
+    let w = 0;
+    for (const n of this.sizes) {
+      this.weightOff.push(w);
+      w += n;
+    }
+    for (let i = 1; i <= K; i++) {
+      this.layerOff[i - 1].w = this.off.weights + this.weightOff[1 + 2 * i];
+      this.layerOff[i - 1].b = this.off.weights + this.weightOff[2 + 2 * i];
+    }
+    this.total = next;
+    const bytes = next * 4;
+    const limit = device.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) {
+      throw new Error(
+        `gpu_engine: needs a ${
+          (bytes / 2 ** 20).toFixed(1)
+        } MiB storage buffer, the device allows ` +
+          `${(limit / 2 ** 20).toFixed(1)} MiB: use a smaller batch or sequence, or a device ` +
+          `created with a higher maxStorageBufferBindingSize`,
+      );
+    }
+    this.buffer = device.createBuffer({
+      size: bytes,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    this.ctl = device.createBuffer({
+      size: 16,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    this.uniformSlots = 2 * T + 64;
+    this.uniforms = device.createBuffer({
+      size: this.uniformSlots * SLOT,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.layout = device.createBindGroupLayout({
+      entries: [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "storage" } },
+        { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: "storage" } },
+        {
+          binding: 2,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: SLOT },
+        },
+      ],
+    });
+    this.bindGroup = device.createBindGroup({
+      layout: this.layout,
+      entries: [
+        { binding: 0, resource: { buffer: this.buffer } },
+        { binding: 1, resource: { buffer: this.ctl } },
+        { binding: 2, resource: { buffer: this.uniforms, size: SLOT } },
+      ],
+    });
+    const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [this.layout] });
+    for (const [name, code] of Object.entries(KERNELS) as [Kernel, string][]) {
+      const module = device.createShaderModule({ code, label: `gpu_engine ${name}` });
+      this.pipelines.set(
+        name,
+        device.createComputePipeline({
+          layout: pipelineLayout,
+          compute: { module, entryPoint: "main" },
+          label: `gpu_engine ${name}`,
+        }),
+      );
+    }
+    // Constant tables: ones, the layer table, widths.
+    device.queue.writeBuffer(this.buffer, this.off.ones * 4, new Float32Array(T * B).fill(1));
+    const table = new Uint32Array(2 * K);
+    const widths = new Uint32Array(K);
+    for (let i = 1; i < K; i++) {
+      table[2 * (i - 1)] = this.layerOff[i - 1].out;
+      table[2 * (i - 1) + 1] = this.layerOff[i - 1].gather;
+      widths[i - 1] = layers[i];
+    }
+    device.queue.writeBuffer(this.buffer, this.off.layerTable * 4, table);
+    device.queue.writeBuffer(this.buffer, this.off.widths * 4, widths);
+  }
+
+  /**
+   * An engine on `device` for `shape`, sequences of `T` steps and batches of `B`, holding
+   * `weights` (in `model.variables` order: W, U, b, then weight and bias of each readout layer).
+   * With `adam`, `step` also applies Adam (moments start at zero).
+   */
+  static async create(
+    device: GPUDevice,
+    shape: GpuLstmShape,
+    weights: Float32Array[],
+    sizes: { T: number; B: number },
+    adam: AdamSettings | null = null,
+  ): Promise<GpuLstmEngine> {
+    device.pushErrorScope("validation");
+    const engine = new GpuLstmEngine(device, shape, sizes.T, sizes.B, adam);
+    const error = await device.popErrorScope();
+    if (error) throw new Error(`gpu_engine: WebGPU refused the engine: ${error.message}`);
+    engine.writeWeights(weights);
+    return engine;
+  }
+
+  /** Replaces the weights (`model.variables` order) and resets Adam. */
+  writeWeights(weights: Float32Array[]): void {
+    if (weights.length !== this.sizes.length) {
+      throw new Error(
+        `gpu_engine: ${weights.length} weight arrays, the model has ${this.sizes.length}`,
+      );
+    }
+    const flat = new Float32Array(this.sizes.reduce((a, b) => a + b, 0));
+    weights.forEach((w, k) => {
+      if (w.length !== this.sizes[k]) {
+        throw new Error(
+          `gpu_engine: weight ${k} has ${w.length} values, expected ${this.sizes[k]}`,
+        );
+      }
+      flat.set(w, this.weightOff[k]);
+    });
+    const q = this.device.queue;
+    q.writeBuffer(this.buffer, this.off.weights * 4, flat);
+    const zeros = new Float32Array(flat.length);
+    q.writeBuffer(this.buffer, this.off.adamM * 4, zeros);
+    q.writeBuffer(this.buffer, this.off.adamV * 4, zeros);
+    this.adamStep = 0;
+  }
+
+  /**
+   * Encodes and submits one iteration: forward, loss, backward, gradients and (with Adam) the
+   * update. Returns once it is submitted (or, with a threshold and `haltReadback`, once the loss
+   * steps are read back between the two halves); read results with `readLoss`, `readSteps`,
+   * `readGrads`, `readWeights`.
+   */
+  async step(batch: SequenceBatch, opts: GpuStepOptions): Promise<void> {
+    const { T, B } = this;
+    const { numInputs: F, hiddenSize: H, numOutputs: O } = this.shape;
+    const G = 4 * H;
+    if (batch.numSteps !== T || batch.batchSize !== B || batch.numFeatures !== F) {
+      throw new Error(
+        `gpu_engine: batch is T ${batch.numSteps}, B ${batch.batchSize}, F ${batch.numFeatures}; ` +
+          `the engine was made for T ${T}, B ${B}, F ${F}`,
+      );
+    }
+    if ((opts.threshold === undefined) === (opts.steps === undefined)) {
+      throw new Error("gpu_engine: give exactly one of threshold (RC) and steps");
+    }
+    if (opts.readout === "binary" && O !== 1) {
+      throw new Error(`The binary readout needs 1 output unit: the model has ${O}.`);
+    }
+    const given = opts.steps ? Int32Array.from(opts.steps) : new Int32Array(B).fill(-1);
+    let nForward = T;
+    if (opts.steps) {
+      let max = 0;
+      for (const s of opts.steps) {
+        if (!(s >= 0 && s < T)) throw new Error(`gpu_engine: loss step ${s} outside [0, ${T})`);
+        max = Math.max(max, s);
+      }
+      nForward = max + 1;
+    }
+    const q = this.device.queue;
+    q.writeBuffer(
+      this.buffer,
+      this.off.x * 4,
+      batch.x as Float32Array<ArrayBuffer>,
+      0,
+      nForward * B * F,
+    );
+    q.writeBuffer(this.buffer, this.off.y * 4, Int32Array.from(batch.y));
+    q.writeBuffer(this.buffer, this.off.given * 4, given);
+
+    const first: Dispatch[] = [{ kernel: "reset", u: [], groups: [1] }];
+    const layers = [H, ...this.shape.readoutHidden, O];
+    const K = layers.length - 1;
+    const o = this.off;
+    const R = nForward * B;
+    // Input projection of every step run, bias included.
+    first.push(this.mm({
+      M: R,
+      N: G,
+      K: F,
+      a: [o.x, F, 1],
+      b: [o.weights + this.weightOff[0], G, 1],
+      c: [o.xw, G],
+      bias: o.weights + this.weightOff[2],
+    }));
+    const hc = (t: number) => o.hc + t * B * 2 * H;
+    for (let t = 0; t < nForward; t++) {
+      first.push({
+        kernel: "cellForward",
+        u: [
+          H,
+          B,
+          o.xw + t * B * G,
+          hc(t),
+          hc(t + 1),
+          o.weights + this.weightOff[1],
+          o.acts + t * B * 5 * H,
+        ],
+        groups: [Math.ceil(H / CELL_WG[0]), Math.ceil(B / CELL_WG[1])],
+      });
+    }
+    // Readout of every step run (EOS: only the rows of the last step are needed, but the others
+    // cost one batched matmul, not a dispatch each).
+    let a: [number, number, number] = [hc(1), 2 * H, 1];
+    for (let i = 1; i <= K; i++) {
+      const L = this.layerOff[i - 1];
+      first.push(this.mm({
+        M: R,
+        N: layers[i],
+        K: layers[i - 1],
+        a,
+        b: [L.w, layers[i], 1],
+        c: [L.out, layers[i]],
+        bias: L.b,
+        relu: i < K,
+      }));
+      a = [L.out, layers[i], 1];
+    }
+    const readoutCode = opts.readout === "binary" ? 0 : opts.readout === "sigmoid" ? 1 : 2;
+    first.push({
+      kernel: "take",
+      u: [
+        B,
+        O,
+        H,
+        nForward,
+        this.layerOff[K - 1].out,
+        o.y,
+        o.given,
+        o.steps,
+        o.loss,
+        this.layerOff[K - 1].grad,
+        hc(1),
+        o.gatherH,
+        readoutCode,
+        K,
+        o.layerTable,
+        o.widths,
+      ],
+      f: [opts.threshold ?? 0, opts.beta, 1 / B],
+      groups: [Math.ceil(B / 64)],
+    });
+
+    // Backward steps to encode.
+    let nBackward = nForward;
+    const second: Dispatch[] = [];
+    const readback = opts.threshold !== undefined && (opts.haltReadback ?? true);
+    let slot = 0;
+    if (readback) {
+      slot = this.submit(first, 0);
+      const steps = await this.readSteps();
+      nBackward = Math.max(...steps) + 1;
+    } else {
+      second.push(...first);
+    }
+
+    // Readout backward at each example's loss step: grads of the readout weights, d loss / dh.
+    const gOff = (k: number) => o.grads + this.weightOff[k];
+    for (let i = K; i >= 1; i--) {
+      const L = this.layerOff[i - 1];
+      const Lin = layers[i - 1];
+      const Lout = layers[i];
+      const input = i === 1 ? o.gatherH : this.layerOff[i - 2].gather;
+      second.push(this.mm({
+        M: Lin,
+        N: Lout,
+        K: B,
+        a: [input, 1, Lin],
+        b: [L.grad, Lout, 1],
+        c: [gOff(1 + 2 * i), Lout],
+      }));
+      second.push(this.mm({
+        M: 1,
+        N: Lout,
+        K: B,
+        a: [o.ones, 0, 1],
+        b: [L.grad, Lout, 1],
+        c: [gOff(2 + 2 * i), Lout],
+      }));
+      second.push(this.mm({
+        M: B,
+        N: Lin,
+        K: Lout,
+        a: [L.grad, Lout, 1],
+        b: [L.w, 1, Lout],
+        c: i === 1 ? [o.dhLoss, H] : [this.layerOff[i - 2].grad, Lin],
+        mask: i === 1 ? undefined : input,
+      }));
+    }
+    const dz = (t: number) => o.dz + t * B * G;
+    for (let t = nBackward - 1; t >= 0; t--) {
+      second.push({
+        kernel: "cellBackward",
+        u: [
+          H,
+          B,
+          t,
+          o.steps,
+          o.dhLoss,
+          dz(t),
+          dz(Math.min(t + 1, T - 1)),
+          o.weights + this.weightOff[1],
+          o.acts + t * B * 5 * H,
+          hc(t),
+          (t + 1) % 2 ? o.dc1 : o.dc0,
+          t % 2 ? o.dc1 : o.dc0,
+        ],
+        groups: [Math.ceil(H / CELL_WG[0]), Math.ceil(B / CELL_WG[1])],
+      });
+    }
+    const rows = nBackward * B;
+    second.push(
+      this.mm({ M: H, N: G, K: rows, a: [o.hc, 1, 2 * H], b: [o.dz, G, 1], c: [gOff(1), G] }),
+    );
+    second.push(this.mm({ M: F, N: G, K: rows, a: [o.x, 1, F], b: [o.dz, G, 1], c: [gOff(0), G] }));
+    second.push(
+      this.mm({ M: 1, N: G, K: rows, a: [o.ones, 0, 1], b: [o.dz, G, 1], c: [gOff(2), G] }),
+    );
+    const adam = this.adamSettings && (opts.adam ?? true);
+    if (adam) {
+      const s = this.adamSettings!;
+      const [b1, b2] = [s.beta1 ?? 0.9, s.beta2 ?? 0.999];
+      const eps = s.epsilon ?? 1e-7;
+      this.adamStep++;
+      const c1 = 1 - b1 ** this.adamStep;
+      const c2 = 1 - b2 ** this.adamStep;
+      // lr m/c1 / (sqrt(v/c2) + ε) = (lr sqrt(c2)/c1) m / (sqrt(v) + ε sqrt(c2))
+      const count = this.sizes.reduce((x, y) => x + y, 0);
+      const groups = Math.ceil(count / 256);
+      const gx = Math.min(groups, 65535);
+      second.push({
+        kernel: "adam",
+        u: [count, o.weights, o.grads, o.adamM, o.adamV],
+        f: [(s.learningRate * Math.sqrt(c2)) / c1, b1, b2, eps * Math.sqrt(c2)],
+        groups: [gx, Math.ceil(groups / gx)],
+      });
+    }
+    this.submit(second, slot);
+    this.lastForwardSteps = nForward;
+    this.lastBackwardSteps = nBackward;
+  }
+
+  private mm(d: {
+    M: number;
+    N: number;
+    K: number;
+    a: [number, number, number];
+    b: [number, number, number];
+    c: [number, number];
+    bias?: number;
+    relu?: boolean;
+    accumulate?: boolean;
+    mask?: number;
+  }): Dispatch {
+    return {
+      kernel: "matmul",
+      u: [
+        d.M,
+        d.N,
+        d.K,
+        ...d.a,
+        ...d.b,
+        ...d.c,
+        d.bias === undefined ? 0 : d.bias + 1,
+        (d.accumulate ? 1 : 0) | (d.relu ? 2 : 0),
+        d.mask === undefined ? 0 : d.mask + 1,
+      ],
+      groups: [Math.ceil(d.N / MM_TILE), Math.ceil(d.M / MM_TILE)],
+    };
+  }
+
+  /** Writes the dispatches' parameters from uniform slot `from` on, encodes, submits. */
+  private submit(list: Dispatch[], from: number): number {
+    if (from + list.length > this.uniformSlots) {
+      throw new Error(
+        `gpu_engine: ${from + list.length} dispatches, room for ${this.uniformSlots}`,
+      );
+    }
+    const data = new ArrayBuffer(list.length * SLOT);
+    const u32 = new Uint32Array(data);
+    const f32 = new Float32Array(data);
+    list.forEach((d, k) => {
+      u32.set(d.u, k * SLOT_U32);
+      if (d.f) f32.set(d.f, k * SLOT_U32 + 20);
+    });
+    this.device.queue.writeBuffer(this.uniforms, from * SLOT, data);
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    let current: Kernel | null = null;
+    list.forEach((d, k) => {
+      if (d.kernel !== current) {
+        pass.setPipeline(this.pipelines.get(d.kernel)!);
+        current = d.kernel;
+      }
+      pass.setBindGroup(0, this.bindGroup, [(from + k) * SLOT]);
+      pass.dispatchWorkgroups(d.groups[0], d.groups[1] ?? 1);
+    });
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    this.lastDispatches = from + list.length;
+    return from + list.length;
+  }
+
+  private async read(offset: number, count: number): Promise<ArrayBuffer> {
+    const staging = this.device.createBuffer({
+      size: Math.max(16, count * 4),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(this.buffer, offset * 4, staging, 0, count * 4);
+    this.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = staging.getMappedRange().slice(0, count * 4);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  /** The last iteration's loss: mean over the batch of `L - βH`. */
+  async readLoss(): Promise<number> {
+    const per = new Float32Array(await this.read(this.off.loss, this.B));
+    return per.reduce((a, b) => a + b, 0);
+  }
+
+  /** Where each example took its loss in the last iteration. */
+  async readSteps(): Promise<Int32Array> {
+    return new Int32Array(await this.read(this.off.steps, this.B));
+  }
+
+  /** The last iteration's gradients, in `model.variables` order. */
+  async readGrads(): Promise<Float32Array[]> {
+    return this.split(await this.read(this.off.grads, this.sizes.reduce((a, b) => a + b, 0)));
+  }
+
+  /** The weights, in `model.variables` order. */
+  async readWeights(): Promise<Float32Array[]> {
+    return this.split(await this.read(this.off.weights, this.sizes.reduce((a, b) => a + b, 0)));
+  }
+
+  private split(data: ArrayBuffer): Float32Array[] {
+    const all = new Float32Array(data);
+    return this.sizes.map((n, k) => all.slice(this.weightOff[k], this.weightOff[k] + n));
+  }
+
+  /** Bytes of GPU memory the engine holds. */
+  get bytes(): number {
+    return this.total * 4 + 16 + this.uniformSlots * SLOT;
+  }
+
+  /** Frees the GPU buffers. */
+  destroy(): void {
+    this.buffer.destroy();
+    this.ctl.destroy();
+    this.uniforms.destroy();
+  }
+}

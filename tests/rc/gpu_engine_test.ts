@@ -1,0 +1,213 @@
+/**
+ * The WebGPU engine against the tfjs path (cpu backend): same loss steps, loss and gradients for
+ * RC, EOS and given steps, every readout; Adam against tfjs's Adam. Runs on whatever adapter
+ * Deno's WebGPU finds (a software one here).
+ */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import type { SequenceBatch } from "../../lib/data/toy.ts";
+import { Lstm } from "../../lib/models/lstm.ts";
+import { Rng } from "../../lib/random.ts";
+import { GpuLstmEngine } from "../../lib/rc/gpu_engine.ts";
+import type { Readout } from "../../lib/rc/spike.ts";
+import { batchLoss, lossAndGrads } from "../../lib/rc/train.ts";
+import { noWebGpuReason, useCpu } from "../_backend.ts";
+
+function randomBatch(rng: Rng, B: number, T: number, F: number, O: number): SequenceBatch {
+  return {
+    x: Float32Array.from({ length: T * B * F }, () => 1.5 * rng.normal()),
+    y: Int32Array.from({ length: B }, () => rng.int(O === 1 ? 2 : O)),
+    numSteps: T,
+    batchSize: B,
+    numFeatures: F,
+  };
+}
+
+function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, what: string, rel = 2e-3) {
+  assert.equal(a.length, b.length, `${what}: length`);
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(
+      Math.abs(a[i] - b[i]) <= 2e-5 + rel * Math.abs(b[i]),
+      `${what}[${i}]: ${a[i]} vs ${b[i]}`,
+    );
+  }
+}
+
+async function gpuDevice(): Promise<GPUDevice> {
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) throw new Error("no adapter");
+  return await adapter.requestDevice();
+}
+
+const CASES: { readout: Readout; O: number; hidden: number[]; beta: number; theta: number }[] = [
+  { readout: "binary", O: 1, hidden: [], beta: 0, theta: 0.6 },
+  { readout: "binary", O: 1, hidden: [6], beta: 0.2, theta: 0.6 },
+  { readout: "softmax", O: 4, hidden: [5], beta: 0.1, theta: 0.35 },
+  { readout: "sigmoid", O: 3, hidden: [], beta: 0.3, theta: 0.7 },
+  { readout: "softmax", O: 3, hidden: [10, 8], beta: 0, theta: 0.5 },
+];
+
+for (const c of CASES) {
+  Deno.test({
+    name: `GPU engine = tfjs path: ${c.readout}, readout ${JSON.stringify(c.hidden)}, β ${c.beta}`,
+    ignore: noWebGpuReason !== null,
+    async fn() {
+      await useCpu();
+      const device = await gpuDevice();
+      const B = 21, T = 7, F = 3;
+      const batch = randomBatch(new Rng(11), B, T, F, c.O);
+      const model = new Lstm({
+        numInputs: F,
+        hiddenSize: 9,
+        readoutHidden: c.hidden,
+        numOutputs: c.O,
+        seed: 4,
+      });
+      // Sharper readout layers, so that confidences cross θ at many different steps.
+      const out = model.variables[model.variables.length - 2];
+      tf.tidy(() => out.assign(tf.mul(out, 12)));
+      for (let k = 3; k < model.variables.length - 2; k += 2) {
+        const w = model.variables[k];
+        tf.tidy(() => w.assign(tf.mul(w, 4)));
+      }
+      const weights = model.variables.map((v) => v.dataSync() as Float32Array);
+      const engine = await GpuLstmEngine.create(device, model, weights, { T, B });
+      const opts = { readout: c.readout, beta: c.beta, threshold: c.theta };
+      try {
+        for (const haltReadback of [true, false]) {
+          await engine.step(batch, { ...opts, haltReadback });
+          const plain = await lossAndGrads(model, batch, { ...opts, method: "rc" });
+          const steps = await engine.readSteps();
+          assert.deepEqual(steps, plain.steps, `rc (readback ${haltReadback}): loss steps`);
+          assert.ok(new Set(steps).size >= 3, `spikes should spread over steps: ${[...steps]}`);
+          assert.equal(engine.lastBackwardSteps, haltReadback ? Math.max(...steps) + 1 : T);
+          assertClose([await engine.readLoss()], [plain.value.dataSync()[0]], "rc loss");
+          const grads = await engine.readGrads();
+          model.variables.forEach((v, k) =>
+            assertClose(grads[k], plain.grads[v.name].dataSync(), `rc ${v.name}`)
+          );
+          tf.dispose([plain.value, ...Object.values(plain.grads)]);
+        }
+        // Given steps (EOS and a spread): batchLoss's loss and gradients.
+        for (
+          const steps of [
+            new Int32Array(B).fill(T - 1),
+            Int32Array.from({ length: B }, (_, b) => (b * 5) % (T - 2)),
+          ]
+        ) {
+          await engine.step(batch, { readout: c.readout, beta: c.beta, steps });
+          assert.equal(engine.lastForwardSteps, Math.max(...steps) + 1);
+          const { value, grads } = tf.variableGrads(
+            () => batchLoss(model, batch, steps, opts).loss,
+            model.variables,
+          );
+          assert.deepEqual(await engine.readSteps(), steps);
+          assertClose([await engine.readLoss()], [value.dataSync()[0]], "given-step loss");
+          const ours = await engine.readGrads();
+          model.variables.forEach((v, k) =>
+            assertClose(ours[k], grads[v.name].dataSync(), `given ${v.name}`)
+          );
+          tf.dispose([value, ...Object.values(grads)]);
+        }
+        // Same inputs, same numbers.
+        const steps = new Int32Array(B).fill(T - 1);
+        await engine.step(batch, { readout: c.readout, beta: c.beta, steps });
+        const again = await engine.readGrads();
+        await engine.step(batch, { readout: c.readout, beta: c.beta, steps });
+        assert.deepEqual(await engine.readGrads(), again, "deterministic");
+      } finally {
+        engine.destroy();
+        device.destroy();
+        tf.dispose(model.variables);
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "GPU engine: Adam equals tfjs's Adam over three steps",
+  ignore: noWebGpuReason !== null,
+  async fn() {
+    await useCpu();
+    const device = await gpuDevice();
+    const B = 16, T = 6, F = 2;
+    const batch = randomBatch(new Rng(3), B, T, F, 3);
+    const model = new Lstm({
+      numInputs: F,
+      hiddenSize: 7,
+      readoutHidden: [5],
+      numOutputs: 3,
+      seed: 2,
+    });
+    const weights = model.variables.map((v) => v.dataSync().slice() as Float32Array);
+    const engine = await GpuLstmEngine.create(device, model, weights, { T, B }, {
+      learningRate: 0.01,
+    });
+    const optimizer = tf.train.adam(0.01);
+    const steps = new Int32Array(B).fill(T - 1);
+    try {
+      for (let i = 0; i < 3; i++) {
+        await engine.step(batch, { readout: "softmax", beta: 0, steps });
+        const r = await lossAndGrads(model, batch, {
+          readout: "softmax",
+          beta: 0,
+          steps,
+          method: "eos",
+          threshold: 0.5,
+        });
+        optimizer.applyGradients(
+          Object.entries(r.grads).map(([name, tensor]) => ({ name, tensor })),
+        );
+        tf.dispose([r.value, ...Object.values(r.grads)]);
+      }
+      const ours = await engine.readWeights();
+      model.variables.forEach((v, k) =>
+        assertClose(ours[k], v.dataSync(), `weights ${v.name}`, 1e-3)
+      );
+      // Weights moved: the comparison is not of the initial weights with themselves.
+      assert.ok(ours[1].some((w, i) => Math.abs(w - weights[1][i]) > 1e-3));
+    } finally {
+      optimizer.dispose();
+      engine.destroy();
+      device.destroy();
+      tf.dispose(model.variables);
+    }
+  },
+});
+
+Deno.test({
+  name: "GPU engine: clear errors for a batch of the wrong shape and a missing mode",
+  ignore: noWebGpuReason !== null,
+  async fn() {
+    const device = await gpuDevice();
+    const shape = { numInputs: 2, hiddenSize: 3, readoutHidden: [], numOutputs: 1 };
+    const sizes = [2 * 12, 3 * 12, 12, 3, 1];
+    const engine = await GpuLstmEngine.create(
+      device,
+      shape,
+      sizes.map((n) => new Float32Array(n)),
+      {
+        T: 4,
+        B: 5,
+      },
+    );
+    try {
+      const batch = randomBatch(new Rng(1), 5, 3, 2, 1);
+      await assert.rejects(
+        engine.step(batch, { readout: "binary", beta: 0, threshold: 0.6 }),
+        /T 3, B 5, F 2; the engine was made for T 4, B 5, F 2/,
+      );
+      await assert.rejects(
+        engine.step(randomBatch(new Rng(1), 5, 4, 2, 1), { readout: "binary", beta: 0 }),
+        /exactly one of threshold/,
+      );
+      await assert.rejects(
+        GpuLstmEngine.create(device, shape, [new Float32Array(3)], { T: 4, B: 5 }),
+        /1 weight arrays, the model has 5/,
+      );
+    } finally {
+      engine.destroy();
+      device.destroy();
+    }
+  },
+});
