@@ -48,7 +48,8 @@ export interface AdamSettings {
 const SLOT = 256; // bytes per uniform slot (minUniformBufferOffsetAlignment is at most 256)
 const SLOT_U32 = SLOT / 4;
 const MM_TILE = 16;
-const CELL_WG = [64, 4] as const;
+/** Rows of a gradient's sum per workgroup layer (split-K). */
+const SPLIT_K = 256;
 
 const HEADER = /* wgsl */ `
 struct P { u: array<vec4<u32>, 5>, f: vec4<f32> }
@@ -67,18 +68,27 @@ fn tanh_(x: f32) -> f32 {
  * C(m, n) = [C +] Σ_k A(m, k) B(k, n) [+ bias(n)], [ReLU], [zero where mask(m, n) <= 0], over
  * strided views of the one buffer. Params: 0 M, 1 N, 2 K, 3 offA, 4 sAm, 5 sAk, 6 offB, 7 sBk,
  * 8 sBn, 9 offC, 10 ldc, 11 offBias + 1 (0: none), 12 flags (1 accumulate, 2 ReLU), 13 offMask
- * + 1 (0: none; the mask has C's layout).
+ * + 1 (0: none; the mask has C's layout), 14 split: K per workgroup layer z (0: no split; then
+ * each layer writes its partial sum, [M, N], at 15 offPartial + z M N, and REDUCE adds them up:
+ * the gradients' long sums over every example-step run in parallel).
  */
 const MATMUL = HEADER + /* wgsl */ `
 var<workgroup> ta: array<array<f32, ${MM_TILE}>, ${MM_TILE}>;
 var<workgroup> tb: array<array<f32, ${MM_TILE}>, ${MM_TILE}>;
 @compute @workgroup_size(${MM_TILE}, ${MM_TILE})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
-  let M = pu(0u); let N = pu(1u); let K = pu(2u);
+  let M = pu(0u); let N = pu(1u);
+  var K = pu(2u);
+  var kBegin = 0u;
+  let split = pu(14u);
+  if (split != 0u) {
+    kBegin = wg.z * split;
+    K = min(K, kBegin + split);
+  }
   let row = wg.y * ${MM_TILE}u + l.y;
   let col = wg.x * ${MM_TILE}u + l.x;
   var acc = 0.0;
-  for (var k0 = 0u; k0 < K; k0 += ${MM_TILE}u) {
+  for (var k0 = kBegin; k0 < K; k0 += ${MM_TILE}u) {
     let ka = k0 + l.x;
     var a = 0.0;
     if (row < M && ka < K) { a = m[pu(3u) + row * pu(4u) + ka * pu(5u)]; }
@@ -92,6 +102,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
     workgroupBarrier();
   }
   if (row >= M || col >= N) { return; }
+  if (split != 0u) {
+    m[pu(15u) + (wg.z * M + row) * N + col] = acc;
+    return;
+  }
   let at = pu(9u) + row * pu(10u) + col;
   let flags = pu(12u);
   if ((flags & 1u) != 0u) { acc += m[at]; }
@@ -104,26 +118,46 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
 
 /**
  * One forward step for every example: z = xw_t (bias included) + h_{t-1} U; gates i, f, g, o.
+ * A 16 x 16 tiled product (16 examples x 4 units' 4 gates) into workgroup memory, then the cell
+ * for those 16 x 4 (example, unit) pairs: few, short dependent loads per thread rather than a
+ * loop over all of h per output.
  * Params: 0 H, 1 B, 2 offXW_t, 3 offHC_{t} (state entering), 4 offHC_{t+1}, 5 offU, 6 offActs_t.
  */
 const CELL_FORWARD = HEADER + /* wgsl */ `
-@compute @workgroup_size(${CELL_WG[0]}, ${CELL_WG[1]})
-fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+var<workgroup> ta: array<array<f32, 16>, 16>;
+var<workgroup> tb: array<array<f32, 16>, 16>;
+var<workgroup> zs: array<array<f32, 16>, 16>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
   let H = pu(0u); let B = pu(1u);
-  let j = g.x; let b = g.y;
-  if (j >= H || b >= B) { return; }
   let G = 4u * H;
-  let xw = pu(2u) + b * G;
-  let hp = pu(3u) + b * 2u * H;
+  let b = wg.y * 16u + l.y;
+  let gate = l.x / 4u;
+  let unit = wg.x * 4u + l.x % 4u;
+  let hp = pu(3u);
   let U = pu(5u);
-  var zi = m[xw + j]; var zf = m[xw + H + j]; var zg = m[xw + 2u * H + j]; var zo = m[xw + 3u * H + j];
-  for (var k = 0u; k < H; k++) {
-    let h = m[hp + k];
-    let u = U + k * G + j;
-    zi += h * m[u]; zf += h * m[u + H]; zg += h * m[u + 2u * H]; zo += h * m[u + 3u * H];
+  var acc = 0.0;
+  for (var k0 = 0u; k0 < H; k0 += 16u) {
+    var av = 0.0;
+    if (b < B && k0 + l.x < H) { av = m[hp + b * 2u * H + k0 + l.x]; }
+    ta[l.y][l.x] = av;
+    var wv = 0.0;
+    if (k0 + l.y < H && unit < H) { wv = m[U + (k0 + l.y) * G + gate * H + unit]; }
+    tb[l.y][l.x] = wv;
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) { acc += ta[l.y][k] * tb[k][l.x]; }
+    workgroupBarrier();
   }
-  let i = sigm(zi); let f = sigm(zf); let gg = tanh_(zg); let o = sigm(zo);
-  let c = f * m[hp + H + j] + i * gg;
+  zs[l.y][l.x] = acc;
+  workgroupBarrier();
+  let j = wg.x * 4u + l.x;
+  if (l.x >= 4u || b >= B || j >= H) { return; }
+  let xw = pu(2u) + b * G;
+  let i = sigm(zs[l.y][l.x] + m[xw + j]);
+  let f = sigm(zs[l.y][4u + l.x] + m[xw + H + j]);
+  let gg = tanh_(zs[l.y][8u + l.x] + m[xw + 2u * H + j]);
+  let o = sigm(zs[l.y][12u + l.x] + m[xw + 3u * H + j]);
+  let c = f * m[hp + b * 2u * H + H + j] + i * gg;
   let tc = tanh_(c);
   let hn = pu(4u) + b * 2u * H;
   m[hn + j] = o * tc;
@@ -223,16 +257,37 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 /**
  * One backward step for every example (zero where the step is after its loss step):
  * dh = [t = s] dh_loss + [t < s] dz_{t+1} Uᵀ, dc = [t < s] dc_{t+1} + dh o (1 - tanh²c).
+ * dz_{t+1} Uᵀ as a 16 x 16 tiled product (16 examples x 16 units), then the cell's backward for
+ * each (example, unit) of the tile.
  * Params: 0 H, 1 B, 2 t, 3 offSteps, 4 offDhLoss ([B, H]), 5 offDZ_t, 6 offDZ_{t+1}, 7 offU,
  * 8 offActs_t, 9 offHC_t (state entering step t), 10 offDC_in, 11 offDC_out.
  */
 const CELL_BACKWARD = HEADER + /* wgsl */ `
-@compute @workgroup_size(${CELL_WG[0]}, ${CELL_WG[1]})
-fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+var<workgroup> ta: array<array<f32, 16>, 16>;
+var<workgroup> tb: array<array<f32, 16>, 16>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
   let H = pu(0u); let B = pu(1u); let t = pu(2u);
-  let j = g.x; let b = g.y;
-  if (j >= H || b >= B) { return; }
   let G = 4u * H;
+  let b = wg.y * 16u + l.y;
+  let j = wg.x * 16u + l.x;
+  let dzn = pu(6u);
+  let U = pu(7u);
+  // dz_{t+1} Uᵀ: A(b, k) = dz_{t+1}[b, k], B(k, j) = U[j, k] (loaded along k, stored transposed).
+  var acc = 0.0;
+  let jl = wg.x * 16u + l.y;
+  for (var k0 = 0u; k0 < G; k0 += 16u) {
+    var av = 0.0;
+    if (b < B && k0 + l.x < G) { av = m[dzn + b * G + k0 + l.x]; }
+    ta[l.y][l.x] = av;
+    var wv = 0.0;
+    if (jl < H && k0 + l.x < G) { wv = m[U + jl * G + k0 + l.x]; }
+    tb[l.x][l.y] = wv;
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) { acc += ta[l.y][k] * tb[k][l.x]; }
+    workgroupBarrier();
+  }
+  if (j >= H || b >= B) { return; }
   let s = u32(bitcast<i32>(m[pu(3u) + b]));
   let dz = pu(5u) + b * G;
   let dcOut = pu(11u) + b * H + j;
@@ -245,9 +300,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   var dcn = 0.0;
   if (t == s) { dh = m[pu(4u) + b * H + j]; }
   if (t < s) {
-    let dzn = pu(6u) + b * G;
-    let u = pu(7u) + j * G;
-    for (var k = 0u; k < G; k++) { dh += m[dzn + k] * m[u + k]; }
+    dh += acc;
     dcn = m[pu(10u) + b * H + j];
   }
   let a = pu(8u) + b * 5u * H;
@@ -278,6 +331,19 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw
 }
 `;
 
+/** C[m, n] = Σ_z partial[z, m, n]. Params: 0 M, 1 N, 2 S, 3 offPartial, 4 offC, 5 ldc. */
+const REDUCE = HEADER + /* wgsl */ `
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  let M = pu(0u); let N = pu(1u);
+  let i = g.x;
+  if (i >= M * N) { return; }
+  var acc = 0.0;
+  for (var z = 0u; z < pu(2u); z++) { acc += m[pu(3u) + z * M * N + i]; }
+  m[pu(4u) + (i / N) * pu(5u) + i % N] = acc;
+}
+`;
+
 /** Sets the latest-loss-step atomic to 0. */
 const RESET = HEADER + /* wgsl */ `
 @compute @workgroup_size(1)
@@ -290,6 +356,7 @@ const KERNELS = {
   take: TAKE,
   cellBackward: CELL_BACKWARD,
   adam: ADAM,
+  reduce: REDUCE,
   reset: RESET,
 };
 type Kernel = keyof typeof KERNELS;
@@ -298,7 +365,7 @@ interface Dispatch {
   kernel: Kernel;
   u: number[];
   f?: number[];
-  groups: [number, number?];
+  groups: [number, number?, number?];
 }
 
 /** What one iteration asks for. */
@@ -343,6 +410,7 @@ export class GpuLstmEngine {
   private layerOff: { w: number; b: number; out: number; gather: number; grad: number }[] = [];
   private weightOff: number[] = [];
   private total = 0;
+  private partialFloats = 0;
 
   private constructor(
     device: GPUDevice,
@@ -389,6 +457,9 @@ export class GpuLstmEngine {
     alloc("gatherH", B * H);
     alloc("layerTable", 2 * K);
     alloc("widths", K);
+    // Partial sums of the split gradient products: up to 4 M floats.
+    this.partialFloats = Math.min(4 << 20, Math.max(H, F) * G * Math.ceil((T * B) / SPLIT_K));
+    alloc("partial", this.partialFloats);
     for (let i = 1; i <= K; i++) {
       this.layerOff.push({
         w: 0,
@@ -591,7 +662,7 @@ export class GpuLstmEngine {
           o.weights + this.weightOff[1],
           o.acts + t * B * 5 * H,
         ],
-        groups: [Math.ceil(H / CELL_WG[0]), Math.ceil(B / CELL_WG[1])],
+        groups: [Math.ceil(H / 4), Math.ceil(B / 16)],
       });
     }
     // Readout of every step run (EOS: only the rows of the last step are needed, but the others
@@ -700,16 +771,21 @@ export class GpuLstmEngine {
           (t + 1) % 2 ? o.dc1 : o.dc0,
           t % 2 ? o.dc1 : o.dc0,
         ],
-        groups: [Math.ceil(H / CELL_WG[0]), Math.ceil(B / CELL_WG[1])],
+        groups: [Math.ceil(H / 16), Math.ceil(B / 16)],
       });
     }
     const rows = nBackward * B;
     second.push(
-      this.mm({ M: H, N: G, K: rows, a: [o.hc, 1, 2 * H], b: [o.dz, G, 1], c: [gOff(1), G] }),
-    );
-    second.push(this.mm({ M: F, N: G, K: rows, a: [o.x, 1, F], b: [o.dz, G, 1], c: [gOff(0), G] }));
-    second.push(
-      this.mm({ M: 1, N: G, K: rows, a: [o.ones, 0, 1], b: [o.dz, G, 1], c: [gOff(2), G] }),
+      ...this.mmSplit({
+        M: H,
+        N: G,
+        K: rows,
+        a: [o.hc, 1, 2 * H],
+        b: [o.dz, G, 1],
+        c: [gOff(1), G],
+      }),
+      ...this.mmSplit({ M: F, N: G, K: rows, a: [o.x, 1, F], b: [o.dz, G, 1], c: [gOff(0), G] }),
+      ...this.mmSplit({ M: 1, N: G, K: rows, a: [o.ones, 0, 1], b: [o.dz, G, 1], c: [gOff(2), G] }),
     );
     const adam = this.adamSettings && (opts.adam ?? true);
     if (adam) {
@@ -759,9 +835,34 @@ export class GpuLstmEngine {
         d.bias === undefined ? 0 : d.bias + 1,
         (d.accumulate ? 1 : 0) | (d.relu ? 2 : 0),
         d.mask === undefined ? 0 : d.mask + 1,
+        0,
+        0,
       ],
       groups: [Math.ceil(d.N / MM_TILE), Math.ceil(d.M / MM_TILE)],
     };
+  }
+
+  /**
+   * C = AᵀB-style gradient sums over many rows: the K rows split into layers of SPLIT_K run in
+   * parallel (as much as the partial-sum memory allows), then added up. Two dispatches, or one.
+   */
+  private mmSplit(d: Parameters<GpuLstmEngine["mm"]>[0]): Dispatch[] {
+    const layers = Math.min(
+      Math.ceil(d.K / SPLIT_K),
+      Math.floor(this.partialFloats / (d.M * d.N)),
+    );
+    if (layers <= 1) return [this.mm(d)];
+    const per = Math.ceil(d.K / layers / MM_TILE) * MM_TILE;
+    const S = Math.ceil(d.K / per);
+    const first = this.mm(d);
+    first.u[14] = per;
+    first.u[15] = this.off.partial;
+    first.groups[2] = S;
+    return [first, {
+      kernel: "reduce",
+      u: [d.M, d.N, S, this.off.partial, d.c[0], d.c[1]],
+      groups: [Math.ceil((d.M * d.N) / 256)],
+    }];
   }
 
   /** Writes the dispatches' parameters from uniform slot `from` on, encodes, submits. */
@@ -788,7 +889,7 @@ export class GpuLstmEngine {
         current = d.kernel;
       }
       pass.setBindGroup(0, this.bindGroup, [(from + k) * SLOT]);
-      pass.dispatchWorkgroups(d.groups[0], d.groups[1] ?? 1);
+      pass.dispatchWorkgroups(d.groups[0], d.groups[1] ?? 1, d.groups[2] ?? 1);
     });
     pass.end();
     this.device.queue.submit([encoder.finish()]);
