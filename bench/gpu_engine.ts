@@ -10,7 +10,7 @@
  * latency of one small readback on an idle device.
  *
  *   deno run -A bench/gpu_engine.ts [--iterations 20] [--workloads toy,W,M] [--rc-fraction 0.35]
- *   [--json]
+ *   [--json] [--timing false]
  * @module
  */
 import { parseArgs } from "node:util";
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     "rc-fraction": { type: "string", default: "0.35" },
     workloads: { type: "string", default: "toy,W,M" },
     json: { type: "boolean", default: false },
+    timing: { type: "boolean", default: true },
   },
 });
 const iterations = Number(values.iterations);
@@ -39,7 +40,9 @@ if (!adapter) {
   );
   Deno.exit(1);
 }
+const timing = values.timing && adapter.features.has("timestamp-query");
 const device = await adapter.requestDevice({
+  requiredFeatures: timing ? ["timestamp-query"] : [],
   requiredLimits: {
     maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
     maxBufferSize: adapter.limits.maxBufferSize,
@@ -114,6 +117,23 @@ for (const name of values.workloads!.split(",") as WorkloadName[]) {
       synced[mode] += performance.now() - began;
     }
   }
+  // GPU time per phase (each phase in its own pass, timestamps at its ends), EOS and RC.
+  const phases: Record<string, Record<string, number>> = {};
+  if (timing) {
+    engine.enableTiming();
+    for (const mode of ["eos", "rc"] as const) {
+      for (let i = 0; i < 5; i++) await engine.step(batch, opts(mode));
+      const t = await engine.readTiming();
+      phases[mode] = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v / 5]));
+      const total = Object.values(phases[mode]).reduce((a, b) => a + b, 0);
+      log(
+        `gpu engine ${name} ${mode.toUpperCase()} GPU time per iteration by phase (ms): ` +
+          Object.entries(phases[mode]).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ") +
+          `; sum ${total.toFixed(3)}`,
+      );
+    }
+    engine.enableTiming(false);
+  }
   engine.destroy();
   const eosMs = pipelined.eos / (rounds * iterations);
   for (const mode of modes) {
@@ -140,6 +160,7 @@ for (const name of values.workloads!.split(",") as WorkloadName[]) {
       gflop,
       gflopPerSecond: gflop / (ms / 1000),
       realisedRatio: mode === "eos" ? null : wallSaving / stepSaving,
+      gpuMsByPhase: phases[mode] ?? null,
     };
     results.push(row);
     log(

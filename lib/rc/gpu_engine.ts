@@ -73,8 +73,8 @@ fn tanh_(x: f32) -> f32 {
  * the gradients' long sums over every example-step run in parallel).
  */
 const MATMUL = HEADER + /* wgsl */ `
-var<workgroup> ta: array<array<f32, ${MM_TILE}>, ${MM_TILE}>;
-var<workgroup> tb: array<array<f32, ${MM_TILE}>, ${MM_TILE}>;
+var<workgroup> ta: array<array<f32, 64>, ${MM_TILE}>;
+var<workgroup> tb: array<array<f32, ${MM_TILE}>, 64>;
 @compute @workgroup_size(${MM_TILE}, ${MM_TILE})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
   let M = pu(0u); let N = pu(1u);
@@ -88,17 +88,20 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   let row = wg.y * ${MM_TILE}u + l.y;
   let col = wg.x * ${MM_TILE}u + l.x;
   var acc = 0.0;
-  for (var k0 = kBegin; k0 < K; k0 += ${MM_TILE}u) {
-    let ka = k0 + l.x;
-    var a = 0.0;
-    if (row < M && ka < K) { a = m[pu(3u) + row * pu(4u) + ka * pu(5u)]; }
-    ta[l.y][l.x] = a;
-    let kb = k0 + l.y;
-    var b = 0.0;
-    if (kb < K && col < N) { b = m[pu(6u) + kb * pu(7u) + col * pu(8u)]; }
-    tb[l.y][l.x] = b;
+  // 64 of K per round: four loads of each operand per thread, one wait for all of them.
+  for (var k0 = kBegin; k0 < K; k0 += 64u) {
+    for (var q = 0u; q < 4u; q++) {
+      let ka = k0 + l.x + 16u * q;
+      var a = 0.0;
+      if (row < M && ka < K) { a = m[pu(3u) + row * pu(4u) + ka * pu(5u)]; }
+      ta[l.y][l.x + 16u * q] = a;
+      let kb = k0 + l.y + 16u * q;
+      var b = 0.0;
+      if (kb < K && col < N) { b = m[pu(6u) + kb * pu(7u) + col * pu(8u)]; }
+      tb[l.y + 16u * q][l.x] = b;
+    }
     workgroupBarrier();
-    for (var k = 0u; k < ${MM_TILE}u; k++) { acc += ta[l.y][k] * tb[k][l.x]; }
+    for (var k = 0u; k < 64u; k++) { acc += ta[l.y][k] * tb[k][l.x]; }
     workgroupBarrier();
   }
   if (row >= M || col >= N) { return; }
@@ -124,8 +127,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
  * Params: 0 H, 1 B, 2 offXW_t, 3 offHC_{t} (state entering), 4 offHC_{t+1}, 5 offU, 6 offActs_t.
  */
 const CELL_FORWARD = HEADER + /* wgsl */ `
-var<workgroup> ta: array<array<f32, 16>, 16>;
-var<workgroup> tb: array<array<f32, 16>, 16>;
+var<workgroup> ta: array<array<f32, 64>, 16>;
+var<workgroup> tb: array<array<f32, 16>, 64>;
 var<workgroup> zs: array<array<f32, 16>, 16>;
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
@@ -137,15 +140,19 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   let hp = pu(3u);
   let U = pu(5u);
   var acc = 0.0;
-  for (var k0 = 0u; k0 < H; k0 += 16u) {
-    var av = 0.0;
-    if (b < B && k0 + l.x < H) { av = m[hp + b * 2u * H + k0 + l.x]; }
-    ta[l.y][l.x] = av;
-    var wv = 0.0;
-    if (k0 + l.y < H && unit < H) { wv = m[U + (k0 + l.y) * G + gate * H + unit]; }
-    tb[l.y][l.x] = wv;
+  for (var k0 = 0u; k0 < H; k0 += 64u) {
+    for (var q = 0u; q < 4u; q++) {
+      let ka = k0 + l.x + 16u * q;
+      var av = 0.0;
+      if (b < B && ka < H) { av = m[hp + b * 2u * H + ka]; }
+      ta[l.y][l.x + 16u * q] = av;
+      let kb = k0 + l.y + 16u * q;
+      var wv = 0.0;
+      if (kb < H && unit < H) { wv = m[U + kb * G + gate * H + unit]; }
+      tb[l.y + 16u * q][l.x] = wv;
+    }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) { acc += ta[l.y][k] * tb[k][l.x]; }
+    for (var k = 0u; k < 64u; k++) { acc += ta[l.y][k] * tb[k][l.x]; }
     workgroupBarrier();
   }
   zs[l.y][l.x] = acc;
@@ -263,8 +270,8 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
  * 8 offActs_t, 9 offHC_t (state entering step t), 10 offDC_in, 11 offDC_out.
  */
 const CELL_BACKWARD = HEADER + /* wgsl */ `
-var<workgroup> ta: array<array<f32, 16>, 16>;
-var<workgroup> tb: array<array<f32, 16>, 16>;
+var<workgroup> ta: array<array<f32, 64>, 16>;
+var<workgroup> tb: array<array<f32, 16>, 64>;
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
   let H = pu(0u); let B = pu(1u); let t = pu(2u);
@@ -276,15 +283,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   // dz_{t+1} Uᵀ: A(b, k) = dz_{t+1}[b, k], B(k, j) = U[j, k] (loaded along k, stored transposed).
   var acc = 0.0;
   let jl = wg.x * 16u + l.y;
-  for (var k0 = 0u; k0 < G; k0 += 16u) {
-    var av = 0.0;
-    if (b < B && k0 + l.x < G) { av = m[dzn + b * G + k0 + l.x]; }
-    ta[l.y][l.x] = av;
-    var wv = 0.0;
-    if (jl < H && k0 + l.x < G) { wv = m[U + jl * G + k0 + l.x]; }
-    tb[l.x][l.y] = wv;
+  for (var k0 = 0u; k0 < G; k0 += 64u) {
+    for (var q = 0u; q < 4u; q++) {
+      let k = k0 + l.x + 16u * q;
+      var av = 0.0;
+      if (b < B && k < G) { av = m[dzn + b * G + k]; }
+      ta[l.y][l.x + 16u * q] = av;
+      var wv = 0.0;
+      if (jl < H && k < G) { wv = m[U + jl * G + k]; }
+      tb[l.x + 16u * q][l.y] = wv;
+    }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) { acc += ta[l.y][k] * tb[k][l.x]; }
+    for (var k = 0u; k < 64u; k++) { acc += ta[l.y][k] * tb[k][l.x]; }
     workgroupBarrier();
   }
   if (j >= H || b >= B) { return; }
@@ -360,12 +370,23 @@ const KERNELS = {
   reset: RESET,
 };
 type Kernel = keyof typeof KERNELS;
+const PHASES: Record<Kernel, string> = {
+  matmul: "products",
+  cellForward: "forward steps",
+  take: "loss",
+  cellBackward: "backward steps",
+  adam: "adam",
+  reduce: "products",
+  reset: "loss",
+};
 
 interface Dispatch {
   kernel: Kernel;
   u: number[];
   f?: number[];
   groups: [number, number?, number?];
+  /** What part of the iteration it belongs to (for `timing`); default: the kernel's name. */
+  phase?: string;
 }
 
 /** What one iteration asks for. */
@@ -411,6 +432,14 @@ export class GpuLstmEngine {
   private weightOff: number[] = [];
   private total = 0;
   private partialFloats = 0;
+  private timing: {
+    pending: {
+      staging: GPUBuffer;
+      resolved: GPUBuffer;
+      querySet: GPUQuerySet;
+      phases: string[];
+    }[];
+  } | null = null;
 
   private constructor(
     device: GPUDevice,
@@ -641,6 +670,7 @@ export class GpuLstmEngine {
     const R = nForward * B;
     // Input projection of every step run, bias included.
     first.push(this.mm({
+      phase: "input projection",
       M: R,
       N: G,
       K: F,
@@ -671,6 +701,7 @@ export class GpuLstmEngine {
     for (let i = 1; i <= K; i++) {
       const L = this.layerOff[i - 1];
       first.push(this.mm({
+        phase: "readout",
         M: R,
         N: layers[i],
         K: layers[i - 1],
@@ -728,6 +759,7 @@ export class GpuLstmEngine {
       const Lout = layers[i];
       const input = i === 1 ? o.gatherH : this.layerOff[i - 2].gather;
       second.push(this.mm({
+        phase: "readout backward",
         M: Lin,
         N: Lout,
         K: B,
@@ -736,6 +768,7 @@ export class GpuLstmEngine {
         c: [gOff(1 + 2 * i), Lout],
       }));
       second.push(this.mm({
+        phase: "readout backward",
         M: 1,
         N: Lout,
         K: B,
@@ -744,6 +777,7 @@ export class GpuLstmEngine {
         c: [gOff(2 + 2 * i), Lout],
       }));
       second.push(this.mm({
+        phase: "readout backward",
         M: B,
         N: Lin,
         K: Lout,
@@ -777,6 +811,7 @@ export class GpuLstmEngine {
     const rows = nBackward * B;
     second.push(
       ...this.mmSplit({
+        phase: "weight gradients",
         M: H,
         N: G,
         K: rows,
@@ -784,8 +819,24 @@ export class GpuLstmEngine {
         b: [o.dz, G, 1],
         c: [gOff(1), G],
       }),
-      ...this.mmSplit({ M: F, N: G, K: rows, a: [o.x, 1, F], b: [o.dz, G, 1], c: [gOff(0), G] }),
-      ...this.mmSplit({ M: 1, N: G, K: rows, a: [o.ones, 0, 1], b: [o.dz, G, 1], c: [gOff(2), G] }),
+      ...this.mmSplit({
+        phase: "weight gradients",
+        M: F,
+        N: G,
+        K: rows,
+        a: [o.x, 1, F],
+        b: [o.dz, G, 1],
+        c: [gOff(0), G],
+      }),
+      ...this.mmSplit({
+        phase: "weight gradients",
+        M: 1,
+        N: G,
+        K: rows,
+        a: [o.ones, 0, 1],
+        b: [o.dz, G, 1],
+        c: [gOff(2), G],
+      }),
     );
     const adam = this.adamSettings && (opts.adam ?? true);
     if (adam) {
@@ -812,6 +863,7 @@ export class GpuLstmEngine {
   }
 
   private mm(d: {
+    phase?: string;
     M: number;
     N: number;
     K: number;
@@ -825,6 +877,7 @@ export class GpuLstmEngine {
   }): Dispatch {
     return {
       kernel: "matmul",
+      phase: d.phase,
       u: [
         d.M,
         d.N,
@@ -852,7 +905,7 @@ export class GpuLstmEngine {
       Math.floor(this.partialFloats / (d.M * d.N)),
     );
     if (layers <= 1) return [this.mm(d)];
-    const per = Math.ceil(d.K / layers / MM_TILE) * MM_TILE;
+    const per = Math.ceil(d.K / layers / 64) * 64; // whole rounds of the kernel's 64
     const S = Math.ceil(d.K / per);
     const first = this.mm(d);
     first.u[14] = per;
@@ -860,6 +913,7 @@ export class GpuLstmEngine {
     first.groups[2] = S;
     return [first, {
       kernel: "reduce",
+      phase: d.phase,
       u: [d.M, d.N, S, this.off.partial, d.c[0], d.c[1]],
       groups: [Math.ceil((d.M * d.N) / 256)],
     }];
@@ -881,20 +935,97 @@ export class GpuLstmEngine {
     });
     this.device.queue.writeBuffer(this.uniforms, from * SLOT, data);
     const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    let current: Kernel | null = null;
+    // One pass, or with timing one pass per phase with timestamps at its ends.
+    const runs: { phase: string; list: [Dispatch, number][] }[] = [];
     list.forEach((d, k) => {
-      if (d.kernel !== current) {
-        pass.setPipeline(this.pipelines.get(d.kernel)!);
-        current = d.kernel;
+      const phase = d.phase ?? PHASES[d.kernel];
+      if (this.timing && runs.length && runs[runs.length - 1].phase === phase) {
+        runs[runs.length - 1].list.push([d, k]);
+      } else if (this.timing || !runs.length) {
+        runs.push({ phase, list: [[d, k]] });
+      } else {
+        runs[0].list.push([d, k]);
       }
-      pass.setBindGroup(0, this.bindGroup, [(from + k) * SLOT]);
-      pass.dispatchWorkgroups(d.groups[0], d.groups[1] ?? 1, d.groups[2] ?? 1);
     });
-    pass.end();
+    const timing = this.timing;
+    const querySet = timing
+      ? this.device.createQuerySet({ type: "timestamp", count: 2 * runs.length })
+      : null;
+    runs.forEach((run, r) => {
+      const pass = encoder.beginComputePass(
+        querySet
+          ? {
+            timestampWrites: {
+              querySet,
+              beginningOfPassWriteIndex: 2 * r,
+              endOfPassWriteIndex: 2 * r + 1,
+            },
+          }
+          : {},
+      );
+      let current: Kernel | null = null;
+      for (const [d, k] of run.list) {
+        if (d.kernel !== current) {
+          pass.setPipeline(this.pipelines.get(d.kernel)!);
+          current = d.kernel;
+        }
+        pass.setBindGroup(0, this.bindGroup, [(from + k) * SLOT]);
+        pass.dispatchWorkgroups(d.groups[0], d.groups[1] ?? 1, d.groups[2] ?? 1);
+      }
+      pass.end();
+    });
+    let staging: GPUBuffer | null = null;
+    if (querySet) {
+      const bytes = 16 * runs.length;
+      const resolved = this.device.createBuffer({
+        size: bytes,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      });
+      staging = this.device.createBuffer({
+        size: bytes,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
+      encoder.resolveQuerySet(querySet, 0, 2 * runs.length, resolved, 0);
+      encoder.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
+      timing!.pending.push({ staging, resolved, querySet, phases: runs.map((r) => r.phase) });
+    }
     this.device.queue.submit([encoder.finish()]);
     this.lastDispatches = from + list.length;
     return from + list.length;
+  }
+
+  /**
+   * GPU time per phase of every `step` from now on, read with `readTiming` (needs a device made
+   * with the "timestamp-query" feature). Each phase then runs in its own compute pass.
+   */
+  enableTiming(on = true): void {
+    if (!on) {
+      this.timing = null;
+      return;
+    }
+    if (!this.device.features.has("timestamp-query")) {
+      throw new Error(
+        'gpu_engine: timing needs a device requested with requiredFeatures: ["timestamp-query"]',
+      );
+    }
+    this.timing = { pending: [] };
+  }
+
+  /** GPU milliseconds per phase, summed over the steps since the last call. */
+  async readTiming(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const p of this.timing?.pending ?? []) {
+      await p.staging.mapAsync(GPUMapMode.READ);
+      const t = new BigUint64Array(p.staging.getMappedRange());
+      p.phases.forEach((phase, r) => {
+        out[phase] = (out[phase] ?? 0) + Number(t[2 * r + 1] - t[2 * r]) / 1e6;
+      });
+      p.staging.destroy();
+      p.resolved.destroy();
+      p.querySet.destroy();
+    }
+    if (this.timing) this.timing.pending = [];
+    return out;
   }
 
   private async read(offset: number, count: number): Promise<ArrayBuffer> {

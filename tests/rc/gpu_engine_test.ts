@@ -39,17 +39,27 @@ async function gpuDevice(): Promise<GPUDevice> {
   return await adapter.requestDevice();
 }
 
-const CASES: { readout: Readout; O: number; hidden: number[]; beta: number; theta: number }[] = [
+const CASES: {
+  readout: Readout;
+  O: number;
+  hidden: number[];
+  beta: number;
+  theta: number;
+  /** Hidden size (default 9); 70 takes the kernels' products over several rounds of 64. */
+  H?: number;
+}[] = [
   { readout: "binary", O: 1, hidden: [], beta: 0, theta: 0.6 },
   { readout: "binary", O: 1, hidden: [6], beta: 0.2, theta: 0.6 },
   { readout: "softmax", O: 4, hidden: [5], beta: 0.1, theta: 0.45 },
   { readout: "sigmoid", O: 3, hidden: [], beta: 0.3, theta: 0.7 },
   { readout: "softmax", O: 3, hidden: [10, 8], beta: 0, theta: 0.5 },
+  { readout: "binary", O: 1, hidden: [], beta: 0.1, theta: 0.6, H: 70 },
 ];
 
 for (const c of CASES) {
   Deno.test({
-    name: `GPU engine = tfjs path: ${c.readout}, readout ${JSON.stringify(c.hidden)}, β ${c.beta}`,
+    name: `GPU engine = tfjs path: ${c.readout}, readout ${JSON.stringify(c.hidden)}, β ${c.beta}` +
+      (c.H ? `, hidden ${c.H}` : ""),
     ignore: noWebGpuReason !== null,
     async fn() {
       await useCpu();
@@ -58,7 +68,7 @@ for (const c of CASES) {
       const batch = randomBatch(new Rng(11), B, T, F, c.O);
       const model = new Lstm({
         numInputs: F,
-        hiddenSize: 9,
+        hiddenSize: c.H ?? 9,
         readoutHidden: c.hidden,
         numOutputs: c.O,
         seed: 4,
