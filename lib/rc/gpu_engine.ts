@@ -51,6 +51,27 @@ const MM_TILE = 16;
 /** Rows of a gradient's sum per workgroup layer (split-K). */
 const SPLIT_K = 256;
 
+/** 64 multiply-adds from the workgroup tiles, unrolled (the loop's overhead was most of a round). */
+const FMA64 = Array.from({ length: 64 }, (_, k) => `acc += ta[l.y][${k}] * tb[${k}][l.x];`)
+  .join("\n    ");
+
+/**
+ * WGSL that loads four values into `name0..3` with unconditional loads (an out-of-range index
+ * reads some other value of the buffer, never outside it: WebGPU bounds every access), all issued
+ * before any is used, and stores them (or 0 where `ok(q)` fails) into workgroup memory.
+ * Conditional loads one after another each waited for the memory's latency on the H100.
+ */
+function load4(
+  name: string,
+  index: (q: number) => string,
+  ok: (q: number) => string,
+  store: (q: number) => string,
+): string {
+  const q4 = [0, 1, 2, 3];
+  return q4.map((q) => `let ${name}${q} = m[${index(q)}];`).join(" ") + "\n    " +
+    q4.map((q) => `${store(q)} = select(0.0, ${name}${q}, ${ok(q)});`).join(" ");
+}
+
 const HEADER = /* wgsl */ `
 struct P { u: array<vec4<u32>, 5>, f: vec4<f32> }
 @group(0) @binding(0) var<storage, read_write> m: array<f32>;
@@ -88,20 +109,26 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   let row = wg.y * ${MM_TILE}u + l.y;
   let col = wg.x * ${MM_TILE}u + l.x;
   var acc = 0.0;
+  let ra = pu(3u) + row * pu(4u);
+  let sa = pu(5u);
+  let rb = pu(6u) + col * pu(8u);
+  let sb = pu(7u);
   // 64 of K per round: four loads of each operand per thread, one wait for all of them.
   for (var k0 = kBegin; k0 < K; k0 += 64u) {
-    for (var q = 0u; q < 4u; q++) {
-      let ka = k0 + l.x + 16u * q;
-      var a = 0.0;
-      if (row < M && ka < K) { a = m[pu(3u) + row * pu(4u) + ka * pu(5u)]; }
-      ta[l.y][l.x + 16u * q] = a;
-      let kb = k0 + l.y + 16u * q;
-      var b = 0.0;
-      if (kb < K && col < N) { b = m[pu(6u) + kb * pu(7u) + col * pu(8u)]; }
-      tb[l.y + 16u * q][l.x] = b;
-    }
+    ${
+  load4("a", (q) =>
+    `ra + (k0 + l.x + ${16 * q}u) * sa`, (q) =>
+    `row < M && k0 + l.x + ${16 * q}u < K`, (q) =>
+    `ta[l.y][l.x + ${16 * q}u]`)
+}
+    ${
+  load4("b", (q) =>
+    `rb + (k0 + l.y + ${16 * q}u) * sb`, (q) =>
+    `col < N && k0 + l.y + ${16 * q}u < K`, (q) =>
+    `tb[l.y + ${16 * q}u][l.x]`)
+}
     workgroupBarrier();
-    for (var k = 0u; k < 64u; k++) { acc += ta[l.y][k] * tb[k][l.x]; }
+    ${FMA64}
     workgroupBarrier();
   }
   if (row >= M || col >= N) { return; }
@@ -140,19 +167,23 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   let hp = pu(3u);
   let U = pu(5u);
   var acc = 0.0;
+  let rh = hp + b * 2u * H;
+  let cu = U + gate * H + unit;
   for (var k0 = 0u; k0 < H; k0 += 64u) {
-    for (var q = 0u; q < 4u; q++) {
-      let ka = k0 + l.x + 16u * q;
-      var av = 0.0;
-      if (b < B && ka < H) { av = m[hp + b * 2u * H + ka]; }
-      ta[l.y][l.x + 16u * q] = av;
-      let kb = k0 + l.y + 16u * q;
-      var wv = 0.0;
-      if (kb < H && unit < H) { wv = m[U + kb * G + gate * H + unit]; }
-      tb[l.y + 16u * q][l.x] = wv;
-    }
+    ${
+  load4("a", (q) =>
+    `rh + k0 + l.x + ${16 * q}u`, (q) =>
+    `b < B && k0 + l.x + ${16 * q}u < H`, (q) =>
+    `ta[l.y][l.x + ${16 * q}u]`)
+}
+    ${
+  load4("w", (q) =>
+    `cu + (k0 + l.y + ${16 * q}u) * G`, (q) =>
+    `unit < H && k0 + l.y + ${16 * q}u < H`, (q) =>
+    `tb[l.y + ${16 * q}u][l.x]`)
+}
     workgroupBarrier();
-    for (var k = 0u; k < 64u; k++) { acc += ta[l.y][k] * tb[k][l.x]; }
+    ${FMA64}
     workgroupBarrier();
   }
   zs[l.y][l.x] = acc;
@@ -283,46 +314,43 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   // dz_{t+1} Uᵀ: A(b, k) = dz_{t+1}[b, k], B(k, j) = U[j, k] (loaded along k, stored transposed).
   var acc = 0.0;
   let jl = wg.x * 16u + l.y;
+  let rz = dzn + b * G;
+  let ru = U + jl * G;
   for (var k0 = 0u; k0 < G; k0 += 64u) {
-    for (var q = 0u; q < 4u; q++) {
-      let k = k0 + l.x + 16u * q;
-      var av = 0.0;
-      if (b < B && k < G) { av = m[dzn + b * G + k]; }
-      ta[l.y][l.x + 16u * q] = av;
-      var wv = 0.0;
-      if (jl < H && k < G) { wv = m[U + jl * G + k]; }
-      tb[l.x + 16u * q][l.y] = wv;
-    }
+    ${
+  load4("a", (q) =>
+    `rz + k0 + l.x + ${16 * q}u`, (q) =>
+    `b < B && k0 + l.x + ${16 * q}u < G`, (q) =>
+    `ta[l.y][l.x + ${16 * q}u]`)
+}
+    ${
+  load4("w", (q) =>
+    `ru + k0 + l.x + ${16 * q}u`, (q) =>
+    `jl < H && k0 + l.x + ${16 * q}u < G`, (q) =>
+    `tb[l.x + ${16 * q}u][l.y]`)
+}
     workgroupBarrier();
-    for (var k = 0u; k < 64u; k++) { acc += ta[l.y][k] * tb[k][l.x]; }
+    ${FMA64}
     workgroupBarrier();
   }
   if (j >= H || b >= B) { return; }
+  // Every load first (none depends on another), then the arithmetic with selects.
   let s = u32(bitcast<i32>(m[pu(3u) + b]));
-  let dz = pu(5u) + b * G;
-  let dcOut = pu(11u) + b * H + j;
-  if (t > s) {
-    m[dz + j] = 0.0; m[dz + H + j] = 0.0; m[dz + 2u * H + j] = 0.0; m[dz + 3u * H + j] = 0.0;
-    m[dcOut] = 0.0;
-    return;
-  }
-  var dh = 0.0;
-  var dcn = 0.0;
-  if (t == s) { dh = m[pu(4u) + b * H + j]; }
-  if (t < s) {
-    dh += acc;
-    dcn = m[pu(10u) + b * H + j];
-  }
+  let dhLoss = m[pu(4u) + b * H + j];
+  let dcIn = m[pu(10u) + b * H + j];
   let a = pu(8u) + b * 5u * H;
   let i = m[a + j]; let f = m[a + H + j]; let gg = m[a + 2u * H + j]; let o = m[a + 3u * H + j];
   let tc = m[a + 4u * H + j];
   let cp = m[pu(9u) + b * 2u * H + H + j];
-  let dc = dcn + dh * o * (1.0 - tc * tc);
-  m[dz + j] = dc * gg * i * (1.0 - i);
-  m[dz + H + j] = dc * cp * f * (1.0 - f);
-  m[dz + 2u * H + j] = dc * i * (1.0 - gg * gg);
-  m[dz + 3u * H + j] = dh * tc * o * (1.0 - o);
-  m[dcOut] = dc * f;
+  let after = t > s;
+  let dh = select(0.0, dhLoss, t == s) + select(0.0, acc, t < s);
+  let dc = select(0.0, dcIn, t < s) + dh * o * (1.0 - tc * tc);
+  let dz = pu(5u) + b * G;
+  m[dz + j] = select(dc * gg * i * (1.0 - i), 0.0, after);
+  m[dz + H + j] = select(dc * cp * f * (1.0 - f), 0.0, after);
+  m[dz + 2u * H + j] = select(dc * i * (1.0 - gg * gg), 0.0, after);
+  m[dz + 3u * H + j] = select(dh * tc * o * (1.0 - o), 0.0, after);
+  m[pu(11u) + b * H + j] = select(dc * f, 0.0, after);
 }
 `;
 
