@@ -94,7 +94,7 @@ fn tanh_(x: f32) -> f32 {
  * the gradients' long sums over every example-step run in parallel).
  */
 const MATMUL = HEADER + /* wgsl */ `
-var<workgroup> ta: array<array<f32, 64>, ${MM_TILE}>;
+var<workgroup> ta: array<array<f32, 65>, ${MM_TILE}>; // 65: no bank conflicts storing along m
 var<workgroup> tb: array<array<f32, ${MM_TILE}>, 64>;
 @compute @workgroup_size(${MM_TILE}, ${MM_TILE})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
@@ -113,14 +113,27 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   let sa = pu(5u);
   let rb = pu(6u) + col * pu(8u);
   let sb = pu(7u);
+  // A stored along m (A = Xᵀ, the gradients' products): lanes load along m, coalesced.
+  let aAlongM = pu(4u) == 1u && pu(5u) != 1u;
+  let rowL = wg.y * ${MM_TILE}u + l.x;
+  let raL = pu(3u) + rowL;
   // 64 of K per round: four loads of each operand per thread, one wait for all of them.
   for (var k0 = kBegin; k0 < K; k0 += 64u) {
-    ${
+    if (aAlongM) {
+      ${
+  load4("a", (q) =>
+    `raL + (k0 + l.y + ${16 * q}u) * sa`, (q) =>
+    `rowL < M && k0 + l.y + ${16 * q}u < K`, (q) =>
+    `ta[l.x][l.y + ${16 * q}u]`)
+}
+    } else {
+      ${
   load4("a", (q) =>
     `ra + (k0 + l.x + ${16 * q}u) * sa`, (q) =>
     `row < M && k0 + l.x + ${16 * q}u < K`, (q) =>
     `ta[l.y][l.x + ${16 * q}u]`)
 }
+    }
     ${
   load4("b", (q) =>
     `rb + (k0 + l.y + ${16 * q}u) * sb`, (q) =>
@@ -295,27 +308,29 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 /**
  * One backward step for every example (zero where the step is after its loss step):
  * dh = [t = s] dh_loss + [t < s] dz_{t+1} Uᵀ, dc = [t < s] dc_{t+1} + dh o (1 - tanh²c).
- * dz_{t+1} Uᵀ as a 16 x 16 tiled product (16 examples x 16 units), then the cell's backward for
+ * dz_{t+1} Uᵀ as a tiled product (8 examples x 16 units), then the cell's backward for
  * each (example, unit) of the tile.
  * Params: 0 H, 1 B, 2 t, 3 offSteps, 4 offDhLoss ([B, H]), 5 offDZ_t, 6 offDZ_{t+1}, 7 offU,
  * 8 offActs_t, 9 offHC_t (state entering step t), 10 offDC_in, 11 offDC_out.
  */
 const CELL_BACKWARD = HEADER + /* wgsl */ `
-var<workgroup> ta: array<array<f32, 64>, 16>;
+var<workgroup> ta: array<array<f32, 64>, 8>;
 var<workgroup> tb: array<array<f32, 16>, 64>;
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(16, 8)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
   let H = pu(0u); let B = pu(1u); let t = pu(2u);
   let G = 4u * H;
-  let b = wg.y * 16u + l.y;
+  let b = wg.y * 8u + l.y;
   let j = wg.x * 16u + l.x;
   let dzn = pu(6u);
   let U = pu(7u);
   // dz_{t+1} Uᵀ: A(b, k) = dz_{t+1}[b, k], B(k, j) = U[j, k] (loaded along k, stored transposed).
+  // Tiles of 8 examples: twice the workgroups of 16, for a product this short.
   var acc = 0.0;
-  let jl = wg.x * 16u + l.y;
   let rz = dzn + b * G;
+  let jl = wg.x * 16u + l.y;
   let ru = U + jl * G;
+  let ru8 = ru + 8u * G;
   for (var k0 = 0u; k0 < G; k0 += 64u) {
     ${
   load4("a", (q) =>
@@ -328,6 +343,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
     `ru + k0 + l.x + ${16 * q}u`, (q) =>
     `jl < H && k0 + l.x + ${16 * q}u < G`, (q) =>
     `tb[l.x + ${16 * q}u][l.y]`)
+}
+    ${
+  load4("v", (q) =>
+    `ru8 + k0 + l.x + ${16 * q}u`, (q) =>
+    `jl + 8u < H && k0 + l.x + ${16 * q}u < G`, (q) =>
+    `tb[l.x + ${16 * q}u][l.y + 8u]`)
 }
     workgroupBarrier();
     ${FMA64}
@@ -833,7 +854,7 @@ export class GpuLstmEngine {
           (t + 1) % 2 ? o.dc1 : o.dc0,
           t % 2 ? o.dc1 : o.dc0,
         ],
-        groups: [Math.ceil(H / 16), Math.ceil(B / 16)],
+        groups: [Math.ceil(H / 16), Math.ceil(B / 8)],
       });
     }
     const rows = nBackward * B;
