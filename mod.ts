@@ -76,6 +76,12 @@ export {
   nativeTraces,
   setNativeEnabled,
 } from "./lib/rc/cpu_engine.ts";
+export {
+  type AdamSettings,
+  GpuLstmEngine,
+  type GpuLstmShape,
+  type GpuStepOptions,
+} from "./lib/rc/gpu_engine.ts";
 export { bucketSize, traceBatch, type TraceOptions, type TraceResult } from "./lib/rc/infer.ts";
 export { accuracyAtStep, type SpikeMetrics, spikeMetrics } from "./lib/rc/evaluate.ts";
 export {
