@@ -396,7 +396,7 @@ export function nativeTraces(
  * The readout's label for one row: binary p >= 0.5 (z >= 0); else the first largest float32
  * probability (as tfjs's argMax over them: saturated units tie).
  */
-function argmaxLabel(f32: Float32Array, at: number, O: number, readout: Readout): number {
+export function argmaxLabel(f32: Float32Array, at: number, O: number, readout: Readout): number {
   if (readout === "binary") return f32[at] >= 0 ? 1 : 0;
   let max = -Infinity;
   for (let j = 0; j < O; j++) max = Math.max(max, f32[at + j]);
@@ -415,7 +415,7 @@ const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const softplus = (z: number) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 
 /** The readout's confidence for one row of logits (as lib/rc/spike.ts defines it). */
-function confidence(f32: Float32Array, at: number, O: number, readout: Readout): number {
+export function confidence(f32: Float32Array, at: number, O: number, readout: Readout): number {
   if (readout === "binary") {
     const p = sigmoid(f32[at]);
     return Math.max(p, 1 - p);

@@ -262,6 +262,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   }
   m[pu(7u) + b] = bitcast<f32>(i32(s));
   atomicMax(&ctl[0], s + 1u);
+  atomicAdd(&ctl[1], s + 1u);
   let z = pu(4u) + (s * B + b) * O;
   let y = ibits(pu(5u) + b);
   let beta = p.f.y; let scale = p.f.z;
@@ -403,6 +404,16 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 `;
 
+/** Adds the batch's loss (Σ of the per-example terms) to a running total. Params: 0 B, 1 offLoss, 2 offTotal. */
+const ACCUMULATE = HEADER + /* wgsl */ `
+@compute @workgroup_size(1)
+fn main() {
+  var acc = 0.0;
+  for (var b = 0u; b < pu(0u); b++) { acc += m[pu(1u) + b]; }
+  m[pu(2u)] += acc;
+}
+`;
+
 /** Sets the latest-loss-step atomic to 0. */
 const RESET = HEADER + /* wgsl */ `
 @compute @workgroup_size(1)
@@ -416,6 +427,7 @@ const KERNELS = {
   cellBackward: CELL_BACKWARD,
   adam: ADAM,
   reduce: REDUCE,
+  accumulate: ACCUMULATE,
   reset: RESET,
 };
 type Kernel = keyof typeof KERNELS;
@@ -427,6 +439,7 @@ const PHASES: Record<Kernel, string> = {
   adam: "adam",
   reduce: "products",
   reset: "loss",
+  accumulate: "loss",
 };
 
 interface Dispatch {
@@ -481,6 +494,7 @@ export class GpuLstmEngine {
   private weightOff: number[] = [];
   private total = 0;
   private partialFloats = 0;
+  private stepsSinceTotals = 0;
   private timing: {
     pending: {
       staging: GPUBuffer;
@@ -527,6 +541,7 @@ export class GpuLstmEngine {
     alloc("acts", T * B * 5 * H);
     alloc("steps", B);
     alloc("loss", B);
+    alloc("lossTotal", 1);
     alloc("dhLoss", B * H);
     alloc("dz", T * B * G);
     alloc("dc0", B * H);
@@ -679,12 +694,7 @@ export class GpuLstmEngine {
     const { T, B } = this;
     const { numInputs: F, hiddenSize: H, numOutputs: O } = this.shape;
     const G = 4 * H;
-    if (batch.numSteps !== T || batch.batchSize !== B || batch.numFeatures !== F) {
-      throw new Error(
-        `gpu_engine: batch is T ${batch.numSteps}, B ${batch.batchSize}, F ${batch.numFeatures}; ` +
-          `the engine was made for T ${T}, B ${B}, F ${F}`,
-      );
-    }
+    this.upload(batch, 0); // checks the sizes before anything is encoded
     if ((opts.threshold === undefined) === (opts.steps === undefined)) {
       throw new Error("gpu_engine: give exactly one of threshold (RC) and steps");
     }
@@ -701,67 +711,14 @@ export class GpuLstmEngine {
       }
       nForward = max + 1;
     }
-    const q = this.device.queue;
-    q.writeBuffer(
-      this.buffer,
-      this.off.x * 4,
-      batch.x as Float32Array<ArrayBuffer>,
-      0,
-      nForward * B * F,
-    );
-    q.writeBuffer(this.buffer, this.off.y * 4, Int32Array.from(batch.y));
-    q.writeBuffer(this.buffer, this.off.given * 4, given);
-
-    const first: Dispatch[] = [{ kernel: "reset", u: [], groups: [1] }];
+    this.upload(batch, nForward);
+    this.device.queue.writeBuffer(this.buffer, this.off.y * 4, Int32Array.from(batch.y));
+    this.device.queue.writeBuffer(this.buffer, this.off.given * 4, given);
+    const first: Dispatch[] = [{ kernel: "reset", u: [], groups: [1] }, ...this.forward(nForward)];
     const layers = [H, ...this.shape.readoutHidden, O];
     const K = layers.length - 1;
     const o = this.off;
-    const R = nForward * B;
-    // Input projection of every step run, bias included.
-    first.push(this.mm({
-      phase: "input projection",
-      M: R,
-      N: G,
-      K: F,
-      a: [o.x, F, 1],
-      b: [o.weights + this.weightOff[0], G, 1],
-      c: [o.xw, G],
-      bias: o.weights + this.weightOff[2],
-    }));
     const hc = (t: number) => o.hc + t * B * 2 * H;
-    for (let t = 0; t < nForward; t++) {
-      first.push({
-        kernel: "cellForward",
-        u: [
-          H,
-          B,
-          o.xw + t * B * G,
-          hc(t),
-          hc(t + 1),
-          o.weights + this.weightOff[1],
-          o.acts + t * B * 5 * H,
-        ],
-        groups: [Math.ceil(H / 4), Math.ceil(B / 16)],
-      });
-    }
-    // Readout of every step run (EOS: only the rows of the last step are needed, but the others
-    // cost one batched matmul, not a dispatch each).
-    let a: [number, number, number] = [hc(1), 2 * H, 1];
-    for (let i = 1; i <= K; i++) {
-      const L = this.layerOff[i - 1];
-      first.push(this.mm({
-        phase: "readout",
-        M: R,
-        N: layers[i],
-        K: layers[i - 1],
-        a,
-        b: [L.w, layers[i], 1],
-        c: [L.out, layers[i]],
-        bias: L.b,
-        relu: i < K,
-      }));
-      a = [L.out, layers[i], 1];
-    }
     const readoutCode = opts.readout === "binary" ? 0 : opts.readout === "sigmoid" ? 1 : 2;
     first.push({
       kernel: "take",
@@ -786,6 +743,8 @@ export class GpuLstmEngine {
       f: [opts.threshold ?? 0, opts.beta, 1 / B],
       groups: [Math.ceil(B / 64)],
     });
+    first.push({ kernel: "accumulate", u: [B, o.loss, o.lossTotal], groups: [1] });
+    this.stepsSinceTotals++;
 
     // Backward steps to encode.
     let nBackward = nForward;
@@ -909,6 +868,113 @@ export class GpuLstmEngine {
     this.submit(second, slot);
     this.lastForwardSteps = nForward;
     this.lastBackwardSteps = nBackward;
+  }
+
+  /** Checks `batch` against the engine's sizes and uploads its first `steps` steps of inputs. */
+  private upload(batch: SequenceBatch, steps: number): void {
+    const { T, B } = this;
+    const F = this.shape.numInputs;
+    if (batch.numSteps !== T || batch.batchSize !== B || batch.numFeatures !== F) {
+      throw new Error(
+        `gpu_engine: batch is T ${batch.numSteps}, B ${batch.batchSize}, F ${batch.numFeatures}; ` +
+          `the engine was made for T ${T}, B ${B}, F ${F}`,
+      );
+    }
+    const x = batch.x as Float32Array<ArrayBuffer>;
+    this.device.queue.writeBuffer(this.buffer, this.off.x * 4, x, 0, steps * B * F);
+  }
+
+  /**
+   * The forward pass over `nForward` steps: input projection (bias included), one dispatch per
+   * step, then the readout of every step run (EOS needs only the last step's rows, but the others
+   * cost one batched product, not a dispatch each).
+   */
+  private forward(nForward: number): Dispatch[] {
+    const { B } = this;
+    const { numInputs: F, hiddenSize: H, numOutputs: O } = this.shape;
+    const G = 4 * H;
+    const o = this.off;
+    const R = nForward * B;
+    const list: Dispatch[] = [this.mm({
+      phase: "input projection",
+      M: R,
+      N: G,
+      K: F,
+      a: [o.x, F, 1],
+      b: [o.weights + this.weightOff[0], G, 1],
+      c: [o.xw, G],
+      bias: o.weights + this.weightOff[2],
+    })];
+    const hc = (t: number) => o.hc + t * B * 2 * H;
+    for (let t = 0; t < nForward; t++) {
+      list.push({
+        kernel: "cellForward",
+        u: [
+          H,
+          B,
+          o.xw + t * B * G,
+          hc(t),
+          hc(t + 1),
+          o.weights + this.weightOff[1],
+          o.acts + t * B * 5 * H,
+        ],
+        groups: [Math.ceil(H / 4), Math.ceil(B / 16)],
+      });
+    }
+    const layers = [H, ...this.shape.readoutHidden, O];
+    const K = layers.length - 1;
+    let a: [number, number, number] = [hc(1), 2 * H, 1];
+    for (let i = 1; i <= K; i++) {
+      const L = this.layerOff[i - 1];
+      list.push(this.mm({
+        phase: "readout",
+        M: R,
+        N: layers[i],
+        K: layers[i - 1],
+        a,
+        b: [L.w, layers[i], 1],
+        c: [L.out, layers[i]],
+        bias: L.b,
+        relu: i < K,
+      }));
+      a = [L.out, layers[i], 1];
+    }
+    return list;
+  }
+
+  /**
+   * Inference: the logits of every step of `batch` (`[T, B, O]`, step-major), all T steps run
+   * (which step each example spikes at is known only after the readback).
+   */
+  async logits(batch: SequenceBatch): Promise<Float32Array> {
+    this.upload(batch, this.T);
+    this.submit(this.forward(this.T), 0);
+    const out = this.layerOff[this.layerOff.length - 1].out;
+    return new Float32Array(await this.read(out, this.T * this.B * this.shape.numOutputs));
+  }
+
+  /**
+   * Sums kept on the GPU over every `step` since the last call (no readback per step): the
+   * losses (each step's mean over its batch) and the example-steps needed (loss step + 1 per
+   * example). Reading them costs one readback; it resets them.
+   */
+  async readTotals(): Promise<{ lossSum: number; neededSteps: number; steps: number }> {
+    const [loss] = new Float32Array(await this.read(this.off.lossTotal, 1));
+    const encoder = this.device.createCommandEncoder();
+    const staging = this.device.createBuffer({
+      size: 16,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    encoder.copyBufferToBuffer(this.ctl, 0, staging, 0, 16);
+    this.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const needed = new Uint32Array(staging.getMappedRange())[1];
+    staging.destroy();
+    const steps = this.stepsSinceTotals;
+    this.stepsSinceTotals = 0;
+    this.device.queue.writeBuffer(this.buffer, this.off.lossTotal * 4, new Float32Array(1));
+    this.device.queue.writeBuffer(this.ctl, 4, new Uint32Array(1));
+    return { lossSum: loss, neededSteps: needed, steps };
   }
 
   private mm(d: {

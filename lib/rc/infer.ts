@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { SequenceBatch } from "../data/toy.ts";
 import type { RecurrentModel } from "../models/model.ts";
 import { engineModel, nativeTraces } from "./cpu_engine.ts";
+import { gpuEngineModel, gpuTraces } from "./gpu_fit.ts";
 import { confidenceAndLabel, type Readout, type Traces } from "./spike.ts";
 
 export interface TraceOptions {
@@ -60,6 +61,13 @@ export async function traceBatch(
   if (engine) {
     // The CPU engine: spiked examples leave at once, no tfjs op per step.
     const r = nativeTraces(engine, batch, opts);
+    const traces = { numSteps: T, batchSize: B, confidence: r.confidence, label: r.label };
+    return { traces, stepsComputed: r.stepsComputed, stepsRun: r.stepsRun };
+  }
+  const gpu = opts.shrink !== false ? gpuEngineModel(model) : null;
+  if (gpu) {
+    // The GPU engine: every step of every example, one readback per chunk of examples.
+    const r = await gpuTraces(gpu, batch, opts);
     const traces = { numSteps: T, batchSize: B, confidence: r.confidence, label: r.label };
     return { traces, stepsComputed: r.stepsComputed, stepsRun: r.stepsRun };
   }

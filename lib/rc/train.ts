@@ -21,6 +21,7 @@ import { selectRows, type SequenceBatch } from "../data/toy.ts";
 import { matMulT } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
 import { engineModel, nativeLossAndGrads } from "./cpu_engine.ts";
+import { gpuEngineModel, GpuTrainer } from "./gpu_fit.ts";
 import { accuracyAtStep, spikeMetrics } from "./evaluate.ts";
 import { bucketSize, gatherStep, traceBatch } from "./infer.ts";
 import { LossCollector } from "./loss.ts";
@@ -324,35 +325,65 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
   let lossSum: tf.Tensor = tf.scalar(0);
   let lossCount = 0;
   const flopsPerStep = model.flopsPerStep();
+  // On webgpu, an Lstm trains in the GPU engine, which holds the weights and Adam (no clipping).
+  const gpuModel = opts.clipNorm === undefined ? gpuEngineModel(model) : null;
+  let gpu: GpuTrainer | null = null;
   try {
     for (let i = 0; i < opts.numBatches; i++) {
       const batch = opts.trainBatch(i);
       const started = performance.now();
-      const { value, grads, steps, spikeSteps, taped } = await lossAndGrads(model, batch, opts);
-      if (opts.clipNorm !== undefined) clipByGlobalNorm(grads, opts.clipNorm);
-      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-      tf.dispose(grads);
-      const nextSum = tf.add(lossSum, value);
-      tf.dispose([lossSum, value]);
-      lossSum = nextSum;
-      lossCount++;
+      if (gpuModel) {
+        gpu ??= await GpuTrainer.create(gpuModel, {
+          T: batch.numSteps,
+          B: batch.batchSize,
+        }, opts.learningRate);
+        const eos = new Int32Array(batch.batchSize).fill(batch.numSteps - 1);
+        const counts = await gpu.step(batch, {
+          readout: opts.readout,
+          beta: opts.beta,
+          ...(opts.method === "rc" ? { threshold: opts.threshold } : { steps: eos }),
+        });
+        compute.forwardSteps += counts.forwardExampleSteps;
+        compute.backwardSteps += counts.backwardExampleSteps;
+        compute.flops += flopsPerStep *
+          (counts.forwardExampleSteps + 2 * counts.backwardExampleSteps);
+      } else {
+        const { value, grads, steps, spikeSteps, taped } = await lossAndGrads(model, batch, opts);
+        if (opts.clipNorm !== undefined) clipByGlobalNorm(grads, opts.clipNorm);
+        optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+        tf.dispose(grads);
+        const nextSum = tf.add(lossSum, value);
+        tf.dispose([lossSum, value]);
+        lossSum = nextSum;
+        lossCount++;
+        const needed = steps.reduce((s, t) => s + t + 1, 0);
+        compute.forwardSteps += spikeSteps + taped;
+        compute.forwardStepsNeeded += needed;
+        compute.backwardSteps += needed;
+        // Forward (spike-finding + taped) plus backward at twice the forward cost.
+        compute.flops += flopsPerStep * (spikeSteps + 3 * taped);
+      }
       compute.wallSeconds += (performance.now() - started) / 1000;
-
-      const needed = steps.reduce((s, t) => s + t + 1, 0);
-      compute.forwardSteps += spikeSteps + taped;
-      compute.forwardStepsNeeded += needed;
-      compute.backwardSteps += needed;
       compute.eosSteps += batch.batchSize * batch.numSteps;
-      // Forward (spike-finding + taped) plus backward at twice the forward cost.
-      compute.flops += flopsPerStep * (spikeSteps + 3 * taped);
       compute.examples += batch.batchSize;
 
       const last = i === opts.numBatches - 1;
       if ((i + 1) % opts.validateEvery !== 0 && !last) continue;
-      const meanLoss = (await lossSum.data())[0] / lossCount;
-      lossSum.dispose();
-      lossSum = tf.scalar(0);
-      lossCount = 0;
+      let meanLoss: number;
+      if (gpu) {
+        // Waits for the GPU: the time counts as training.
+        const began = performance.now();
+        const totals = await gpu.totals();
+        await gpu.syncToModel();
+        compute.wallSeconds += (performance.now() - began) / 1000;
+        compute.forwardStepsNeeded += totals.neededSteps;
+        meanLoss = totals.lossSum / totals.steps;
+      } else {
+        meanLoss = (await lossSum.data())[0] / lossCount;
+        lossSum.dispose();
+        lossSum = tf.scalar(0);
+        lossCount = 0;
+      }
       const metrics = await validate(model, opts.validation, opts);
       const point: CurvePoint = {
         batch: i + 1,
@@ -380,6 +411,7 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
   } finally {
     tf.dispose([lossSum, ...(bestWeights ?? [])]);
     optimizer.dispose();
+    gpu?.destroy();
   }
   return { curves, best, compute };
 }

@@ -1,0 +1,165 @@
+/**
+ * The WebGPU engine (lib/rc/gpu_engine.ts) inside `fit()` and `traceBatch()` on the webgpu
+ * backend, for an `Lstm`, on tfjs's own device.
+ *
+ * Training (`GpuTrainer`): the engine holds the weights and Adam's moments for the whole of
+ * `fit()`; no readback per batch (losses and needed example-steps are summed on the GPU and read at
+ * validation points, where the weights also go back into the model's variables). With a threshold
+ * the engine encodes every step forward and backward (masked after each example's loss step)
+ * rather than read the spike steps back: a readback costs ~11 ms in Deno, an H100 step ~15 us.
+ *
+ * Inference (`gpuTraces`): all T steps of the batch in chunks of up to 256 examples, the logits read
+ * back once per chunk, confidences and labels computed on the host as the CPU engine computes them.
+ * With a halting threshold the traces are those of halting inference (nothing recorded after an
+ * example's first spike), but every step was computed and is counted.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { selectRows, type SequenceBatch } from "../data/toy.ts";
+import { Lstm } from "../models/lstm.ts";
+import type { RecurrentModel } from "../models/model.ts";
+import { argmaxLabel, confidence } from "./cpu_engine.ts";
+import { GpuLstmEngine, type GpuStepOptions } from "./gpu_engine.ts";
+import type { Readout } from "./spike.ts";
+
+let enabled = true;
+
+/** Turns the GPU engine in fit()/traceBatch() on or off; returns the previous value. */
+export function setGpuEngineEnabled(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+/** `model` when the GPU engine runs it now (webgpu backend, an `Lstm`), else null. */
+export function gpuEngineModel(model: RecurrentModel): Lstm | null {
+  return enabled && tf.getBackend() === "webgpu" && model instanceof Lstm ? model : null;
+}
+
+/** tfjs-webgpu's device (the engine's buffers live beside tfjs's). */
+function tfjsDevice(): GPUDevice {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  if (!device) throw new Error("gpu_fit: the webgpu backend exposes no device");
+  return device;
+}
+
+async function weightsOf(model: Lstm): Promise<Float32Array[]> {
+  return await Promise.all(model.variables.map(async (v) => (await v.data()) as Float32Array));
+}
+
+/** The examples per inference chunk. */
+const CHUNK = 256;
+const inference = new WeakMap<Lstm, Map<string, GpuLstmEngine>>();
+
+/** Frees the inference engines cached for `model`. */
+export function releaseGpuEngines(model: Lstm): void {
+  for (const engine of inference.get(model)?.values() ?? []) engine.destroy();
+  inference.delete(model);
+}
+
+/**
+ * Per-step traces of `batch` (`[T, B]` confidence and label) through the GPU engine, as
+ * `traceBatch` records them; with `haltThreshold`, NaN / -1 after each example's first spike.
+ */
+export async function gpuTraces(
+  model: Lstm,
+  batch: SequenceBatch,
+  opts: { readout: Readout; haltThreshold?: number },
+): Promise<
+  { confidence: Float32Array; label: Int32Array; stepsComputed: number; stepsRun: number }
+> {
+  const { numSteps: T, batchSize: B } = batch;
+  const O = model.numOutputs;
+  const weights = await weightsOf(model);
+  const engines = inference.get(model) ?? new Map<string, GpuLstmEngine>();
+  inference.set(model, engines);
+  const confidenceOut = new Float32Array(T * B).fill(NaN);
+  const label = new Int32Array(T * B).fill(-1);
+  const threshold = opts.haltThreshold ?? Infinity;
+  for (let from = 0; from < B; from += CHUNK) {
+    const n = Math.min(CHUNK, B - from);
+    const key = `${T}x${n}`;
+    let engine = engines.get(key);
+    if (!engine) {
+      engine = await GpuLstmEngine.create(tfjsDevice(), model, weights, { T, B: n });
+      engines.set(key, engine);
+    } else {
+      engine.writeWeights(weights);
+    }
+    const rows = Int32Array.from({ length: n }, (_, i) => from + i);
+    const part = n === B ? batch : selectRows(batch, rows);
+    const logits = await engine.logits(part);
+    for (let r = 0; r < n; r++) {
+      for (let t = 0; t < T; t++) {
+        const at = (t * n + r) * O;
+        const c = Math.fround(confidence(logits, at, O, opts.readout));
+        confidenceOut[t * B + from + r] = c;
+        label[t * B + from + r] = argmaxLabel(logits, at, O, opts.readout);
+        if (c >= threshold) break;
+      }
+    }
+  }
+  return { confidence: confidenceOut, label, stepsComputed: T * B, stepsRun: T };
+}
+
+/** What a training step encoded, for fit()'s compute accounting. */
+export interface GpuStepCounts {
+  forwardExampleSteps: number;
+  backwardExampleSteps: number;
+}
+
+/** The engine with the weights and Adam for one `fit()`. */
+export class GpuTrainer {
+  private constructor(readonly engine: GpuLstmEngine, private model: Lstm) {}
+
+  /** A trainer for batches of `T` steps and `B` examples, starting from the model's weights. */
+  static async create(
+    model: Lstm,
+    sizes: { T: number; B: number },
+    learningRate: number,
+  ): Promise<GpuTrainer> {
+    const engine = await GpuLstmEngine.create(tfjsDevice(), model, await weightsOf(model), sizes, {
+      learningRate,
+    });
+    return new GpuTrainer(engine, model);
+  }
+
+  /** One training step (forward, loss, backward, Adam), submitted; nothing read back. */
+  async step(
+    batch: SequenceBatch,
+    opts: Omit<GpuStepOptions, "adam" | "haltReadback">,
+  ): Promise<GpuStepCounts> {
+    if (batch.numSteps !== this.engine.T || batch.batchSize !== this.engine.B) {
+      throw new Error(
+        `gpu_fit: a training batch of T ${batch.numSteps}, B ${batch.batchSize} after batches of ` +
+          `T ${this.engine.T}, B ${this.engine.B}: the GPU engine trains on one batch shape ` +
+          `(give batches of one shape, or setGpuEngineEnabled(false) for the tfjs path)`,
+      );
+    }
+    await this.engine.step(batch, { ...opts, adam: true, haltReadback: false });
+    const B = batch.batchSize;
+    return {
+      forwardExampleSteps: this.engine.lastForwardSteps * B,
+      backwardExampleSteps: this.engine.lastBackwardSteps * B,
+    };
+  }
+
+  /** Losses and needed example-steps since the last call (one readback, waits for the GPU). */
+  totals(): Promise<{ lossSum: number; neededSteps: number; steps: number }> {
+    return this.engine.readTotals();
+  }
+
+  /** Writes the engine's weights into the model's variables. */
+  async syncToModel(): Promise<void> {
+    const weights = await this.engine.readWeights();
+    this.model.variables.forEach((v, k) => {
+      const t = tf.tensor(weights[k], v.shape);
+      v.assign(t);
+      t.dispose();
+    });
+  }
+
+  destroy(): void {
+    this.engine.destroy();
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * fit() and traceBatch() through the WebGPU engine (webgpu backend, an Lstm) against the tfjs
+ * path: same traces, same training curve and weights to float32 rounding, honest step counts, no
+ * leaked tensors.
+ */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../../lib/backend.ts";
+import { type SequenceBatch, twoSequenceBatch } from "../../lib/data/toy.ts";
+import { Lstm } from "../../lib/models/lstm.ts";
+import { Rng } from "../../lib/random.ts";
+import { releaseGpuEngines, setGpuEngineEnabled } from "../../lib/rc/gpu_fit.ts";
+import { traceBatch } from "../../lib/rc/infer.ts";
+import { fit, type FitOptions } from "../../lib/rc/train.ts";
+import { noWebGpuReason, useCpu } from "../_backend.ts";
+
+function close(a: number, b: number, rel: number, what: string) {
+  assert.ok(Math.abs(a - b) <= 1e-5 + rel * Math.abs(b), `${what}: ${a} vs ${b}`);
+}
+
+function model(seed = 3) {
+  return new Lstm({ numInputs: 1, hiddenSize: 6, readoutHidden: [4], numOutputs: 1, seed });
+}
+
+Deno.test({
+  name: "traceBatch through the GPU engine equals the tfjs path (webgpu), chunks of 256",
+  ignore: noWebGpuReason !== null,
+  async fn() {
+    await initBackend("webgpu", { quiet: true });
+    const m = model();
+    const out = m.variables[m.variables.length - 2];
+    tf.tidy(() => out.assign(tf.mul(out, 8)));
+    const batch: SequenceBatch = twoSequenceBatch(new Rng(5), 300, { numSteps: 6 });
+    const before = tf.memory().numTensors;
+    try {
+      for (const haltThreshold of [undefined, 0.7]) {
+        const ours = await traceBatch(m, batch, { readout: "binary", haltThreshold });
+        const was = setGpuEngineEnabled(false);
+        const plain = await traceBatch(m, batch, {
+          readout: "binary",
+          haltThreshold,
+          shrink: false,
+        });
+        setGpuEngineEnabled(was);
+        assert.equal(ours.stepsComputed, batch.numSteps * batch.batchSize, "every step counted");
+        const T = batch.numSteps;
+        for (let i = 0; i < T * batch.batchSize; i++) {
+          const [a, b] = [ours.traces.confidence[i], plain.traces.confidence[i]];
+          // Halting: the tfjs path (shrink off) goes on recording spiked examples; ours stops.
+          if (haltThreshold === undefined || !Number.isNaN(a)) {
+            close(a, b, 1e-4, `confidence[${i}]`);
+            assert.equal(ours.traces.label[i], plain.traces.label[i], `label[${i}]`);
+          }
+        }
+        if (haltThreshold !== undefined) {
+          // Nothing recorded after an example's first spike (and some examples do spike early).
+          assert.ok(ours.traces.confidence.some(Number.isNaN), "some examples halted");
+          for (let b = 0; b < batch.batchSize; b++) {
+            let spiked = false;
+            for (let t = 0; t < T; t++) {
+              const c = ours.traces.confidence[t * batch.batchSize + b];
+              if (spiked) assert.ok(Number.isNaN(c), `example ${b} step ${t} after its spike`);
+              if (c >= haltThreshold) spiked = true;
+            }
+          }
+        }
+      }
+      assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+    } finally {
+      releaseGpuEngines(m);
+      tf.dispose(m.variables);
+      await useCpu();
+    }
+  },
+});
+
+for (const method of ["rc", "eos"] as const) {
+  Deno.test({
+    name: `fit() through the GPU engine equals the tfjs path on cpu (${method}, webgpu)`,
+    ignore: noWebGpuReason !== null,
+    async fn() {
+      const validation = twoSequenceBatch(new Rng(9), 64, { numSteps: 8 });
+      const opts = (onValidation?: () => void): FitOptions => ({
+        method,
+        readout: "binary",
+        threshold: 0.55,
+        beta: 0.05,
+        learningRate: 0.01,
+        numBatches: 6,
+        trainBatch: (i) => twoSequenceBatch(new Rng(100 + i), 32, { numSteps: 8 }),
+        validation,
+        validateEvery: 3,
+        selectBy: "last",
+        onValidation,
+      });
+      const sharpen = (m: Lstm) => {
+        const out = m.variables[m.variables.length - 2];
+        tf.tidy(() => out.assign(tf.mul(out, 8)));
+        return m;
+      };
+      await useCpu();
+      const cpuModel = sharpen(model());
+      const reference = await fit(cpuModel, opts());
+      const referenceWeights = cpuModel.variables.map((v) => v.dataSync().slice());
+      tf.dispose(cpuModel.variables);
+
+      await initBackend("webgpu", { quiet: true });
+      const gpuModel = sharpen(model());
+      const counts: number[] = [];
+      try {
+        const ours = await fit(gpuModel, opts(() => counts.push(tf.memory().numTensors)));
+        assert.equal(ours.curves.length, 2);
+        ours.curves.forEach((p, k) => {
+          const q = reference.curves[k];
+          close(p.loss, q.loss, 2e-3, `loss at ${p.batch}`);
+          close(p.spikingAccuracy, q.spikingAccuracy, 0, `spiking accuracy at ${p.batch}`);
+          close(p.meanSpikeTime, q.meanSpikeTime, 1e-6, `mean spike time at ${p.batch}`);
+          close(p.eosAccuracy, q.eosAccuracy, 0, `EOS accuracy at ${p.batch}`);
+        });
+        const weights = await Promise.all(gpuModel.variables.map((v) => v.data()));
+        weights.forEach((w, k) => {
+          for (let i = 0; i < w.length; i++) {
+            close(w[i], referenceWeights[k][i], 2e-3, `w${k}[${i}]`);
+          }
+        });
+        // Counted as run: every step forward and backward; the needed ones as the tfjs path's.
+        const all = 6 * 32 * 8;
+        assert.equal(ours.compute.forwardSteps, all);
+        assert.equal(ours.compute.backwardSteps, all);
+        assert.equal(ours.compute.forwardStepsNeeded, reference.compute.forwardStepsNeeded);
+        if (method === "rc") assert.ok(reference.compute.forwardStepsNeeded < all);
+        assert.equal(counts[0], counts[1], "live tensors flat across validations");
+      } finally {
+        releaseGpuEngines(gpuModel);
+        tf.dispose(gpuModel.variables);
+        await useCpu();
+      }
+    },
+  });
+}
