@@ -8,7 +8,9 @@ import * as tf from "@tensorflow/tfjs";
 import { environment } from "./backend.ts";
 import { selectRows, type SequenceBatch } from "./data/toy.ts";
 import type { RecurrentModel } from "./models/model.ts";
+import { nativeAvailable } from "./rc/cpu_engine.ts";
 import { accuracyAtStep, spikeMetrics } from "./rc/evaluate.ts";
+import { gpuEngineAvailable } from "./rc/gpu_fit.ts";
 import { traceBatch } from "./rc/infer.ts";
 import type { Readout, Traces } from "./rc/spike.ts";
 import { type FitResult, lossAndGrads, type Method } from "./rc/train.ts";
@@ -233,9 +235,14 @@ export interface RecordParts {
   figures: FigureSpec[];
 }
 
+/** What runs an `Lstm` (with its default fused cell) on the current backend. */
+function engineInUse(): "cpu engine" | "webgpu engine" | "tfjs" {
+  return nativeAvailable() ? "cpu engine" : gpuEngineAvailable() ? "webgpu engine" : "tfjs";
+}
+
 /** Assembles a run record; status is `met` when every check is met. */
 export async function assembleRecord(p: RecordParts): Promise<RunRecord> {
-  const env = await environment();
+  const env = { ...await environment(), engine: engineInUse() };
   const spike = spikeMetrics(p.traces, p.labels, p.threshold);
   return {
     schema: 1,

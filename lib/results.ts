@@ -45,6 +45,11 @@ export interface Environment {
   matmul?: "blas" | "xnnpack";
   /** wasm only: the BLAS library, its configuration and thread count (null: none used). */
   blas?: { library: string; config: string; threads: number } | null;
+  /**
+   * What trained and evaluated an `Lstm`: the CPU engine (wasm with BLAS), the WebGPU engine
+   * (webgpu), or tfjs's ops. Absent in runs made before the engines were recorded.
+   */
+  engine?: "cpu engine" | "webgpu engine" | "tfjs";
   gitRevision: string;
   os: string;
   cpuCount: number;

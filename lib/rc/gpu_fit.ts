@@ -31,9 +31,14 @@ export function setGpuEngineEnabled(on: boolean): boolean {
   return was;
 }
 
-/** `model` when the GPU engine runs it now (webgpu backend, an `Lstm`), else null. */
+/** Whether the GPU engine runs now: webgpu backend, not turned off. */
+export function gpuEngineAvailable(): boolean {
+  return enabled && tf.getBackend() === "webgpu";
+}
+
+/** `model` when the GPU engine runs it now (an `Lstm` on webgpu), else null. */
 export function gpuEngineModel(model: RecurrentModel): Lstm | null {
-  return enabled && tf.getBackend() === "webgpu" && model instanceof Lstm ? model : null;
+  return gpuEngineAvailable() && model instanceof Lstm ? model : null;
 }
 
 /** tfjs-webgpu's device (the engine's buffers live beside tfjs's). */

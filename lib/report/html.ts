@@ -454,6 +454,13 @@ function manifest(records: RunRecord[], opts: RenderOptions): string {
             })${e.adapter.isFallbackAdapter ? ` — ${SOFTWARE_ADAPTER_DEVIATION}` : ""}`
             : "none (no WebGPU adapter requested)",
         ],
+        ...(e.engine ? [["Training and inference", e.engine] as [string, string]] : []),
+        ...(e.matmul
+          ? [[
+            "wasm matmul",
+            e.blas ? `${e.matmul}: ${e.blas.library} (${e.blas.threads} threads)` : e.matmul,
+          ] as [string, string]]
+          : []),
         ["OS / CPUs", `${e.os} / ${e.cpuCount}`],
         ["Git revision", e.gitRevision],
         ["TensorFlow.js flags", JSON.stringify(e.flags ?? {})],
