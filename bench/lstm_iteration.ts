@@ -10,12 +10,14 @@
  *
  *   deno run -A bench/lstm_iteration.ts --backend webgpu [--iterations 10] [--json]
  *   [--fused-cell false] [--engine false]   (wasm: the CPU engine of lib/rc/cpu_engine.ts)
+ *   [--trainer false]   (wasm: tfjs's Adam instead of the CPU trainer's, lib/rc/cpu_trainer.ts)
  * @module
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../lib/backend.ts";
 import { engineModel, setNativeEnabled } from "../lib/rc/cpu_engine.ts";
+import { CpuTrainer } from "../lib/rc/cpu_trainer.ts";
 import { lossAndGrads } from "../lib/rc/train.ts";
 import { BATCH, workloadBatch, workloadModel, type WorkloadName, WORKLOADS } from "./_workloads.ts";
 
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     workloads: { type: "string", default: "toy,W,M" },
     "fused-cell": { type: "string", default: "true" },
     engine: { type: "string", default: "true" },
+    trainer: { type: "string", default: "true" },
     json: { type: "boolean", default: false },
   },
 });
@@ -36,6 +39,7 @@ const iterations = Number(values.iterations);
 const rcFraction = Number(values["rc-fraction"]);
 const fusedCell = values["fused-cell"] !== "false";
 setNativeEnabled(values.engine !== "false");
+const useTrainer = values.trainer !== "false";
 
 // On webgpu, count the programs dispatched (every op and the fused cell go through here).
 let dispatches = 0;
@@ -64,8 +68,15 @@ for (const name of values.workloads!.split(",") as WorkloadName[]) {
   const spread = Int32Array.from({ length: B }, (_, b) => Math.floor((b * w.T) / B));
   const stepsOf = (mode: Mode) =>
     mode === "spread" ? spread : new Int32Array(B).fill(mode === "eos" ? w.T - 1 : rcSteps - 1);
+  // What fit() runs on wasm with BLAS: the CPU engine and its own Adam (`--trainer false`: the
+  // engine's gradients through tfjs's Adam).
+  const trainer = native && useTrainer ? new CpuTrainer(model, 1e-3) : null;
   const run = async (mode: Mode) => {
     const steps = stepsOf(mode);
+    if (trainer) {
+      trainer.step(batch, { readout: w.readout, beta: 0, steps });
+      return;
+    }
     // A fixed t_sp (rather than a threshold) isolates the speed of the steps actually run. What
     // fit() runs: the CPU engine on wasm with BLAS, else the taped tfjs pass; then Adam.
     const { value, grads } = await lossAndGrads(model, batch, {
@@ -106,7 +117,7 @@ for (const name of values.workloads!.split(",") as WorkloadName[]) {
       workload: name,
       mode,
       fusedCell: model.usesFusedCell(),
-      engine: native ? "cpu engine" : "tfjs",
+      engine: native ? (trainer ? "cpu engine + trainer's Adam" : "cpu engine") : "tfjs",
       dispatchesPerStep,
       stepsRun,
       T: w.T,
@@ -124,7 +135,11 @@ for (const name of values.workloads!.split(",") as WorkloadName[]) {
           (dispatches
             ? `, ${dispatchesPerStep.toFixed(1)} dispatches per step (forward + backward)`
             : "") +
-          (native ? ", CPU engine" : model.usesFusedCell() ? ", fused cell" : ""),
+          (native
+            ? trainer ? ", CPU engine + SIMD Adam" : ", CPU engine"
+            : model.usesFusedCell()
+            ? ", fused cell"
+            : ""),
       );
     }
   }

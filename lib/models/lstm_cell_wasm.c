@@ -147,3 +147,26 @@ void cell_backward(int n, int H, const float* acts, const float* hcp, const floa
     }
   }
 }
+
+// Adam over n floats (n a multiple of 4: the caller pads), in the order of tfjs-core's
+// AdamOptimizer, one float32 rounding per operation as its kernels do (WebAssembly has no fused
+// multiply-add, so the results are the same bits):
+//   m' = m b1 + g (1 - b1),  v' = v b2 + g² (1 - b2),
+//   w' = ((m' / c1) / (sqrt(v' / c2) + eps)) (-lr) + w,  c1 = 1 - b1^t, c2 = 1 - b2^t.
+__attribute__((export_name("adam_update")))
+void adam_update(int n, float* w, const float* g, float* m, float* v, float b1, float omb1,
+                 float b2, float omb2, float c1, float c2, float eps, float neglr) {
+  for (int i = 0; i < n; i += 4) {
+    f4 gi = load(g + i);
+    f4 nm = wasm_f32x4_add(wasm_f32x4_mul(load(m + i), splat(b1)), wasm_f32x4_mul(gi, splat(omb1)));
+    f4 nv = wasm_f32x4_add(wasm_f32x4_mul(load(v + i), splat(b2)),
+                           wasm_f32x4_mul(wasm_f32x4_mul(gi, gi), splat(omb2)));
+    f4 bm = wasm_f32x4_div(nm, splat(c1));
+    f4 bv = wasm_f32x4_div(nv, splat(c2));
+    f4 step = wasm_f32x4_mul(wasm_f32x4_div(bm, wasm_f32x4_add(wasm_f32x4_sqrt(bv), splat(eps))),
+                             splat(neglr));
+    wasm_v128_store(w + i, wasm_f32x4_add(step, load(w + i)));
+    wasm_v128_store(m + i, nm);
+    wasm_v128_store(v + i, nv);
+  }
+}

@@ -23,17 +23,22 @@ export interface CellExports {
   /** Byte offsets in `memory`; see lstm_cell_wasm.c. */
   cell_forward(n: number, H: number, ...offsets: number[]): void;
   cell_backward(n: number, H: number, ...offsets: number[]): void;
+  /** Adam over `n` floats at byte offsets w, g, m, v, then its float32 coefficients. */
+  adam_update(n: number, ...args: number[]): void;
 }
 
 let cell: CellExports | null = null;
 
+/** A new instance of the cell module, with a memory of its own (the Adam state of a trainer). */
+export function newInstance(): CellExports {
+  const bytes = Uint8Array.from(atob(LSTM_CELL_WASM_BASE64), (c) => c.charCodeAt(0));
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes), {})
+    .exports as unknown as CellExports;
+}
+
 /** The cell module (instantiated on first use); the CPU training engine shares its memory. */
 export function instance(): CellExports {
-  if (!cell) {
-    const bytes = Uint8Array.from(atob(LSTM_CELL_WASM_BASE64), (c) => c.charCodeAt(0));
-    cell = new WebAssembly.Instance(new WebAssembly.Module(bytes), {})
-      .exports as unknown as CellExports;
-  }
+  cell ??= newInstance();
   return cell;
 }
 

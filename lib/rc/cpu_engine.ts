@@ -72,7 +72,13 @@ const NO_TRANS = 111;
 const TRANS = 112;
 
 /** Sizes, memory, weights and the per-step forward, shared by training and inference. */
-function prepare(model: NativeLstm, batch: SequenceBatch, readout: Readout, perStep: number) {
+function prepare(
+  model: NativeLstm,
+  batch: SequenceBatch,
+  readout: Readout,
+  perStep: number,
+  given?: Float32Array[],
+) {
   const sgemm = blasSgemm();
   if (!sgemm || !wasmCellAvailable()) throw new Error("cpu_engine: needs wasm with BLAS");
   const { numSteps: T, batchSize: B, numFeatures: F } = batch;
@@ -116,9 +122,9 @@ function prepare(model: NativeLstm, batch: SequenceBatch, readout: Readout, perS
     sgemm(101, opA, opB, m, n, k, 1, P(a), lda, P(b), ldb, beta, P(c), ldc);
   };
   // Weights in: [W, U, b, (w_i, b_i) per readout layer].
-  const weights = model.variables.map((v) => {
+  const weights = model.variables.map((v, k) => {
     const at = arena.alloc(v.size);
-    f32.set(v.dataSync() as Float32Array, at);
+    f32.set(given?.[k] ?? v.dataSync() as Float32Array, at);
     return at;
   });
   const [W, U, bias] = weights;
@@ -204,13 +210,26 @@ function prepare(model: NativeLstm, batch: SequenceBatch, readout: Readout, perS
 export function nativeLossAndGrads(
   model: NativeLstm,
   batch: SequenceBatch,
-  opts: { readout: Readout; beta: number; threshold?: number; steps?: Int32Array },
+  opts: {
+    readout: Readout;
+    beta: number;
+    threshold?: number;
+    steps?: Int32Array;
+    /** The weights to use (`model.variables` order) instead of the variables' values. */
+    weights?: Float32Array[];
+  },
 ): { loss: number; grads: Float32Array[]; steps: Int32Array; stepsComputed: number } {
   if ((opts.threshold === undefined) === (opts.steps === undefined)) {
     throw new Error("cpu_engine: give exactly one of threshold (RC) and steps");
   }
   // Per example-step: inputs, entering state, activations (the next state is counted in 7H).
-  const ctx = prepare(model, batch, opts.readout, batch.numFeatures + 7 * model.hiddenSize);
+  const ctx = prepare(
+    model,
+    batch,
+    opts.readout,
+    batch.numFeatures + 7 * model.hiddenSize,
+    opts.weights,
+  );
   const { T, B, F, H, G, K, O, layers, widths, arena, f32, gemm, U, rw, hc, outs, cell } = ctx;
   const grads = model.variables.map((v) => arena.alloc(v.size, true));
   const [gW, gU, gb] = grads;

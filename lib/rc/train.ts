@@ -22,6 +22,7 @@ import { matMulT } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
 import { engineModel, nativeLossAndGrads } from "./cpu_engine.ts";
 import { gpuEngineModel, GpuTrainer } from "./gpu_fit.ts";
+import { CpuTrainer, cpuTrainerEnabled } from "./cpu_trainer.ts";
 import { accuracyAtStep, spikeMetrics } from "./evaluate.ts";
 import { bucketSize, gatherStep, traceBatch } from "./infer.ts";
 import { LossCollector } from "./loss.ts";
@@ -328,6 +329,10 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
   // On webgpu, an Lstm trains in the GPU engine, which holds the weights and Adam (no clipping).
   const gpuModel = opts.clipNorm === undefined ? gpuEngineModel(model) : null;
   let gpu: GpuTrainer | null = null;
+  // On wasm with BLAS, likewise the CPU engine with its own (bit-identical) Adam.
+  const cpuModel = opts.clipNorm === undefined && cpuTrainerEnabled() ? engineModel(model) : null;
+  let cpu: CpuTrainer | null = null;
+  let cpuLossSum = 0;
   try {
     for (let i = 0; i < opts.numBatches; i++) {
       const batch = opts.trainBatch(i);
@@ -347,6 +352,21 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
         compute.backwardSteps += counts.backwardExampleSteps;
         compute.flops += flopsPerStep *
           (counts.forwardExampleSteps + 2 * counts.backwardExampleSteps);
+      } else if (cpuModel) {
+        cpu ??= new CpuTrainer(cpuModel, opts.learningRate);
+        const eos = new Int32Array(batch.batchSize).fill(batch.numSteps - 1);
+        const r = cpu.step(batch, {
+          readout: opts.readout,
+          beta: opts.beta,
+          ...(opts.method === "rc" ? { threshold: opts.threshold } : { steps: eos }),
+        });
+        cpuLossSum = Math.fround(cpuLossSum + r.loss); // a float32 sum, as the tfjs path keeps it
+        lossCount++;
+        const needed = r.steps.reduce((s, t) => s + t + 1, 0);
+        compute.forwardSteps += r.stepsComputed;
+        compute.forwardStepsNeeded += needed;
+        compute.backwardSteps += needed;
+        compute.flops += flopsPerStep * 3 * r.stepsComputed;
       } else {
         const { value, grads, steps, spikeSteps, taped } = await lossAndGrads(model, batch, opts);
         if (opts.clipNorm !== undefined) clipByGlobalNorm(grads, opts.clipNorm);
@@ -378,6 +398,11 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
         compute.wallSeconds += (performance.now() - began) / 1000;
         compute.forwardStepsNeeded += totals.neededSteps;
         meanLoss = totals.lossSum / totals.steps;
+      } else if (cpu) {
+        cpu.syncToModel();
+        meanLoss = cpuLossSum / lossCount;
+        cpuLossSum = 0;
+        lossCount = 0;
       } else {
         meanLoss = (await lossSum.data())[0] / lossCount;
         lossSum.dispose();

@@ -1,0 +1,133 @@
+/**
+ * The CPU engine with Adam of its own, for `fit()` on wasm: the weights and Adam's moments stay in
+ * a memory of their own for the whole fit (an instance of the cell module), each batch's gradients
+ * go from the engine straight into the SIMD Adam (lib/models/lstm_cell_wasm.c), and the model's
+ * variables are written only at validation points.
+ *
+ * Why: tfjs's Adam ran a dozen wasm kernels per variable and the engine copied every weight out of
+ * tfjs before each batch; on the MNIST-shaped LSTM (1.5 M weights) that was ~13 ms of a ~90 ms
+ * iteration (bench/README.md). The results are the same bits as tfjs-core's AdamOptimizer on
+ * tfjs-wasm (tested): the same operations in the same order, each rounded to float32, including the
+ * running powers β^t.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { SequenceBatch } from "../data/toy.ts";
+import type { Lstm } from "../models/lstm.ts";
+import { type CellExports, newInstance } from "../models/lstm_cell_wasm.ts";
+import { nativeLossAndGrads } from "./cpu_engine.ts";
+import type { Readout } from "./spike.ts";
+
+const f = Math.fround;
+/** tf.train.adam's defaults (its ε is the backend's, 1e-7 in float32). */
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+
+let enabled = true;
+
+/** Turns the trainer in fit() on or off (tests compare it with tfjs's Adam); returns the previous value. */
+export function setCpuTrainerEnabled(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+/** Whether fit() trains with a `CpuTrainer` (when the CPU engine runs the model). */
+export function cpuTrainerEnabled(): boolean {
+  return enabled;
+}
+
+/** The model's weights and Adam state, and one training step at a time. */
+export class CpuTrainer {
+  readonly #model: Lstm;
+  readonly #cell: CellExports;
+  readonly #f32: Float32Array;
+  /** Float offsets of the flat weights, gradients and moments, and each variable's offset. */
+  readonly #w: number;
+  readonly #g: number;
+  readonly #m: number;
+  readonly #v: number;
+  readonly #offsets: number[];
+  readonly #count: number;
+  readonly #lr: number;
+  readonly #b1 = f(BETA1);
+  readonly #b2 = f(BETA2);
+  readonly #eps = f(1e-7);
+  #acc1 = f(BETA1);
+  #acc2 = f(BETA2);
+
+  /** Starts from the model's current weights, moments at zero (as tfjs's adam(learningRate)). */
+  constructor(model: Lstm, learningRate: number) {
+    this.#model = model;
+    this.#lr = learningRate;
+    this.#offsets = [];
+    let n = 0;
+    for (const v of model.variables) {
+      this.#offsets.push(n);
+      n += v.size;
+    }
+    this.#count = n;
+    const padded = Math.ceil(n / 4) * 4 + 4;
+    this.#cell = newInstance();
+    const base = Math.ceil((this.#cell.__heap_base.value as number) / 16) * 4;
+    const need = (base + 4 * padded) * 4 - this.#cell.memory.buffer.byteLength;
+    if (need > 0) this.#cell.memory.grow(Math.ceil(need / 65536));
+    this.#f32 = new Float32Array(this.#cell.memory.buffer);
+    [this.#w, this.#g, this.#m, this.#v] = [0, 1, 2, 3].map((k) => base + k * padded);
+    model.variables.forEach((v, k) =>
+      this.#f32.set(v.dataSync() as Float32Array, this.#w + this.#offsets[k])
+    );
+    this.#f32.fill(0, this.#m, this.#v + padded);
+  }
+
+  /** The weights, one view per variable (valid until the next step). */
+  #weights(): Float32Array[] {
+    return this.#model.variables.map((v, k) =>
+      this.#f32.subarray(this.#w + this.#offsets[k], this.#w + this.#offsets[k] + v.size)
+    );
+  }
+
+  /**
+   * One batch: loss and gradients in the CPU engine (RC at `threshold`, or at given `steps`),
+   * then Adam. Returns the loss (float32, as tfjs would hold it) and where each loss was taken.
+   */
+  step(
+    batch: SequenceBatch,
+    opts: { readout: Readout; beta: number; threshold?: number; steps?: Int32Array },
+  ): { loss: number; steps: Int32Array; stepsComputed: number } {
+    const r = nativeLossAndGrads(this.#model, batch, { ...opts, weights: this.#weights() });
+    r.grads.forEach((g, k) => this.#f32.set(g, this.#g + this.#offsets[k]));
+    const n = Math.ceil(this.#count / 4) * 4;
+    this.#f32.fill(0, this.#g + this.#count, this.#g + n);
+    const [b1, b2] = [this.#b1, this.#b2];
+    // tfjs forms 1 - β from the JavaScript numbers (0.1, 0.001 after rounding), not from float32 β.
+    this.#cell.adam_update(
+      n,
+      4 * this.#w,
+      4 * this.#g,
+      4 * this.#m,
+      4 * this.#v,
+      b1,
+      f(1 - BETA1),
+      b2,
+      f(1 - BETA2),
+      f(1 - this.#acc1),
+      f(1 - this.#acc2),
+      this.#eps,
+      f(-this.#lr),
+    );
+    this.#acc1 = f(this.#acc1 * b1);
+    this.#acc2 = f(this.#acc2 * b2);
+    return { loss: f(r.loss), steps: r.steps, stepsComputed: r.stepsComputed };
+  }
+
+  /** Writes the weights into the model's variables. */
+  syncToModel(): void {
+    const weights = this.#weights();
+    this.#model.variables.forEach((v, k) => {
+      const t = tf.tensor(weights[k], v.shape);
+      v.assign(t);
+      t.dispose();
+    });
+  }
+}
