@@ -652,10 +652,19 @@ export class GpuLstmEngine {
     sizes: { T: number; B: number },
     adam: AdamSettings | null = null,
   ): Promise<GpuLstmEngine> {
+    device.pushErrorScope("out-of-memory");
     device.pushErrorScope("validation");
     const engine = new GpuLstmEngine(device, shape, sizes.T, sizes.B, adam);
-    const error = await device.popErrorScope();
-    if (error) throw new Error(`gpu_engine: WebGPU refused the engine: ${error.message}`);
+    const invalid = await device.popErrorScope();
+    const outOfMemory = await device.popErrorScope();
+    const error = invalid ?? outOfMemory;
+    if (error) {
+      engine.destroy();
+      throw new Error(
+        `gpu_engine: WebGPU refused the engine (${engine.bytes} bytes for T ${sizes.T}, ` +
+          `B ${sizes.B}, hidden ${shape.hiddenSize}): ${error.message}`,
+      );
+    }
     engine.writeWeights(weights);
     return engine;
   }
