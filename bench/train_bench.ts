@@ -6,16 +6,17 @@
  *   finds its spikes inside that pass); RC-inference halting at step 14;
  * - W: LSTM 20-128 + 32 + 11 over 81 steps (keyword spotting); M: LSTM 784-340-10 over 10 steps.
  * Backend: `RC_BENCH_BACKEND` (wasm or cpu), default wasm. WebGPU has no synchronous readback:
- * time it with `bench/lstm_iteration.ts --backend webgpu`. On wasm with BLAS the code that fit()
- * and traceBatch() run: the CPU engine (lib/rc/cpu_engine.ts); `RC_BENCH_ENGINE=off` times the
- * tfjs op-by-op path instead.
+ * time it with `bench/lstm_iteration.ts --backend webgpu` and `bench/gpu_engine.ts`. On wasm with
+ * BLAS the code that fit() and traceBatch() run: the CPU engine (lib/rc/cpu_engine.ts) with the
+ * trainer's Adam (lib/rc/cpu_trainer.ts); `RC_BENCH_ENGINE=off` times the tfjs op-by-op path.
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../lib/backend.ts";
 import type { SequenceBatch } from "../lib/data/toy.ts";
 import { Lstm } from "../lib/models/lstm.ts";
 import { Rng } from "../lib/random.ts";
-import { nativeAvailable, nativeLossAndGrads, nativeTraces } from "../lib/rc/cpu_engine.ts";
+import { nativeAvailable, nativeTraces } from "../lib/rc/cpu_engine.ts";
+import { CpuTrainer } from "../lib/rc/cpu_trainer.ts";
 import { batchLoss } from "../lib/rc/train.ts";
 
 const backend = (Deno.env.get("RC_BENCH_BACKEND") ?? "wasm") as BackendName;
@@ -112,16 +113,11 @@ for (const s of SHAPES) {
     });
     const optimizer = tf.train.adam(1e-3);
     const batch = randomBatch(new Rng(1), s.T, 128, s.F, s.O);
+    const trainer = engine ? new CpuTrainer(model, 1e-3) : null;
     const iteration = (lossStep: number) => {
       const steps = new Int32Array(128).fill(lossStep);
-      if (engine) {
-        const r = nativeLossAndGrads(model, batch, { readout: s.readout, beta: 0, steps });
-        const grads = model.variables.map((v, k) => ({
-          name: v.name,
-          tensor: tf.tensor(r.grads[k], v.shape),
-        }));
-        optimizer.applyGradients(grads);
-        tf.dispose(grads.map((g) => g.tensor));
+      if (trainer) {
+        trainer.step(batch, { readout: s.readout, beta: 0, steps });
         return;
       }
       const { value, grads } = tf.variableGrads(
