@@ -18,7 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectRows, type SequenceBatch } from "../data/toy.ts";
-import { matMulT } from "../models/lstm.ts";
+import { type Lstm, matMulT } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
 import { engineModel, nativeLossAndGrads } from "./cpu_engine.ts";
 import { gpuEngineModel, GpuTrainer } from "./gpu_fit.ts";
@@ -316,99 +316,163 @@ export async function validate(
  * Trains `model` with Adam, validating every `validateEvery` batches, and leaves it holding the
  * weights of the best validation point.
  */
-export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitResult> {
+/** One fit()'s training steps, and the owner of the weights between validation points. */
+interface StepRunner {
+  /** One batch: loss, gradients, the optimizer's update; adds what it computed to `compute`. */
+  step(batch: SequenceBatch, compute: ComputeCounts): Promise<void>;
+  /**
+   * The mean loss of the steps since the last call; leaves the model's variables holding the
+   * current weights. Time spent waiting for work still running counts as training.
+   */
+  flush(compute: ComputeCounts): Promise<number>;
+  dispose(): void;
+}
+
+/** Where each example takes its loss in a training step: RC's threshold or the last step. */
+function lossAt(opts: FitOptions, batch: SequenceBatch) {
+  return opts.method === "rc"
+    ? { readout: opts.readout, beta: opts.beta, threshold: opts.threshold }
+    : {
+      readout: opts.readout,
+      beta: opts.beta,
+      steps: new Int32Array(batch.batchSize).fill(batch.numSteps - 1),
+    };
+}
+
+/** tfjs autodiff (or the CPU engine's gradients) and tfjs's Adam, with optional clipping. */
+function tfjsRunner(model: RecurrentModel, opts: FitOptions): StepRunner {
   const optimizer = tf.train.adam(opts.learningRate);
+  const flopsPerStep = model.flopsPerStep();
+  let lossSum: tf.Tensor = tf.scalar(0);
+  let count = 0;
+  return {
+    async step(batch, compute) {
+      const { value, grads, steps, spikeSteps, taped } = await lossAndGrads(model, batch, opts);
+      if (opts.clipNorm !== undefined) clipByGlobalNorm(grads, opts.clipNorm);
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+      tf.dispose(grads);
+      const nextSum = tf.add(lossSum, value);
+      tf.dispose([lossSum, value]);
+      lossSum = nextSum;
+      count++;
+      const needed = steps.reduce((s, t) => s + t + 1, 0);
+      compute.forwardSteps += spikeSteps + taped;
+      compute.forwardStepsNeeded += needed;
+      compute.backwardSteps += needed;
+      // Forward (spike-finding + taped) plus backward at twice the forward cost.
+      compute.flops += flopsPerStep * (spikeSteps + 3 * taped);
+    },
+    async flush() {
+      const mean = (await lossSum.data())[0] / count;
+      lossSum.dispose();
+      lossSum = tf.scalar(0);
+      count = 0;
+      return mean;
+    },
+    dispose() {
+      lossSum.dispose();
+      optimizer.dispose();
+    },
+  };
+}
+
+/** The CPU engine with the trainer's Adam (bit for bit tfjs's): wasm with BLAS, an Lstm. */
+function cpuRunner(model: Lstm, opts: FitOptions): StepRunner {
+  const trainer = new CpuTrainer(model, opts.learningRate);
+  const flopsPerStep = model.flopsPerStep();
+  let lossSum = 0;
+  let count = 0;
+  return {
+    step(batch, compute) {
+      const r = trainer.step(batch, lossAt(opts, batch));
+      lossSum = Math.fround(lossSum + r.loss); // a float32 sum, as the tfjs path keeps it
+      count++;
+      const needed = r.steps.reduce((s, t) => s + t + 1, 0);
+      compute.forwardSteps += r.stepsComputed;
+      compute.forwardStepsNeeded += needed;
+      compute.backwardSteps += needed;
+      compute.flops += flopsPerStep * 3 * r.stepsComputed;
+      return Promise.resolve();
+    },
+    flush() {
+      trainer.syncToModel();
+      const mean = lossSum / count;
+      lossSum = 0;
+      count = 0;
+      return Promise.resolve(mean);
+    },
+    dispose() {},
+  };
+}
+
+/**
+ * The WebGPU engine, which holds the weights and Adam on the GPU: webgpu, an Lstm. Nothing is
+ * read back per batch; every encoded step is counted as computed.
+ */
+function gpuRunner(model: Lstm, opts: FitOptions): StepRunner {
+  let trainer: GpuTrainer | null = null;
+  const flopsPerStep = model.flopsPerStep();
+  return {
+    async step(batch, compute) {
+      trainer ??= await GpuTrainer.create(model, {
+        T: batch.numSteps,
+        B: batch.batchSize,
+      }, opts.learningRate);
+      const counts = await trainer.step(batch, lossAt(opts, batch));
+      compute.forwardSteps += counts.forwardExampleSteps;
+      compute.backwardSteps += counts.backwardExampleSteps;
+      compute.flops += flopsPerStep *
+        (counts.forwardExampleSteps + 2 * counts.backwardExampleSteps);
+    },
+    async flush(compute) {
+      if (!trainer) throw new Error("fit: no training step before the first validation");
+      const began = performance.now(); // waits for the GPU: the time counts as training
+      const totals = await trainer.totals();
+      await trainer.syncToModel();
+      compute.wallSeconds += (performance.now() - began) / 1000;
+      compute.forwardStepsNeeded += totals.neededSteps;
+      return totals.lossSum / totals.steps;
+    },
+    dispose() {
+      trainer?.destroy();
+    },
+  };
+}
+
+/** What trains `model` here: an engine where one runs it (neither clips gradients), else tfjs. */
+function stepRunner(model: RecurrentModel, opts: FitOptions): StepRunner {
+  if (opts.clipNorm === undefined) {
+    const gpu = gpuEngineModel(model);
+    if (gpu) return gpuRunner(gpu, opts);
+    const cpu = cpuTrainerEnabled() ? engineModel(model) : null;
+    if (cpu) return cpuRunner(cpu, opts);
+  }
+  return tfjsRunner(model, opts);
+}
+
+/**
+ * Trains `model` with Adam, validating every `validateEvery` batches, and leaves it holding the
+ * weights of the best validation point.
+ */
+export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitResult> {
   const selectBy = opts.selectBy ?? "spiking";
   const compute: ComputeCounts = zeroCounts();
   const curves: CurvePoint[] = [];
   let best: CurvePoint | null = null;
   let bestWeights: tf.Tensor[] | null = null;
-  let lossSum: tf.Tensor = tf.scalar(0);
-  let lossCount = 0;
-  const flopsPerStep = model.flopsPerStep();
-  // On webgpu, an Lstm trains in the GPU engine, which holds the weights and Adam (no clipping).
-  const gpuModel = opts.clipNorm === undefined ? gpuEngineModel(model) : null;
-  let gpu: GpuTrainer | null = null;
-  // On wasm with BLAS, likewise the CPU engine with its own (bit-identical) Adam.
-  const cpuModel = opts.clipNorm === undefined && cpuTrainerEnabled() ? engineModel(model) : null;
-  let cpu: CpuTrainer | null = null;
-  let cpuLossSum = 0;
+  const runner = stepRunner(model, opts);
   try {
     for (let i = 0; i < opts.numBatches; i++) {
       const batch = opts.trainBatch(i);
       const started = performance.now();
-      if (gpuModel) {
-        gpu ??= await GpuTrainer.create(gpuModel, {
-          T: batch.numSteps,
-          B: batch.batchSize,
-        }, opts.learningRate);
-        const eos = new Int32Array(batch.batchSize).fill(batch.numSteps - 1);
-        const counts = await gpu.step(batch, {
-          readout: opts.readout,
-          beta: opts.beta,
-          ...(opts.method === "rc" ? { threshold: opts.threshold } : { steps: eos }),
-        });
-        compute.forwardSteps += counts.forwardExampleSteps;
-        compute.backwardSteps += counts.backwardExampleSteps;
-        compute.flops += flopsPerStep *
-          (counts.forwardExampleSteps + 2 * counts.backwardExampleSteps);
-      } else if (cpuModel) {
-        cpu ??= new CpuTrainer(cpuModel, opts.learningRate);
-        const eos = new Int32Array(batch.batchSize).fill(batch.numSteps - 1);
-        const r = cpu.step(batch, {
-          readout: opts.readout,
-          beta: opts.beta,
-          ...(opts.method === "rc" ? { threshold: opts.threshold } : { steps: eos }),
-        });
-        cpuLossSum = Math.fround(cpuLossSum + r.loss); // a float32 sum, as the tfjs path keeps it
-        lossCount++;
-        const needed = r.steps.reduce((s, t) => s + t + 1, 0);
-        compute.forwardSteps += r.stepsComputed;
-        compute.forwardStepsNeeded += needed;
-        compute.backwardSteps += needed;
-        compute.flops += flopsPerStep * 3 * r.stepsComputed;
-      } else {
-        const { value, grads, steps, spikeSteps, taped } = await lossAndGrads(model, batch, opts);
-        if (opts.clipNorm !== undefined) clipByGlobalNorm(grads, opts.clipNorm);
-        optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-        tf.dispose(grads);
-        const nextSum = tf.add(lossSum, value);
-        tf.dispose([lossSum, value]);
-        lossSum = nextSum;
-        lossCount++;
-        const needed = steps.reduce((s, t) => s + t + 1, 0);
-        compute.forwardSteps += spikeSteps + taped;
-        compute.forwardStepsNeeded += needed;
-        compute.backwardSteps += needed;
-        // Forward (spike-finding + taped) plus backward at twice the forward cost.
-        compute.flops += flopsPerStep * (spikeSteps + 3 * taped);
-      }
+      await runner.step(batch, compute);
       compute.wallSeconds += (performance.now() - started) / 1000;
       compute.eosSteps += batch.batchSize * batch.numSteps;
       compute.examples += batch.batchSize;
 
       const last = i === opts.numBatches - 1;
       if ((i + 1) % opts.validateEvery !== 0 && !last) continue;
-      let meanLoss: number;
-      if (gpu) {
-        // Waits for the GPU: the time counts as training.
-        const began = performance.now();
-        const totals = await gpu.totals();
-        await gpu.syncToModel();
-        compute.wallSeconds += (performance.now() - began) / 1000;
-        compute.forwardStepsNeeded += totals.neededSteps;
-        meanLoss = totals.lossSum / totals.steps;
-      } else if (cpu) {
-        cpu.syncToModel();
-        meanLoss = cpuLossSum / lossCount;
-        cpuLossSum = 0;
-        lossCount = 0;
-      } else {
-        meanLoss = (await lossSum.data())[0] / lossCount;
-        lossSum.dispose();
-        lossSum = tf.scalar(0);
-        lossCount = 0;
-      }
+      const meanLoss = await runner.flush(compute);
       const metrics = await validate(model, opts.validation, opts);
       const point: CurvePoint = {
         batch: i + 1,
@@ -434,9 +498,8 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
     }
     if (bestWeights) model.variables.forEach((v, k) => v.assign(bestWeights![k]));
   } finally {
-    tf.dispose([lossSum, ...(bestWeights ?? [])]);
-    optimizer.dispose();
-    gpu?.destroy();
+    tf.dispose(bestWeights ?? []);
+    runner.dispose();
   }
   return { curves, best, compute };
 }
