@@ -82,6 +82,14 @@ export {
   type GpuLstmShape,
   type GpuStepOptions,
 } from "./lib/rc/gpu_engine.ts";
+export {
+  gpuEngineAvailable,
+  gpuTraces,
+  GpuTrainer,
+  releaseGpuEngines,
+  setGpuEngineEnabled,
+} from "./lib/rc/gpu_fit.ts";
+export { CpuTrainer, setCpuTrainerEnabled } from "./lib/rc/cpu_trainer.ts";
 export { bucketSize, traceBatch, type TraceOptions, type TraceResult } from "./lib/rc/infer.ts";
 export { accuracyAtStep, type SpikeMetrics, spikeMetrics } from "./lib/rc/evaluate.ts";
 export {
