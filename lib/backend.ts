@@ -156,11 +156,17 @@ export async function gitRevision(): Promise<string> {
       return out.success ? new TextDecoder().decode(out.stdout).trim() : "";
     };
     const rev = await run(["rev-parse", "--short=12", "HEAD"]);
-    if (!rev) return "unknown";
+    // No repository (a bundled copy on another machine): the revision it was bundled from, if given.
+    if (!rev) {
+      return Deno.env.get("RC_GIT_REVISION")
+        ? `${Deno.env.get("RC_GIT_REVISION")} (given)`
+        : "unknown";
+    }
     const dirty = await run(["status", "--porcelain", "--untracked-files=no"]);
     return dirty ? `${rev}-dirty` : rev;
   } catch {
-    return "unknown";
+    const given = Deno.env.get("RC_GIT_REVISION");
+    return given ? `${given} (given)` : "unknown";
   }
 }
 
