@@ -72,7 +72,7 @@ const SHAPES: Shape[] = [
 
 await initBackend(backend, { quiet: true });
 const engine = Deno.env.get("RC_BENCH_ENGINE") !== "off" && nativeAvailable();
-const via = engine ? " [cpu engine]" : "";
+const via = engine ? " [cpu engine, trainer's Adam]" : "";
 
 // Every bench is synchronous (dataSync, which cpu and wasm allow): deno bench 2.9.6 was seen
 // here starting an async bench's iterations before the previous one had finished.
