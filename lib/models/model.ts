@@ -3,7 +3,7 @@
  * rank coding can stop anywhere and the batch can shrink between steps.
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 
 /**
  * A recurrent model with a linear (or MLP) readout producing logits.
@@ -37,4 +37,13 @@ export interface RecurrentModel {
   flopsPerStep(): number;
   /** Plain-data description for run records. */
   describe(): Record<string, unknown>;
+}
+
+/** Writes `weights` (one array per variable, in order) into `variables`. */
+export function writeVariables(variables: tf.Variable[], weights: Float32Array[]): void {
+  variables.forEach((v, k) => {
+    const t = tf.tensor(weights[k], v.shape);
+    v.assign(t);
+    t.dispose();
+  });
 }

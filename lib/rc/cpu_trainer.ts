@@ -11,10 +11,10 @@
  * running powers β^t.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import type { SequenceBatch } from "../data/toy.ts";
 import type { Lstm } from "../models/lstm.ts";
 import { type CellExports, newInstance } from "../models/lstm_cell_wasm.ts";
+import { writeVariables } from "../models/model.ts";
 import { nativeLossAndGrads } from "./cpu_engine.ts";
 import type { Readout } from "./spike.ts";
 
@@ -123,11 +123,6 @@ export class CpuTrainer {
 
   /** Writes the weights into the model's variables. */
   syncToModel(): void {
-    const weights = this.#weights();
-    this.#model.variables.forEach((v, k) => {
-      const t = tf.tensor(weights[k], v.shape);
-      v.assign(t);
-      t.dispose();
-    });
+    writeVariables(this.#model.variables, this.#weights());
   }
 }

@@ -88,7 +88,7 @@ fn tanh_(x: f32) -> f32 {
 /**
  * C(m, n) = [C +] Σ_k A(m, k) B(k, n) [+ bias(n)], [ReLU], [zero where mask(m, n) <= 0], over
  * strided views of the one buffer. Params: 0 M, 1 N, 2 K, 3 offA, 4 sAm, 5 sAk, 6 offB, 7 sBk,
- * 8 sBn, 9 offC, 10 ldc, 11 offBias + 1 (0: none), 12 flags (1 accumulate, 2 ReLU), 13 offMask
+ * 8 sBn, 9 offC, 10 ldc, 11 offBias + 1 (0: none), 12 flags (2 ReLU), 13 offMask
  * + 1 (0: none; the mask has C's layout), 14 split: K per workgroup layer z (0: no split; then
  * each layer writes its partial sum, [M, N], at 15 offPartial + z M N, and REDUCE adds them up:
  * the gradients' long sums over every example-step run in parallel).
@@ -151,7 +151,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   }
   let at = pu(9u) + row * pu(10u) + col;
   let flags = pu(12u);
-  if ((flags & 1u) != 0u) { acc += m[at]; }
   if (pu(11u) != 0u) { acc += m[pu(11u) - 1u + col]; }
   if ((flags & 2u) != 0u) { acc = max(acc, 0.0); }
   if (pu(13u) != 0u && !(m[pu(13u) - 1u + row * pu(10u) + col] > 0.0)) { acc = 0.0; }
@@ -489,6 +488,8 @@ export class GpuLstmEngine {
   private bindGroup: GPUBindGroup;
   private layout: GPUBindGroupLayout;
   private sizes: number[];
+  /** Weights in all (the sum of `sizes`). */
+  private paramCount: number;
   private off: Record<string, number> = {};
   private layerOff: { w: number; b: number; out: number; gather: number; grad: number }[] = [];
   private weightOff: number[] = [];
@@ -523,6 +524,7 @@ export class GpuLstmEngine {
     this.sizes = [F * G, H * G, G];
     for (let i = 1; i <= K; i++) this.sizes.push(layers[i - 1] * layers[i], layers[i]);
     const P = this.sizes.reduce((a, b) => a + b, 0);
+    this.paramCount = P;
     let next = 0;
     const alloc = (name: string, n: number) => {
       this.off[name] = next;
@@ -676,7 +678,7 @@ export class GpuLstmEngine {
         `gpu_engine: ${weights.length} weight arrays, the model has ${this.sizes.length}`,
       );
     }
-    const flat = new Float32Array(this.sizes.reduce((a, b) => a + b, 0));
+    const flat = new Float32Array(this.paramCount);
     weights.forEach((w, k) => {
       if (w.length !== this.sizes[k]) {
         throw new Error(
@@ -703,7 +705,7 @@ export class GpuLstmEngine {
     const { T, B } = this;
     const { numInputs: F, hiddenSize: H, numOutputs: O } = this.shape;
     const G = 4 * H;
-    this.upload(batch, 0); // checks the sizes before anything is encoded
+    this.checkBatch(batch);
     if ((opts.threshold === undefined) === (opts.steps === undefined)) {
       throw new Error("gpu_engine: give exactly one of threshold (RC) and steps");
     }
@@ -864,7 +866,7 @@ export class GpuLstmEngine {
       const c1 = 1 - b1 ** this.adamStep;
       const c2 = 1 - b2 ** this.adamStep;
       // lr m/c1 / (sqrt(v/c2) + ε) = (lr sqrt(c2)/c1) m / (sqrt(v) + ε sqrt(c2))
-      const count = this.sizes.reduce((x, y) => x + y, 0);
+      const count = this.paramCount;
       const groups = Math.ceil(count / 256);
       const gx = Math.min(groups, 65535);
       second.push({
@@ -879,8 +881,8 @@ export class GpuLstmEngine {
     this.lastBackwardSteps = nBackward;
   }
 
-  /** Checks `batch` against the engine's sizes and uploads its first `steps` steps of inputs. */
-  private upload(batch: SequenceBatch, steps: number): void {
+  /** Throws unless `batch` has the engine's sizes. */
+  private checkBatch(batch: SequenceBatch): void {
     const { T, B } = this;
     const F = this.shape.numInputs;
     if (batch.numSteps !== T || batch.batchSize !== B || batch.numFeatures !== F) {
@@ -889,6 +891,13 @@ export class GpuLstmEngine {
           `the engine was made for T ${T}, B ${B}, F ${F}`,
       );
     }
+  }
+
+  /** Checks `batch` and uploads its first `steps` steps of inputs. */
+  private upload(batch: SequenceBatch, steps: number): void {
+    this.checkBatch(batch);
+    const { B } = this;
+    const F = this.shape.numInputs;
     const x = batch.x as Float32Array<ArrayBuffer>;
     this.device.queue.writeBuffer(this.buffer, this.off.x * 4, x, 0, steps * B * F);
   }
@@ -996,7 +1005,6 @@ export class GpuLstmEngine {
     c: [number, number];
     bias?: number;
     relu?: boolean;
-    accumulate?: boolean;
     mask?: number;
   }): Dispatch {
     return {
@@ -1010,7 +1018,7 @@ export class GpuLstmEngine {
         ...d.b,
         ...d.c,
         d.bias === undefined ? 0 : d.bias + 1,
-        (d.accumulate ? 1 : 0) | (d.relu ? 2 : 0),
+        d.relu ? 2 : 0,
         d.mask === undefined ? 0 : d.mask + 1,
         0,
         0,
@@ -1180,12 +1188,12 @@ export class GpuLstmEngine {
 
   /** The last iteration's gradients, in `model.variables` order. */
   async readGrads(): Promise<Float32Array[]> {
-    return this.split(await this.read(this.off.grads, this.sizes.reduce((a, b) => a + b, 0)));
+    return this.split(await this.read(this.off.grads, this.paramCount));
   }
 
   /** The weights, in `model.variables` order. */
   async readWeights(): Promise<Float32Array[]> {
-    return this.split(await this.read(this.off.weights, this.sizes.reduce((a, b) => a + b, 0)));
+    return this.split(await this.read(this.off.weights, this.paramCount));
   }
 
   private split(data: ArrayBuffer): Float32Array[] {

@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { selectRows, type SequenceBatch } from "../data/toy.ts";
 import { Lstm } from "../models/lstm.ts";
-import type { RecurrentModel } from "../models/model.ts";
+import { type RecurrentModel, writeVariables } from "../models/model.ts";
 import { argmaxLabel, confidence } from "./cpu_engine.ts";
 import { GpuLstmEngine, type GpuStepOptions } from "./gpu_engine.ts";
 import type { Readout } from "./spike.ts";
@@ -156,12 +156,7 @@ export class GpuTrainer {
 
   /** Writes the engine's weights into the model's variables. */
   async syncToModel(): Promise<void> {
-    const weights = await this.engine.readWeights();
-    this.model.variables.forEach((v, k) => {
-      const t = tf.tensor(weights[k], v.shape);
-      v.assign(t);
-      t.dispose();
-    });
+    writeVariables(this.model.variables, await this.engine.readWeights());
   }
 
   destroy(): void {
