@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
 import { openBlas } from "../../lib/blas.ts";
-import type { SequenceBatch } from "../../lib/data/toy.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import {
   nativeAvailable,
@@ -17,28 +16,9 @@ import { firstSpikes, labelsAt } from "../../lib/rc/spike.ts";
 import { batchLoss, lossAndGrads } from "../../lib/rc/train.ts";
 import type { Readout } from "../../lib/rc/spike.ts";
 import { useCpu } from "../_backend.ts";
+import { assertClose, randomBatch } from "./_engine.ts";
 
 const noBlas = openBlas().sgemm ? null : "no BLAS library";
-
-function randomBatch(rng: Rng, B: number, T: number, F: number, O: number): SequenceBatch {
-  return {
-    x: Float32Array.from({ length: T * B * F }, () => 1.5 * rng.normal()),
-    y: Int32Array.from({ length: B }, () => rng.int(O === 1 ? 2 : O)),
-    numSteps: T,
-    batchSize: B,
-    numFeatures: F,
-  };
-}
-
-function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, what: string) {
-  assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(
-      Math.abs(a[i] - b[i]) <= 2e-5 + 2e-3 * Math.abs(b[i]),
-      `${what}[${i}]: ${a[i]} vs ${b[i]}`,
-    );
-  }
-}
 
 const CASES: { readout: Readout; O: number; hidden: number[]; beta: number; theta: number }[] = [
   { readout: "binary", O: 1, hidden: [], beta: 0, theta: 0.6 },

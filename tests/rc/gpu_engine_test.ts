@@ -5,33 +5,13 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import type { SequenceBatch } from "../../lib/data/toy.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import { Rng } from "../../lib/random.ts";
 import { GpuLstmEngine } from "../../lib/rc/gpu_engine.ts";
 import type { Readout } from "../../lib/rc/spike.ts";
 import { batchLoss, lossAndGrads } from "../../lib/rc/train.ts";
 import { noWebGpuReason, useCpu } from "../_backend.ts";
-
-function randomBatch(rng: Rng, B: number, T: number, F: number, O: number): SequenceBatch {
-  return {
-    x: Float32Array.from({ length: T * B * F }, () => 1.5 * rng.normal()),
-    y: Int32Array.from({ length: B }, () => rng.int(O === 1 ? 2 : O)),
-    numSteps: T,
-    batchSize: B,
-    numFeatures: F,
-  };
-}
-
-function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, what: string, rel = 2e-3) {
-  assert.equal(a.length, b.length, `${what}: length`);
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(
-      Math.abs(a[i] - b[i]) <= 2e-5 + rel * Math.abs(b[i]),
-      `${what}[${i}]: ${a[i]} vs ${b[i]}`,
-    );
-  }
-}
+import { assertClose, randomBatch } from "./_engine.ts";
 
 async function gpuDevice(): Promise<GPUDevice> {
   const adapter = await navigator.gpu.requestAdapter();
