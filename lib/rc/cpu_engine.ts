@@ -217,6 +217,11 @@ export function nativeLossAndGrads(
     steps?: Int32Array;
     /** The weights to use (`model.variables` order) instead of the variables' values. */
     weights?: Float32Array[];
+    /**
+     * Return the gradients as views of the engine's memory, valid until its next call, rather
+     * than copies (a caller that copies them at once saves a copy).
+     */
+    views?: boolean;
   },
 ): { loss: number; grads: Float32Array[]; steps: Int32Array; stepsComputed: number } {
   if ((opts.threshold === undefined) === (opts.steps === undefined)) {
@@ -365,7 +370,11 @@ export function nativeLossAndGrads(
   }
   return {
     loss: lossSum,
-    grads: model.variables.map((v, k) => f32.slice(grads[k], grads[k] + v.size)),
+    grads: model.variables.map((v, k) =>
+      opts.views
+        ? f32.subarray(grads[k], grads[k] + v.size)
+        : f32.slice(grads[k], grads[k] + v.size)
+    ),
     steps,
     stepsComputed: computed,
   };

@@ -95,7 +95,11 @@ export class CpuTrainer {
     batch: SequenceBatch,
     opts: { readout: Readout; beta: number; threshold?: number; steps?: Int32Array },
   ): { loss: number; steps: Int32Array; stepsComputed: number } {
-    const r = nativeLossAndGrads(this.#model, batch, { ...opts, weights: this.#weights() });
+    const r = nativeLossAndGrads(this.#model, batch, {
+      ...opts,
+      weights: this.#weights(),
+      views: true, // copied into this memory at once
+    });
     r.grads.forEach((g, k) => this.#f32.set(g, this.#g + this.#offsets[k]));
     const n = Math.ceil(this.#count / 4) * 4;
     this.#f32.fill(0, this.#g + this.#count, this.#g + n);
