@@ -22,16 +22,10 @@
  */
 export { type BackendName, describeAdapter, environment, initBackend } from "./lib/backend.ts";
 export { Rng } from "./lib/random.ts";
-export { type BlasInfo, blasInUse, setBlasEnabled } from "./lib/blas.ts";
+export { type BlasInfo, blasInUse, setBlasEnabled } from "./lib/ops/blas.ts";
 
-export {
-  concatBatches,
-  selectRows,
-  type SequenceBatch,
-  spottingBatch,
-  spottingLabel,
-  twoSequenceBatch,
-} from "./lib/data/toy.ts";
+export { concatBatches, selectRows, type SequenceBatch } from "./lib/data/batch.ts";
+export { spottingBatch, spottingLabel, twoSequenceBatch } from "./lib/data/toy.ts";
 export {
   DataUnavailableError,
   defaultDataDir,
@@ -75,21 +69,21 @@ export {
   nativeLossAndGrads,
   nativeTraces,
   setNativeEnabled,
-} from "./lib/rc/cpu_engine.ts";
+} from "./lib/accel/cpu_engine.ts";
 export {
   type AdamSettings,
   GpuLstmEngine,
   type GpuLstmShape,
   type GpuStepOptions,
-} from "./lib/rc/gpu_engine.ts";
+} from "./lib/accel/gpu_engine.ts";
 export {
   gpuEngineAvailable,
   gpuTraces,
   GpuTrainer,
   releaseGpuEngines,
   setGpuEngineEnabled,
-} from "./lib/rc/gpu_fit.ts";
-export { CpuTrainer, setCpuTrainerEnabled } from "./lib/rc/cpu_trainer.ts";
+} from "./lib/accel/gpu_fit.ts";
+export { CpuTrainer, setCpuTrainerEnabled } from "./lib/accel/cpu_trainer.ts";
 export { bucketSize, traceBatch, type TraceOptions, type TraceResult } from "./lib/rc/infer.ts";
 export { accuracyAtStep, type SpikeMetrics, spikeMetrics } from "./lib/rc/evaluate.ts";
 export {

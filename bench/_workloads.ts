@@ -3,7 +3,7 @@
  * spotting shapes) and M (MNIST shapes), batch 128, with a seeded random batch and model.
  * @module
  */
-import type { SequenceBatch } from "../lib/data/toy.ts";
+import type { SequenceBatch } from "../lib/data/batch.ts";
 import { Lstm } from "../lib/models/lstm.ts";
 import { Rng } from "../lib/random.ts";
 

@@ -1,6 +1,6 @@
 /**
  * ms per LSTM training iteration (forward + backward + Adam) in the WebGPU engine
- * (lib/rc/gpu_engine.ts), EOS, RC at a fixed t_sp and "spread" first spikes, for the speed
+ * (lib/accel/gpu_engine.ts), EOS, RC at a fixed t_sp and "spread" first spikes, for the speed
  * issue's workloads (bench/_workloads.ts), with dispatches per time step and GFLOP/s.
  *
  * Two timings per mode: "pipelined", `--iterations` iterations submitted back to back and one
@@ -16,7 +16,7 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend.ts";
-import { GpuLstmEngine } from "../lib/rc/gpu_engine.ts";
+import { GpuLstmEngine } from "../lib/accel/gpu_engine.ts";
 import { BATCH, workloadBatch, workloadModel, type WorkloadName, WORKLOADS } from "./_workloads.ts";
 
 const { values } = parseArgs({

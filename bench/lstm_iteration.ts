@@ -9,15 +9,15 @@
  * as in RC training), so the step saving is known and the realised saving can be read off.
  *
  *   deno run -A bench/lstm_iteration.ts --backend webgpu [--iterations 10] [--json]
- *   [--fused-cell false] [--engine false]   (wasm: the CPU engine of lib/rc/cpu_engine.ts)
- *   [--trainer false]   (wasm: tfjs's Adam instead of the CPU trainer's, lib/rc/cpu_trainer.ts)
+ *   [--fused-cell false] [--engine false]   (wasm: the CPU engine of lib/accel/cpu_engine.ts)
+ *   [--trainer false]   (wasm: tfjs's Adam instead of the CPU trainer's, lib/accel/cpu_trainer.ts)
  * @module
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../lib/backend.ts";
-import { engineModel, setNativeEnabled } from "../lib/rc/cpu_engine.ts";
-import { CpuTrainer } from "../lib/rc/cpu_trainer.ts";
+import { engineModel, setNativeEnabled } from "../lib/accel/cpu_engine.ts";
+import { CpuTrainer } from "../lib/accel/cpu_trainer.ts";
 import { lossAndGrads } from "../lib/rc/train.ts";
 import { BATCH, workloadBatch, workloadModel, type WorkloadName, WORKLOADS } from "./_workloads.ts";
 

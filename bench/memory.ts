@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../lib/backend.ts";
 import { twoSequenceBatch } from "../lib/data/toy.ts";
 import { Lstm } from "../lib/models/lstm.ts";
-import { instance, wasmCellAvailable } from "../lib/models/lstm_cell_wasm.ts";
+import { instance, wasmCellAvailable } from "../lib/ops/lstm_cell_wasm.ts";
 import { Rng } from "../lib/random.ts";
 import { fit } from "../lib/rc/train.ts";
 

@@ -14,8 +14,8 @@ import { initBackend } from "../lib/backend.ts";
 import { spottingBatch } from "../lib/data/toy.ts";
 import { Lstm } from "../lib/models/lstm.ts";
 import { Rng } from "../lib/random.ts";
-import { nativeAvailable, nativeLossAndGrads } from "../lib/rc/cpu_engine.ts";
-import { CpuTrainer } from "../lib/rc/cpu_trainer.ts";
+import { nativeAvailable, nativeLossAndGrads } from "../lib/accel/cpu_engine.ts";
+import { CpuTrainer } from "../lib/accel/cpu_trainer.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

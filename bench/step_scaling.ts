@@ -9,10 +9,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend.ts";
-import { selectRows, twoSequenceBatch } from "../lib/data/toy.ts";
+import { selectRows } from "../lib/data/batch.ts";
+import { twoSequenceBatch } from "../lib/data/toy.ts";
 import { Lstm } from "../lib/models/lstm.ts";
 import { Rng } from "../lib/random.ts";
-import { nativeAvailable, nativeLossAndGrads } from "../lib/rc/cpu_engine.ts";
+import { nativeAvailable, nativeLossAndGrads } from "../lib/accel/cpu_engine.ts";
 import { batchLoss } from "../lib/rc/train.ts";
 
 await initBackend("wasm");

@@ -7,16 +7,16 @@
  * - W: LSTM 20-128 + 32 + 11 over 81 steps (keyword spotting); M: LSTM 784-340-10 over 10 steps.
  * Backend: `RC_BENCH_BACKEND` (wasm or cpu), default wasm. WebGPU has no synchronous readback:
  * time it with `bench/lstm_iteration.ts --backend webgpu` and `bench/gpu_engine.ts`. On wasm with
- * BLAS the code that fit() and traceBatch() run: the CPU engine (lib/rc/cpu_engine.ts) with the
- * trainer's Adam (lib/rc/cpu_trainer.ts); `RC_BENCH_ENGINE=off` times the tfjs op-by-op path.
+ * BLAS the code that fit() and traceBatch() run: the CPU engine (lib/accel/cpu_engine.ts) with the
+ * trainer's Adam (lib/accel/cpu_trainer.ts); `RC_BENCH_ENGINE=off` times the tfjs op-by-op path.
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../lib/backend.ts";
-import type { SequenceBatch } from "../lib/data/toy.ts";
+import type { SequenceBatch } from "../lib/data/batch.ts";
 import { Lstm } from "../lib/models/lstm.ts";
 import { Rng } from "../lib/random.ts";
-import { nativeAvailable, nativeTraces } from "../lib/rc/cpu_engine.ts";
-import { CpuTrainer } from "../lib/rc/cpu_trainer.ts";
+import { nativeAvailable, nativeTraces } from "../lib/accel/cpu_engine.ts";
+import { CpuTrainer } from "../lib/accel/cpu_trainer.ts";
 import { batchLoss } from "../lib/rc/train.ts";
 
 const backend = (Deno.env.get("RC_BENCH_BACKEND") ?? "wasm") as BackendName;

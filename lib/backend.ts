@@ -10,7 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { type BlasInfo, installBlasMatMul } from "./blas.ts";
+import { type BlasInfo, installBlasMatMul } from "./ops/blas.ts";
 import type { AdapterInfo, Environment } from "./results.ts";
 
 export type BackendName = "auto" | "webgpu" | "wasm" | "cpu";

@@ -6,11 +6,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { environment } from "./backend.ts";
-import { selectRows, type SequenceBatch } from "./data/toy.ts";
+import { selectRows, type SequenceBatch } from "./data/batch.ts";
 import type { RecurrentModel } from "./models/model.ts";
-import { nativeAvailable } from "./rc/cpu_engine.ts";
+import { nativeAvailable } from "./accel/cpu_engine.ts";
 import { accuracyAtStep, spikeMetrics } from "./rc/evaluate.ts";
-import { gpuEngineAvailable } from "./rc/gpu_fit.ts";
+import { gpuEngineAvailable } from "./accel/gpu_fit.ts";
 import { traceBatch } from "./rc/infer.ts";
 import type { Readout, Traces } from "./rc/spike.ts";
 import { type FitResult, lossAndGrads, type Method } from "./rc/train.ts";

@@ -70,7 +70,7 @@ function toyConfig(task: ToyTask, method: ToyConfig["method"], profile: Profile)
     };
   }
   if (profile === "default") {
-    // The paper's protocol: since the CPU engine (lib/rc/cpu_engine.ts) all four toy runs take
+    // The paper's protocol: since the CPU engine (lib/accel/cpu_engine.ts) all four toy runs take
     // about half an hour on 2 CPU cores. Fewer paired-timing batches than the paper profile.
     return { ...base, pairedBatches: 20 };
   }

@@ -6,11 +6,12 @@ import assert from "node:assert/strict";
 
 const STAGES: [RegExp, number][] = [
   [/^lib\/random\.ts$/, 0],
-  [/^lib\/blas\.ts$/, 0], // a kernel of the wasm backend, beneath everything that computes
+  [/^lib\/ops\//, 0], // fused ops inside tfjs's autodiff, beneath everything that computes
   [/^lib\/data\//, 1],
   [/^lib\/encode\//, 2],
   [/^lib\/models\//, 3],
   [/^lib\/rc\//, 4],
+  [/^lib\/accel\//, 4], // the optional accelerators the chooser in lib/rc picks from
   [/^lib\/results\.ts$/, 5],
   [/^lib\/backend\.ts$/, 6],
   [/^lib\/experiment(s\/|\.ts$)/, 7],

@@ -4,7 +4,8 @@
  * the end of training), evaluate on a test set.
  * @module
  */
-import { type SequenceBatch, spottingBatch, twoSequenceBatch } from "../data/toy.ts";
+import { type SequenceBatch } from "../data/batch.ts";
+import { spottingBatch, twoSequenceBatch } from "../data/toy.ts";
 import {
   assembleRecord,
   check,

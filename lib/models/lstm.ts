@@ -11,10 +11,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { blasInUse } from "../blas.ts";
+import { blasInUse } from "../ops/blas.ts";
 import { Rng } from "../random.ts";
-import { lstmCellWasm, wasmCellAvailable } from "./lstm_cell_wasm.ts";
-import { lstmCell } from "./lstm_cell_webgpu.ts";
+import { lstmCellWasm, wasmCellAvailable } from "../ops/lstm_cell_wasm.ts";
+import { lstmCell } from "../ops/lstm_cell_webgpu.ts";
 import type { RecurrentModel } from "./model.ts";
 
 export interface LstmOptions {
@@ -52,7 +52,7 @@ const matMulExplicitTranspose: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D =
 /**
  * `a @ b`. On tfjs-wasm with its own XNNPACK matmul, the gradient uses explicit transposes and
  * plain matmuls: XNNPACK gets only non-transposed matmuls, and a transposed operand falls to a
- * loop ~10x slower. Elsewhere (webgpu, cpu, wasm with a BLAS: see lib/blas.ts) tfjs's own
+ * loop ~10x slower. Elsewhere (webgpu, cpu, wasm with a BLAS: see lib/ops/blas.ts) tfjs's own
  * gradient is better: transposed operands cost nothing extra, and a gradient nobody asks for
  * (an input's, say) is never computed.
  */

@@ -9,10 +9,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { SequenceBatch } from "../data/toy.ts";
+import type { SequenceBatch } from "../data/batch.ts";
 import type { RecurrentModel } from "../models/model.ts";
-import { engineModel, nativeTraces } from "./cpu_engine.ts";
-import { gpuEngineModel, gpuTraces } from "./gpu_fit.ts";
+import { engineModel, nativeTraces } from "../accel/cpu_engine.ts";
+import { gpuEngineModel, gpuTraces } from "../accel/gpu_fit.ts";
 import { confidenceAndLabel, type Readout, type Traces } from "./spike.ts";
 
 export interface TraceOptions {

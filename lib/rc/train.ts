@@ -17,12 +17,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { selectRows, type SequenceBatch } from "../data/toy.ts";
+import { selectRows, type SequenceBatch } from "../data/batch.ts";
 import { type Lstm, matMulT } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
-import { engineModel, nativeLossAndGrads } from "./cpu_engine.ts";
-import { gpuEngineModel, GpuTrainer } from "./gpu_fit.ts";
-import { CpuTrainer, cpuTrainerEnabled } from "./cpu_trainer.ts";
+import { engineModel, nativeLossAndGrads } from "../accel/cpu_engine.ts";
+import { gpuEngineModel, GpuTrainer } from "../accel/gpu_fit.ts";
+import { CpuTrainer, cpuTrainerEnabled } from "../accel/cpu_trainer.ts";
 import { accuracyAtStep, spikeMetrics } from "./evaluate.ts";
 import { bucketSize, gatherStep, traceBatch } from "./infer.ts";
 import { LossCollector } from "./loss.ts";

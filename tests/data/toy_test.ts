@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  concatBatches,
-  selectRows,
-  spottingBatch,
-  spottingLabel,
-  twoSequenceBatch,
-} from "../../lib/data/toy.ts";
+import { concatBatches, selectRows } from "../../lib/data/batch.ts";
+import { spottingBatch, spottingLabel, twoSequenceBatch } from "../../lib/data/toy.ts";
 import { Rng } from "../../lib/random.ts";
 
 /** Brute force: is there a run of `k` equal values? */

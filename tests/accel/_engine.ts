@@ -1,6 +1,6 @@
 /** Helpers shared by the engine tests: a random batch and an elementwise closeness check. */
 import assert from "node:assert/strict";
-import type { SequenceBatch } from "../../lib/data/toy.ts";
+import type { SequenceBatch } from "../../lib/data/batch.ts";
 import type { Rng } from "../../lib/random.ts";
 
 /** `B` sequences of `T` steps of `F` normal features (sd 1.5), labels for `O` outputs. */

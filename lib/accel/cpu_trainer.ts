@@ -1,7 +1,7 @@
 /**
  * The CPU engine with Adam of its own, for `fit()` on wasm: the weights and Adam's moments stay in
  * a memory of their own for the whole fit (an instance of the cell module), each batch's gradients
- * go from the engine straight into the SIMD Adam (lib/models/lstm_cell_wasm.c), and the model's
+ * go from the engine straight into the SIMD Adam (lib/ops/lstm_cell_wasm.c), and the model's
  * variables are written only at validation points.
  *
  * Why: tfjs's Adam ran a dozen wasm kernels per variable and the engine copied every weight out of
@@ -11,12 +11,12 @@
  * running powers β^t.
  * @module
  */
-import type { SequenceBatch } from "../data/toy.ts";
+import type { SequenceBatch } from "../data/batch.ts";
 import type { Lstm } from "../models/lstm.ts";
-import { type CellExports, newInstance } from "../models/lstm_cell_wasm.ts";
+import { type CellExports, newInstance } from "../ops/lstm_cell_wasm.ts";
 import { writeVariables } from "../models/model.ts";
 import { nativeLossAndGrads } from "./cpu_engine.ts";
-import type { Readout } from "./spike.ts";
+import type { Readout } from "../rc/spike.ts";
 
 const f = Math.fround;
 /** tf.train.adam's defaults (its ε is the backend's, 1e-7 in float32). */

@@ -93,15 +93,15 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const out = await new Deno.Command("bash", {
-        args: ["lib/models/build_lstm_cell_wasm.sh", `${dir}/bytes.ts`],
+        args: ["lib/ops/build_lstm_cell_wasm.sh", `${dir}/bytes.ts`],
         stdout: "piped",
         stderr: "piped",
       }).output();
       assert.ok(out.success, new TextDecoder().decode(out.stderr));
       assert.equal(
         await Deno.readTextFile(`${dir}/bytes.ts`),
-        await Deno.readTextFile("lib/models/lstm_cell_wasm_bytes.ts"),
-        "rebuild with lib/models/build_lstm_cell_wasm.sh and commit the result",
+        await Deno.readTextFile("lib/ops/lstm_cell_wasm_bytes.ts"),
+        "rebuild with lib/ops/build_lstm_cell_wasm.sh and commit the result",
       );
     } finally {
       await Deno.remove(dir, { recursive: true });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Lstm } from "../../lib/models/lstm.ts";
 import { Rng } from "../../lib/random.ts";
-import { GpuLstmEngine } from "../../lib/rc/gpu_engine.ts";
+import { GpuLstmEngine } from "../../lib/accel/gpu_engine.ts";
 import type { Readout } from "../../lib/rc/spike.ts";
 import { batchLoss, lossAndGrads } from "../../lib/rc/train.ts";
 import { noWebGpuReason, useCpu } from "../_backend.ts";

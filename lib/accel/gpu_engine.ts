@@ -10,7 +10,7 @@
  * steps, the loss, the readout's backward, the weight gradients and Adam) is a few batched
  * dispatches per iteration.
  *
- * Semantics equal `nativeLossAndGrads` (lib/rc/cpu_engine.ts) and the tfjs paths, checked in
+ * Semantics equal `nativeLossAndGrads` (lib/accel/cpu_engine.ts) and the tfjs paths, checked in
  * tests: each example's loss at its first spike (confidence >= θ, or the last step) or at given
  * steps; mean over the batch of `L - βH`; gradients in `model.variables` order. Adam as tfjs's
  * (ε = 1e-7, bias corrections from the step count).
@@ -26,8 +26,8 @@
  * a uniform buffer at 256-byte slots, bound with a dynamic offset.
  * @module
  */
-import type { SequenceBatch } from "../data/toy.ts";
-import type { Readout } from "./spike.ts";
+import type { SequenceBatch } from "../data/batch.ts";
+import type { Readout } from "../rc/spike.ts";
 
 /** What the engine needs of the model: its sizes. */
 export interface GpuLstmShape {

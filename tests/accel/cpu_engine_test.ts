@@ -2,14 +2,14 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
-import { openBlas } from "../../lib/blas.ts";
+import { openBlas } from "../../lib/ops/blas.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import {
   nativeAvailable,
   nativeLossAndGrads,
   nativeTraces,
   setNativeEnabled,
-} from "../../lib/rc/cpu_engine.ts";
+} from "../../lib/accel/cpu_engine.ts";
 import { Rng } from "../../lib/random.ts";
 import { traceBatch } from "../../lib/rc/infer.ts";
 import { firstSpikes, labelsAt } from "../../lib/rc/spike.ts";

@@ -1,11 +1,11 @@
-/** The wasm backend's BLAS matmul (lib/blas.ts) against a float64 reference and against XNNPACK. */
+/** The wasm backend's BLAS matmul (lib/ops/blas.ts) against a float64 reference and against XNNPACK. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend.ts";
-import { blasInUse, openBlas, setBlasEnabled } from "../lib/blas.ts";
-import { Lstm } from "../lib/models/lstm.ts";
-import { Rng } from "../lib/random.ts";
-import { batchLoss } from "../lib/rc/train.ts";
+import { initBackend } from "../../lib/backend.ts";
+import { blasInUse, openBlas, setBlasEnabled } from "../../lib/ops/blas.ts";
+import { Lstm } from "../../lib/models/lstm.ts";
+import { Rng } from "../../lib/random.ts";
+import { batchLoss } from "../../lib/rc/train.ts";
 
 const probe = openBlas();
 const noBlas = probe.sgemm ? null : probe.why;

@@ -1,7 +1,7 @@
 /**
  * A CPU training engine for the LSTM: one batch's forward pass, RC spike finding, loss and
- * hand-written BPTT, with no tfjs op per step. The matmuls go to BLAS (lib/blas.ts), the cell to
- * the WebAssembly SIMD kernels (lib/models/lstm_cell_wasm.c), everything on one memory; tfjs
+ * hand-written BPTT, with no tfjs op per step. The matmuls go to BLAS (lib/ops/blas.ts), the cell to
+ * the WebAssembly SIMD kernels (lib/ops/lstm_cell_wasm.c), everything on one memory; tfjs
  * holds the weights and runs Adam.
  *
  * Why: on tfjs-wasm each op costs ~15 us of engine overhead whatever its size, ~30 ops per step
@@ -18,12 +18,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { blasSgemm } from "../blas.ts";
-import type { SequenceBatch } from "../data/toy.ts";
+import { blasSgemm } from "../ops/blas.ts";
+import type { SequenceBatch } from "../data/batch.ts";
 import { Lstm } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
-import type { Readout } from "./spike.ts";
-import { Arena, instance, wasmCellAvailable } from "../models/lstm_cell_wasm.ts";
+import type { Readout } from "../rc/spike.ts";
+import { Arena, instance, wasmCellAvailable } from "../ops/lstm_cell_wasm.ts";
 
 /** What the engine needs to know of the model. */
 export interface NativeLstm {

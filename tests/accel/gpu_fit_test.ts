@@ -6,10 +6,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
-import { type SequenceBatch, twoSequenceBatch } from "../../lib/data/toy.ts";
+import { type SequenceBatch } from "../../lib/data/batch.ts";
+import { twoSequenceBatch } from "../../lib/data/toy.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import { Rng } from "../../lib/random.ts";
-import { releaseGpuEngines, setGpuEngineEnabled } from "../../lib/rc/gpu_fit.ts";
+import { releaseGpuEngines, setGpuEngineEnabled } from "../../lib/accel/gpu_fit.ts";
 import { traceBatch } from "../../lib/rc/infer.ts";
 import { fit, type FitOptions } from "../../lib/rc/train.ts";
 import { noWebGpuReason, useCpu } from "../_backend.ts";

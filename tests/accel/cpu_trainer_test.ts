@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
-import { openBlas } from "../../lib/blas.ts";
+import { openBlas } from "../../lib/ops/blas.ts";
 import { twoSequenceBatch } from "../../lib/data/toy.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import { Rng } from "../../lib/random.ts";
-import { setCpuTrainerEnabled } from "../../lib/rc/cpu_trainer.ts";
+import { setCpuTrainerEnabled } from "../../lib/accel/cpu_trainer.ts";
 import { fit, type FitOptions } from "../../lib/rc/train.ts";
 import { useCpu } from "../_backend.ts";
 

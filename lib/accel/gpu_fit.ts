@@ -1,5 +1,5 @@
 /**
- * The WebGPU engine (lib/rc/gpu_engine.ts) inside `fit()` and `traceBatch()` on the webgpu
+ * The WebGPU engine (lib/accel/gpu_engine.ts) inside `fit()` and `traceBatch()` on the webgpu
  * backend, for an `Lstm`, on tfjs's own device.
  *
  * Training (`GpuTrainer`): the engine holds the weights and Adam's moments for the whole of
@@ -15,12 +15,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { selectRows, type SequenceBatch } from "../data/toy.ts";
+import { selectRows, type SequenceBatch } from "../data/batch.ts";
 import { Lstm } from "../models/lstm.ts";
 import { type RecurrentModel, writeVariables } from "../models/model.ts";
 import { argmaxLabel, confidence } from "./cpu_engine.ts";
 import { GpuLstmEngine, type GpuStepOptions } from "./gpu_engine.ts";
-import type { Readout } from "./spike.ts";
+import type { Readout } from "../rc/spike.ts";
 
 let enabled = true;
 
