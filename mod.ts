@@ -97,7 +97,8 @@ export {
   type Method,
   validate,
 } from "./lib/rc/train.ts";
-export { pairedTiming, testTraces, thresholdCurve, timeInference } from "./lib/experiment.ts";
+export { pairedTiming, testTraces, timeInference } from "./lib/rc/measure.ts";
+export { thresholdCurve } from "./lib/experiment.ts";
 export type { ComputeCounts, CurvePoint, PairedTiming } from "./lib/rc/types.ts";
 export {
   configHash,

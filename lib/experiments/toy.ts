@@ -4,17 +4,10 @@
  * the end of training), evaluate on a test set.
  * @module
  */
-import { type SequenceBatch } from "../data/batch.ts";
+import type { SequenceBatch } from "../data/batch.ts";
 import { spottingBatch, twoSequenceBatch } from "../data/toy.ts";
-import {
-  assembleRecord,
-  check,
-  disposeModel,
-  histogram,
-  pairedTiming,
-  testTraces,
-  timeInference,
-} from "../experiment.ts";
+import { assembleRecord, check, disposeModel, histogram } from "../experiment.ts";
+import { pairedTiming, testTraces, timeInference } from "../rc/measure.ts";
 import { Lstm } from "../models/lstm.ts";
 import { Rng } from "../random.ts";
 import { accuracyAtStep, spikeMetrics } from "../rc/evaluate.ts";

@@ -1,0 +1,131 @@
+/**
+ * Measuring a trained model: its traces over a test set (once, any threshold after), timed RC-
+ * against EOS-inference, and RC against EOS interleaved on the same batches ("paired"). Each goes
+ * through the same path chooser as fit() and traceBatch().
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { selectRows, type SequenceBatch } from "../data/batch.ts";
+import type { RecurrentModel } from "../models/model.ts";
+import { spikeMetrics } from "./evaluate.ts";
+import { traceBatch } from "./infer.ts";
+import type { Readout, Traces } from "./spike.ts";
+import { lossAndGrads, type Method } from "./train.ts";
+import { type ComputeCounts, type PairedTiming, zeroCounts } from "./types.ts";
+
+/** Runs the model over `test` in chunks, all steps, and joins the traces. */
+export async function testTraces(
+  model: RecurrentModel,
+  test: SequenceBatch,
+  readout: Readout,
+  chunk = 1000,
+): Promise<Traces> {
+  const T = test.numSteps;
+  const B = test.batchSize;
+  const confidence = new Float32Array(T * B);
+  const label = new Int32Array(T * B);
+  for (let start = 0; start < B; start += chunk) {
+    const rows = Int32Array.from({ length: Math.min(chunk, B - start) }, (_, i) => start + i);
+    const { traces } = await traceBatch(model, selectRows(test, rows), { readout });
+    for (let t = 0; t < T; t++) {
+      for (let r = 0; r < rows.length; r++) {
+        confidence[t * B + start + r] = traces.confidence[t * rows.length + r];
+        label[t * B + start + r] = traces.label[t * rows.length + r];
+      }
+    }
+  }
+  return { numSteps: T, batchSize: B, confidence, label };
+}
+
+/**
+ * Measured inference over `test` in batches of `batchSize`: RC-inference halts at the first
+ * spikes; EOS-inference runs every step. Both read traces back the same way.
+ */
+export async function timeInference(
+  model: RecurrentModel,
+  test: SequenceBatch,
+  opts: { method: Method; readout: Readout; threshold: number; batchSize: number },
+): Promise<ComputeCounts> {
+  const T = test.numSteps;
+  const counts: ComputeCounts = zeroCounts();
+  const full = Math.floor(test.batchSize / opts.batchSize) * opts.batchSize;
+  for (let start = 0; start < full; start += opts.batchSize) {
+    const rows = Int32Array.from({ length: opts.batchSize }, (_, i) => start + i);
+    const batch = selectRows(test, rows);
+    const began = performance.now();
+    const { traces, stepsComputed } = await traceBatch(model, batch, {
+      readout: opts.readout,
+      haltThreshold: opts.method === "rc" ? opts.threshold : undefined,
+    });
+    counts.wallSeconds += (performance.now() - began) / 1000;
+    counts.forwardSteps += stepsComputed;
+    counts.forwardStepsNeeded += opts.method === "rc"
+      ? spikeMetrics(traces, batch.y, opts.threshold).meanSpikeTime * batch.batchSize
+      : batch.batchSize * T;
+    counts.eosSteps += batch.batchSize * T;
+    counts.examples += batch.batchSize;
+  }
+  counts.flops = counts.forwardSteps * model.flopsPerStep();
+  return counts;
+}
+
+/**
+ * RC against EOS on `model` as it is (trained), over the same `batches`, interleaved batch by
+ * batch with the order alternating: a training step (loss and gradients; the optimizer's update,
+ * the same for both, is left out) and inference (RC halting at the first spikes, EOS all steps).
+ * One untimed warm-up of each first.
+ */
+export async function pairedTiming(
+  model: RecurrentModel,
+  batches: SequenceBatch[],
+  opts: { readout: Readout; threshold: number; beta: number },
+): Promise<{ train: PairedTiming; inference: PairedTiming }> {
+  const empty = (what: string): PairedTiming => ({
+    batches: batches.length,
+    batchSize: batches[0]?.batchSize ?? 0,
+    rcSeconds: 0,
+    eosSeconds: 0,
+    rcSteps: 0,
+    eosSteps: 0,
+    what,
+  });
+  const train = empty(
+    "one training step per batch (forward, backward; Adam's update left out), RC then EOS or EOS then RC, alternating",
+  );
+  const inference = empty(
+    "inference per batch: RC halting at the first spikes against EOS running every step, alternating",
+  );
+  const step = async (method: Method, batch: SequenceBatch, timed: boolean) => {
+    const began = performance.now();
+    const r = await lossAndGrads(model, batch, { ...opts, method });
+    await r.value.data();
+    const seconds = (performance.now() - began) / 1000;
+    tf.dispose([r.value, ...Object.values(r.grads)]);
+    if (!timed) return;
+    const needed = r.steps.reduce((s, t) => s + t + 1, 0);
+    if (method === "rc") (train.rcSeconds += seconds), (train.rcSteps += needed);
+    else (train.eosSeconds += seconds), (train.eosSteps += needed);
+  };
+  const infer = async (method: Method, batch: SequenceBatch, timed: boolean) => {
+    const began = performance.now();
+    const { stepsComputed } = await traceBatch(model, batch, {
+      readout: opts.readout,
+      haltThreshold: method === "rc" ? opts.threshold : undefined,
+    });
+    const seconds = (performance.now() - began) / 1000;
+    if (!timed) return;
+    if (method === "rc") (inference.rcSeconds += seconds), (inference.rcSteps += stepsComputed);
+    else (inference.eosSeconds += seconds), (inference.eosSteps += stepsComputed);
+  };
+  if (batches.length === 0) return { train, inference };
+  for (const method of ["rc", "eos"] as const) {
+    await step(method, batches[0], false);
+    await infer(method, batches[0], false);
+  }
+  for (const [k, batch] of batches.entries()) {
+    const order: Method[] = k % 2 === 0 ? ["rc", "eos"] : ["eos", "rc"];
+    for (const method of order) await step(method, batch, true);
+    for (const method of order) await infer(method, batch, true);
+  }
+  return { train, inference };
+}
