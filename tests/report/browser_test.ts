@@ -7,7 +7,7 @@ import { fixtureBenchJson, writeFixtureRuns } from "./fixtures.ts";
 const chromiumMissing = !hasChromium();
 if (chromiumMissing) {
   console.log(
-    `report browser test skipped: ${CHROMIUM} not found (Debian: apt-get install -y chromium)`,
+    `report browser test skipped: no ${CHROMIUM} on PATH (Debian: apt-get install -y chromium)`,
   );
 }
 

@@ -5,16 +5,22 @@
  * @module
  */
 
-/** Where Debian's `chromium` package puts the browser. */
-export const CHROMIUM = "/usr/bin/chromium";
+/**
+ * The browser, looked up on PATH like any other tool (Debian's `chromium` package puts it in
+ * /usr/bin), so a PATH without it stands for a machine without it.
+ */
+export const CHROMIUM = "chromium";
 
-/** True when the Chromium binary exists. */
-export function hasChromium(path = CHROMIUM): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
+/** True when `name` is a file in one of PATH's folders (a name with a slash: that file). */
+export function hasChromium(name = CHROMIUM): boolean {
+  const dirs = name.includes("/") ? [""] : (Deno.env.get("PATH") ?? "").split(":");
+  return dirs.some((d) => {
+    try {
+      return Deno.statSync(d ? `${d}/${name}` : name).isFile;
+    } catch {
+      return false;
+    }
+  });
 }
 
 type Json = Record<string, unknown>;
