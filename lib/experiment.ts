@@ -7,9 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { environment } from "./backend.ts";
 import type { RecurrentModel } from "./models/model.ts";
-import { nativeAvailable } from "./accel/cpu_engine.ts";
 import { accuracyAtStep, spikeMetrics } from "./rc/evaluate.ts";
-import { gpuEngineAvailable } from "./accel/gpu_fit.ts";
 import type { Traces } from "./rc/spike.ts";
 import type { FitResult, Method } from "./rc/train.ts";
 import type { ComputeCounts, PairedTiming } from "./rc/types.ts";
@@ -116,14 +114,23 @@ export interface RecordParts {
   figures: FigureSpec[];
 }
 
-/** What runs an `Lstm` (with its default fused cell) on the current backend. */
-function engineInUse(): "cpu engine" | "webgpu engine" | "tfjs" {
-  return nativeAvailable() ? "cpu engine" : gpuEngineAvailable() ? "webgpu engine" : "tfjs";
+/** The run record's label of the path that trained the model (lib/rc/paths.ts). */
+function engineLabel(path: FitResult["path"]): "cpu engine" | "webgpu engine" | "tfjs" {
+  return path.name === "cpu-engine"
+    ? "cpu engine"
+    : path.name === "webgpu-engine"
+    ? "webgpu engine"
+    : "tfjs";
 }
 
 /** Assembles a run record; status is `met` when every check is met. */
 export async function assembleRecord(p: RecordParts): Promise<RunRecord> {
-  const env = { ...await environment(), engine: engineInUse() };
+  const env = {
+    ...await environment(),
+    engine: engineLabel(p.fit.path),
+    path: p.fit.path.name,
+    pathReason: p.fit.path.reason,
+  };
   const spike = spikeMetrics(p.traces, p.labels, p.threshold);
   return {
     schema: 1,

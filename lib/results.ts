@@ -50,6 +50,9 @@ export interface Environment {
    * (webgpu), or tfjs's ops. Absent in runs made before the engines were recorded.
    */
   engine?: "cpu engine" | "webgpu engine" | "tfjs";
+  /** The training path the chooser took (lib/rc/paths.ts) and why; absent in older runs. */
+  path?: string;
+  pathReason?: string;
   gitRevision: string;
   os: string;
   cpuCount: number;

@@ -11,8 +11,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { SequenceBatch } from "../data/batch.ts";
 import type { RecurrentModel } from "../models/model.ts";
-import { engineModel, nativeTraces } from "../accel/cpu_engine.ts";
-import { gpuEngineModel, gpuTraces } from "../accel/gpu_fit.ts";
+import { nativeTraces } from "../accel/cpu_engine.ts";
+import { gpuTraces } from "../accel/gpu_fit.ts";
+import type { Lstm } from "../models/lstm.ts";
+import { choosePath, type PathChoice, type PathName } from "./paths.ts";
 import { confidenceAndLabel, type Readout, type Traces } from "./spike.ts";
 
 export interface TraceOptions {
@@ -21,8 +23,10 @@ export interface TraceOptions {
   haltThreshold?: number;
   /** Steps computed between readbacks while halting (default 1 on cpu/wasm, 4 on webgpu). */
   checkEvery?: number;
-  /** Drop spiked examples from the active batch while halting (default true). */
+  /** tfjs path: drop spiked examples from the active batch while halting (default true). */
   shrink?: boolean;
+  /** Take this path rather than the chooser's pick (tests, benchmarks); fails if it cannot. */
+  path?: PathName;
 }
 
 export interface TraceResult {
@@ -31,6 +35,8 @@ export interface TraceResult {
   stepsComputed: number;
   /** Time steps run before halting (T when not halted). */
   stepsRun: number;
+  /** The path that ran the model (lib/rc/paths.ts). */
+  path: PathChoice;
 }
 
 /** Smallest allowed active-batch size that holds `n` of `full` examples: a multiple of full/8. */
@@ -57,19 +63,20 @@ export async function traceBatch(
   opts: TraceOptions,
 ): Promise<TraceResult> {
   const { numSteps: T, batchSize: B, numFeatures: F } = batch;
-  const engine = opts.shrink !== false ? engineModel(model) : null;
-  if (engine) {
-    // The CPU engine: spiked examples leave at once, no tfjs op per step.
-    const r = nativeTraces(engine, batch, opts);
+  const path = choosePath(model, {
+    purpose: "infer",
+    readout: opts.readout,
+    halting: opts.haltThreshold !== undefined,
+    force: opts.path,
+  });
+  if (path.name !== "tfjs") {
+    // The CPU engine: spiked examples leave at once, no tfjs op per step. The GPU engine: every
+    // step of every example, one readback per chunk of examples.
+    const r = path.name === "cpu-engine"
+      ? nativeTraces(model as Lstm, batch, opts)
+      : await gpuTraces(model as Lstm, batch, opts);
     const traces = { numSteps: T, batchSize: B, confidence: r.confidence, label: r.label };
-    return { traces, stepsComputed: r.stepsComputed, stepsRun: r.stepsRun };
-  }
-  const gpu = opts.shrink !== false ? gpuEngineModel(model) : null;
-  if (gpu) {
-    // The GPU engine: every step of every example, one readback per chunk of examples.
-    const r = await gpuTraces(gpu, batch, opts);
-    const traces = { numSteps: T, batchSize: B, confidence: r.confidence, label: r.label };
-    return { traces, stepsComputed: r.stepsComputed, stepsRun: r.stepsRun };
+    return { traces, stepsComputed: r.stepsComputed, stepsRun: r.stepsRun, path };
   }
   const halting = opts.haltThreshold !== undefined;
   const threshold = opts.haltThreshold ?? Infinity;
@@ -139,7 +146,12 @@ export async function traceBatch(
   } finally {
     tf.dispose(state);
   }
-  return { traces: { numSteps: T, batchSize: B, confidence, label }, stepsComputed, stepsRun: t };
+  return {
+    traces: { numSteps: T, batchSize: B, confidence, label },
+    stepsComputed,
+    stepsRun: t,
+    path,
+  };
 }
 
 /** Inputs `[n, F]` of step `t` for the examples `rows`. */

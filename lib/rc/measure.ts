@@ -4,13 +4,12 @@
  * through the same path chooser as fit() and traceBatch().
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import { selectRows, type SequenceBatch } from "../data/batch.ts";
 import type { RecurrentModel } from "../models/model.ts";
 import { spikeMetrics } from "./evaluate.ts";
 import { traceBatch } from "./infer.ts";
 import type { Readout, Traces } from "./spike.ts";
-import { lossAndGrads, type Method } from "./train.ts";
+import { type Method, type StepRunner, stepRunner } from "./train.ts";
 import { type ComputeCounts, type PairedTiming, zeroCounts } from "./types.ts";
 
 /** Runs the model over `test` in chunks, all steps, and joins the traces. */
@@ -71,14 +70,14 @@ export async function timeInference(
 
 /**
  * RC against EOS on `model` as it is (trained), over the same `batches`, interleaved batch by
- * batch with the order alternating: a training step (loss and gradients; the optimizer's update,
- * the same for both, is left out) and inference (RC halting at the first spikes, EOS all steps).
- * One untimed warm-up of each first.
+ * batch with the order alternating: a training step on the path fit() takes (the chooser's pick:
+ * loss, gradients and the optimizer, at learning rate 0 so the weights stay) and inference (RC
+ * halting at the first spikes, EOS all steps). One untimed warm-up of each first.
  */
 export async function pairedTiming(
   model: RecurrentModel,
   batches: SequenceBatch[],
-  opts: { readout: Readout; threshold: number; beta: number },
+  opts: { readout: Readout; threshold: number; beta: number; clipNorm?: number },
 ): Promise<{ train: PairedTiming; inference: PairedTiming }> {
   const empty = (what: string): PairedTiming => ({
     batches: batches.length,
@@ -89,22 +88,38 @@ export async function pairedTiming(
     eosSteps: 0,
     what,
   });
+  if (batches.length === 0) {
+    return { train: empty("nothing timed"), inference: empty("nothing timed") };
+  }
+  const runners = Object.fromEntries((["rc", "eos"] as const).map((method) => [
+    method,
+    stepRunner(model, {
+      ...opts,
+      method,
+      learningRate: 0,
+      numBatches: batches.length,
+      trainBatch: (i) => batches[i],
+      validation: batches[0],
+      validateEvery: batches.length,
+    }),
+  ])) as Record<Method, StepRunner>;
+  const path = runners.rc.path.name;
   const train = empty(
-    "one training step per batch (forward, backward; Adam's update left out), RC then EOS or EOS then RC, alternating",
+    `one training step per batch on the ${path} path (forward, backward, optimizer at learning ` +
+      "rate 0), RC then EOS or EOS then RC, alternating",
   );
   const inference = empty(
     "inference per batch: RC halting at the first spikes against EOS running every step, alternating",
   );
   const step = async (method: Method, batch: SequenceBatch, timed: boolean) => {
+    const counts = zeroCounts();
     const began = performance.now();
-    const r = await lossAndGrads(model, batch, { ...opts, method });
-    await r.value.data();
+    await runners[method].step(batch, counts);
+    await runners[method].settle();
     const seconds = (performance.now() - began) / 1000;
-    tf.dispose([r.value, ...Object.values(r.grads)]);
     if (!timed) return;
-    const needed = r.steps.reduce((s, t) => s + t + 1, 0);
-    if (method === "rc") (train.rcSeconds += seconds), (train.rcSteps += needed);
-    else (train.eosSeconds += seconds), (train.eosSteps += needed);
+    if (method === "rc") (train.rcSeconds += seconds), (train.rcSteps += counts.backwardSteps);
+    else (train.eosSeconds += seconds), (train.eosSteps += counts.backwardSteps);
   };
   const infer = async (method: Method, batch: SequenceBatch, timed: boolean) => {
     const began = performance.now();
@@ -117,15 +132,19 @@ export async function pairedTiming(
     if (method === "rc") (inference.rcSeconds += seconds), (inference.rcSteps += stepsComputed);
     else (inference.eosSeconds += seconds), (inference.eosSteps += stepsComputed);
   };
-  if (batches.length === 0) return { train, inference };
-  for (const method of ["rc", "eos"] as const) {
-    await step(method, batches[0], false);
-    await infer(method, batches[0], false);
-  }
-  for (const [k, batch] of batches.entries()) {
-    const order: Method[] = k % 2 === 0 ? ["rc", "eos"] : ["eos", "rc"];
-    for (const method of order) await step(method, batch, true);
-    for (const method of order) await infer(method, batch, true);
+  try {
+    for (const method of ["rc", "eos"] as const) {
+      await step(method, batches[0], false);
+      await infer(method, batches[0], false);
+    }
+    for (const [k, batch] of batches.entries()) {
+      const order: Method[] = k % 2 === 0 ? ["rc", "eos"] : ["eos", "rc"];
+      for (const method of order) await step(method, batch, true);
+      for (const method of order) await infer(method, batch, true);
+    }
+  } finally {
+    runners.rc.dispose();
+    runners.eos.dispose();
   }
   return { train, inference };
 }

@@ -20,12 +20,13 @@ import * as tf from "@tensorflow/tfjs";
 import { selectRows, type SequenceBatch } from "../data/batch.ts";
 import { type Lstm, matMulT } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
-import { engineModel, nativeLossAndGrads } from "../accel/cpu_engine.ts";
-import { gpuEngineModel, GpuTrainer } from "../accel/gpu_fit.ts";
+import { nativeLossAndGrads } from "../accel/cpu_engine.ts";
+import { GpuTrainer } from "../accel/gpu_fit.ts";
 import { CpuTrainer, cpuTrainerEnabled } from "../accel/cpu_trainer.ts";
 import { accuracyAtStep, spikeMetrics } from "./evaluate.ts";
 import { bucketSize, gatherStep, traceBatch } from "./infer.ts";
 import { LossCollector } from "./loss.ts";
+import { choosePath, type PathChoice, type PathName } from "./paths.ts";
 import { confidenceAndLabel, firstSpikes, type Readout } from "./spike.ts";
 import { type ComputeCounts, type CurvePoint, zeroCounts } from "./types.ts";
 
@@ -59,6 +60,10 @@ export interface FitOptions {
    */
   singlePass?: boolean;
   onValidation?: (point: CurvePoint) => void;
+  /** Take this path rather than the chooser's pick (tests, benchmarks); fails if it cannot. */
+  path?: PathName;
+  /** Names the run in diagnostics (divergence). */
+  runName?: string;
 }
 
 export interface FitResult {
@@ -66,13 +71,30 @@ export interface FitResult {
   /** The validation point whose weights the model holds after fit(). */
   best: CurvePoint | null;
   compute: ComputeCounts;
+  /** The path that trained the model, and why (lib/rc/paths.ts). */
+  path: PathChoice;
+}
+
+/**
+ * fit() stopped on a non-finite loss or gradient. The model holds the weights of the best
+ * validation point before it (if any); `partial` has the curves and counts so far.
+ */
+export class DivergenceError extends Error {
+  constructor(
+    message: string,
+    readonly batch: number,
+    readonly partial: FitResult,
+  ) {
+    super(message);
+    this.name = "DivergenceError";
+  }
 }
 
 /** The step at which each example's loss is taken: first spike (RC) or last step (EOS). */
 export async function lossSteps(
   model: RecurrentModel,
   batch: SequenceBatch,
-  opts: Pick<FitOptions, "method" | "readout" | "threshold" | "checkEvery">,
+  opts: Pick<FitOptions, "method" | "readout" | "threshold" | "checkEvery" | "path">,
 ): Promise<{ steps: Int32Array; stepsComputed: number }> {
   if (opts.method === "eos") {
     return { steps: new Int32Array(batch.batchSize).fill(batch.numSteps - 1), stepsComputed: 0 };
@@ -81,6 +103,7 @@ export async function lossSteps(
     readout: opts.readout,
     haltThreshold: opts.threshold,
     checkEvery: opts.checkEvery,
+    path: opts.path,
   });
   return { steps: firstSpikes(traces, opts.threshold).steps, stepsComputed };
 }
@@ -219,6 +242,8 @@ export async function lossAndGrads(
     & {
       /** Loss steps given rather than found (benches: a fixed t_sp); `method` is then ignored. */
       steps?: Int32Array;
+      /** Take this path rather than the chooser's pick. */
+      path?: PathName;
     },
 ): Promise<{
   value: tf.Scalar;
@@ -229,11 +254,13 @@ export async function lossAndGrads(
   spikeSteps: number;
   /** Example-steps of the taped pass. */
   taped: number;
+  /** The path that computed them. */
+  path: PathChoice;
 }> {
-  // An LSTM with its fused cell on wasm with BLAS: the CPU engine, no tfjs op per step.
-  const engine = engineModel(model);
-  if (engine) {
-    const r = nativeLossAndGrads(engine, batch, {
+  const path = choosePath(model, { purpose: "gradients", readout: opts.readout, force: opts.path });
+  if (path.name === "cpu-engine") {
+    // An LSTM with its fused cell on wasm with BLAS: no tfjs op per step.
+    const r = nativeLossAndGrads(model as Lstm, batch, {
       readout: opts.readout,
       beta: opts.beta,
       ...(opts.steps
@@ -250,6 +277,7 @@ export async function lossAndGrads(
       steps: r.steps,
       spikeSteps: 0,
       taped: r.stepsComputed,
+      path,
     };
   }
   // RC on cpu/wasm: one taped pass finds the spikes itself. Otherwise (webgpu, EOS, given steps):
@@ -262,7 +290,10 @@ export async function lossAndGrads(
   } else if (singlePass) {
     steps = new Int32Array(0);
   } else {
-    ({ steps, stepsComputed: spikeSteps } = await lossSteps(model, batch, opts));
+    ({ steps, stepsComputed: spikeSteps } = await lossSteps(model, batch, {
+      ...opts,
+      path: "tfjs",
+    }));
   }
   let taped = 0;
   const { value, grads } = tf.variableGrads(() => {
@@ -276,16 +307,20 @@ export async function lossAndGrads(
     taped = stepsComputed;
     return loss;
   }, model.variables);
-  return { value, grads, steps, spikeSteps, taped };
+  return { value, grads, steps, spikeSteps, taped, path };
+}
+
+/** The global L2 norm of `grads` (a scalar tensor). */
+function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
+  return tf.tidy(() =>
+    tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar
+  );
 }
 
 /** Scales `grads` in place so that their global L2 norm is at most `maxNorm`. */
 export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): void {
   const names = Object.keys(grads);
-  const scale = tf.tidy(() => {
-    const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k])))));
-    return tf.minimum(1, tf.div(maxNorm, tf.maximum(norm, 1e-12)));
-  });
+  const scale = tf.tidy(() => tf.minimum(1, tf.div(maxNorm, tf.maximum(globalNorm(grads), 1e-12))));
   for (const k of names) {
     const old = grads[k];
     grads[k] = tf.mul(old, scale);
@@ -312,19 +347,28 @@ export async function validate(
   };
 }
 
-/**
- * Trains `model` with Adam, validating every `validateEvery` batches, and leaves it holding the
- * weights of the best validation point.
- */
-/** One fit()'s training steps, and the owner of the weights between validation points. */
-interface StepRunner {
-  /** One batch: loss, gradients, the optimizer's update; adds what it computed to `compute`. */
-  step(batch: SequenceBatch, compute: ComputeCounts): Promise<void>;
+/** A non-finite value seen in training: which batch (counted from the last flush) and what. */
+interface NonFinite {
+  offset: number;
+  what: string;
+}
+
+/** One fit()'s training steps on one path, and the owner of the weights between validation points. */
+export interface StepRunner {
+  readonly path: PathChoice;
   /**
-   * The mean loss of the steps since the last call; leaves the model's variables holding the
-   * current weights. Time spent waiting for work still running counts as training.
+   * One batch: loss, gradients, the optimizer's update; adds what it computed to `compute`.
+   * Returns what was non-finite where the path sees it at once (cpu, wasm), else null.
    */
-  flush(compute: ComputeCounts): Promise<number>;
+  step(batch: SequenceBatch, compute: ComputeCounts): Promise<string | null>;
+  /**
+   * The mean loss of the steps since the last call and the first non-finite loss or gradient
+   * among them; leaves the model's variables holding the current weights. Time spent waiting for
+   * work still running counts as training.
+   */
+  flush(compute: ComputeCounts): Promise<{ meanLoss: number; nonFinite: NonFinite | null }>;
+  /** Waits for the work in flight (timing), without touching the model's variables. */
+  settle(): Promise<void>;
   dispose(): void;
 }
 
@@ -339,68 +383,103 @@ function lossAt(opts: FitOptions, batch: SequenceBatch) {
     };
 }
 
-/** tfjs autodiff (or the CPU engine's gradients) and tfjs's Adam, with optional clipping. */
-function tfjsRunner(model: RecurrentModel, opts: FitOptions): StepRunner {
+/** Adds one step's example-step counts to `compute` (backward at twice the forward's cost). */
+function count(
+  compute: ComputeCounts,
+  flopsPerStep: number,
+  steps: Int32Array,
+  forward: number,
+  backward: number,
+): void {
+  const needed = steps.reduce((s, t) => s + t + 1, 0);
+  compute.forwardSteps += forward;
+  compute.forwardStepsNeeded += needed;
+  compute.backwardSteps += needed;
+  compute.flops += flopsPerStep * (forward + 2 * backward);
+}
+
+/** Float32 running mean, as a float32 accumulator adds them in order. */
+function meanOf(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum = Math.fround(sum + values[i]);
+  return sum / values.length;
+}
+
+/**
+ * The tfjs path (or the CPU engine's gradients, when its trainer is off) with tfjs's Adam and
+ * optional clipping. Losses and gradient norms stay on the backend until the next flush.
+ */
+function tfjsRunner(model: RecurrentModel, opts: FitOptions, path: PathChoice): StepRunner {
   const optimizer = tf.train.adam(opts.learningRate);
   const flopsPerStep = model.flopsPerStep();
-  let lossSum: tf.Tensor = tf.scalar(0);
-  let count = 0;
+  let values: tf.Scalar[] = [];
+  let norms: tf.Scalar[] = [];
+  const read = async (list: tf.Scalar[]) => {
+    if (!list.length) return new Float32Array(0);
+    const stacked = tf.stack(list);
+    const data = await stacked.data() as Float32Array;
+    tf.dispose([stacked, ...list]);
+    return data;
+  };
   return {
+    path,
     async step(batch, compute) {
-      const { value, grads, steps, spikeSteps, taped } = await lossAndGrads(model, batch, opts);
-      if (opts.clipNorm !== undefined) clipByGlobalNorm(grads, opts.clipNorm);
-      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-      tf.dispose(grads);
-      const nextSum = tf.add(lossSum, value);
-      tf.dispose([lossSum, value]);
-      lossSum = nextSum;
-      count++;
-      const needed = steps.reduce((s, t) => s + t + 1, 0);
-      compute.forwardSteps += spikeSteps + taped;
-      compute.forwardStepsNeeded += needed;
-      compute.backwardSteps += needed;
-      // Forward (spike-finding + taped) plus backward at twice the forward cost.
-      compute.flops += flopsPerStep * (spikeSteps + 3 * taped);
+      const r = await lossAndGrads(model, batch, {
+        ...opts,
+        path: path.name === "cpu-engine" ? "cpu-engine" : "tfjs",
+      });
+      norms.push(globalNorm(r.grads));
+      if (opts.clipNorm !== undefined) clipByGlobalNorm(r.grads, opts.clipNorm);
+      optimizer.applyGradients(Object.entries(r.grads).map(([name, tensor]) => ({ name, tensor })));
+      tf.dispose(r.grads);
+      values.push(r.value);
+      count(compute, flopsPerStep, r.steps, r.spikeSteps + r.taped, r.taped);
+      return null;
     },
     async flush() {
-      const mean = (await lossSum.data())[0] / count;
-      lossSum.dispose();
-      lossSum = tf.scalar(0);
-      count = 0;
-      return mean;
+      const losses = await read(values);
+      const gradNorms = await read(norms);
+      values = [];
+      norms = [];
+      let nonFinite: NonFinite | null = null;
+      for (let k = 0; k < losses.length && !nonFinite; k++) {
+        if (!Number.isFinite(losses[k])) nonFinite = { offset: k, what: `loss ${losses[k]}` };
+        else if (!Number.isFinite(gradNorms[k])) {
+          nonFinite = { offset: k, what: `gradient norm ${gradNorms[k]}` };
+        }
+      }
+      return { meanLoss: meanOf(losses), nonFinite };
+    },
+    async settle() {
+      if (values.length) await values[values.length - 1].data();
     },
     dispose() {
-      lossSum.dispose();
+      tf.dispose([...values, ...norms]);
       optimizer.dispose();
     },
   };
 }
 
 /** The CPU engine with the trainer's Adam (bit for bit tfjs's): wasm with BLAS, an Lstm. */
-function cpuRunner(model: Lstm, opts: FitOptions): StepRunner {
+function cpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner {
   const trainer = new CpuTrainer(model, opts.learningRate);
   const flopsPerStep = model.flopsPerStep();
-  let lossSum = 0;
-  let count = 0;
+  let losses: number[] = [];
   return {
+    path,
     step(batch, compute) {
       const r = trainer.step(batch, lossAt(opts, batch));
-      lossSum = Math.fround(lossSum + r.loss); // a float32 sum, as the tfjs path keeps it
-      count++;
-      const needed = r.steps.reduce((s, t) => s + t + 1, 0);
-      compute.forwardSteps += r.stepsComputed;
-      compute.forwardStepsNeeded += needed;
-      compute.backwardSteps += needed;
-      compute.flops += flopsPerStep * 3 * r.stepsComputed;
-      return Promise.resolve();
+      losses.push(r.loss);
+      count(compute, flopsPerStep, r.steps, r.stepsComputed, r.stepsComputed);
+      return Promise.resolve(Number.isFinite(r.loss) ? null : `loss ${r.loss}`);
     },
     flush() {
       trainer.syncToModel();
-      const mean = lossSum / count;
-      lossSum = 0;
-      count = 0;
-      return Promise.resolve(mean);
+      const meanLoss = meanOf(losses);
+      losses = [];
+      return Promise.resolve({ meanLoss, nonFinite: null });
     },
+    settle: () => Promise.resolve(),
     dispose() {},
   };
 }
@@ -409,20 +488,24 @@ function cpuRunner(model: Lstm, opts: FitOptions): StepRunner {
  * The WebGPU engine, which holds the weights and Adam on the GPU: webgpu, an Lstm. Nothing is
  * read back per batch; every encoded step is counted as computed.
  */
-function gpuRunner(model: Lstm, opts: FitOptions): StepRunner {
+function gpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner {
   let trainer: GpuTrainer | null = null;
   const flopsPerStep = model.flopsPerStep();
+  let steps = 0;
   return {
+    path,
     async step(batch, compute) {
       trainer ??= await GpuTrainer.create(model, {
         T: batch.numSteps,
         B: batch.batchSize,
       }, opts.learningRate);
       const counts = await trainer.step(batch, lossAt(opts, batch));
+      steps++;
       compute.forwardSteps += counts.forwardExampleSteps;
       compute.backwardSteps += counts.backwardExampleSteps;
       compute.flops += flopsPerStep *
         (counts.forwardExampleSteps + 2 * counts.backwardExampleSteps);
+      return null;
     },
     async flush(compute) {
       if (!trainer) throw new Error("fit: no training step before the first validation");
@@ -431,7 +514,16 @@ function gpuRunner(model: Lstm, opts: FitOptions): StepRunner {
       await trainer.syncToModel();
       compute.wallSeconds += (performance.now() - began) / 1000;
       compute.forwardStepsNeeded += totals.neededSteps;
-      return totals.lossSum / totals.steps;
+      const meanLoss = totals.lossSum / totals.steps;
+      // The GPU sums the losses; a non-finite sum names the interval, not the batch.
+      const nonFinite = Number.isFinite(meanLoss)
+        ? null
+        : { offset: 0, what: `loss (sum over the last ${steps} batches ${totals.lossSum})` };
+      steps = 0;
+      return { meanLoss, nonFinite };
+    },
+    async settle() {
+      await trainer?.totals();
     },
     dispose() {
       trainer?.destroy();
@@ -439,20 +531,25 @@ function gpuRunner(model: Lstm, opts: FitOptions): StepRunner {
   };
 }
 
-/** What trains `model` here: an engine where one runs it (neither clips gradients), else tfjs. */
-function stepRunner(model: RecurrentModel, opts: FitOptions): StepRunner {
-  if (opts.clipNorm === undefined) {
-    const gpu = gpuEngineModel(model);
-    if (gpu) return gpuRunner(gpu, opts);
-    const cpu = cpuTrainerEnabled() ? engineModel(model) : null;
-    if (cpu) return cpuRunner(cpu, opts);
+/** The runner of the path the chooser picks for training `model` with `opts`. */
+export function stepRunner(model: RecurrentModel, opts: FitOptions): StepRunner {
+  const path = choosePath(model, {
+    purpose: "train",
+    readout: opts.readout,
+    clipNorm: opts.clipNorm,
+    force: opts.path,
+  });
+  if (path.name === "webgpu-engine") return gpuRunner(model as Lstm, opts, path);
+  if (path.name === "cpu-engine" && cpuTrainerEnabled()) {
+    return cpuRunner(model as Lstm, opts, path);
   }
-  return tfjsRunner(model, opts);
+  return tfjsRunner(model, opts, path);
 }
 
 /**
  * Trains `model` with Adam, validating every `validateEvery` batches, and leaves it holding the
- * weights of the best validation point.
+ * weights of the best validation point. Stops with a {@link DivergenceError} on a non-finite loss
+ * or gradient (seen at once on cpu and wasm, at the next validation point on webgpu).
  */
 export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitResult> {
   const selectBy = opts.selectBy ?? "spiking";
@@ -461,18 +558,44 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
   let best: CurvePoint | null = null;
   let bestWeights: tf.Tensor[] | null = null;
   const runner = stepRunner(model, opts);
+  const restoreBest = () => {
+    if (bestWeights) model.variables.forEach((v, k) => v.assign(bestWeights![k]));
+  };
+  const diverged = (batch: number, what: string): DivergenceError => {
+    restoreBest();
+    const last = curves.at(-1);
+    const where = last
+      ? `the last finite validation point is batch ${last.batch} (spiking accuracy ${
+        last.spikingAccuracy.toFixed(4)
+      }, loss ${last.loss.toPrecision(4)})`
+      : "there was no validation point before it";
+    const kept = best
+      ? `the model holds the weights of batch ${best.batch}`
+      : "the model's weights are not finite";
+    return new DivergenceError(
+      `fit${opts.runName ? ` (${opts.runName})` : ""}: non-finite ${what} at batch ${batch} of ` +
+        `${opts.numBatches} on the ${runner.path.name} path; ${where}; ${kept}. ` +
+        `Lower the learning rate or set clipNorm.`,
+      batch,
+      { curves, best, compute, path: runner.path },
+    );
+  };
+  let intervalStart = 0;
   try {
     for (let i = 0; i < opts.numBatches; i++) {
       const batch = opts.trainBatch(i);
       const started = performance.now();
-      await runner.step(batch, compute);
+      const bad = await runner.step(batch, compute);
       compute.wallSeconds += (performance.now() - started) / 1000;
       compute.eosSteps += batch.batchSize * batch.numSteps;
       compute.examples += batch.batchSize;
+      if (bad) throw diverged(i + 1, bad);
 
       const last = i === opts.numBatches - 1;
       if ((i + 1) % opts.validateEvery !== 0 && !last) continue;
-      const meanLoss = await runner.flush(compute);
+      const { meanLoss, nonFinite } = await runner.flush(compute);
+      if (nonFinite) throw diverged(intervalStart + nonFinite.offset + 1, nonFinite.what);
+      intervalStart = i + 1;
       const metrics = await validate(model, opts.validation, opts);
       const point: CurvePoint = {
         batch: i + 1,
@@ -496,10 +619,10 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
       curves.push(point);
       opts.onValidation?.(point);
     }
-    if (bestWeights) model.variables.forEach((v, k) => v.assign(bestWeights![k]));
+    restoreBest();
   } finally {
     tf.dispose(bestWeights ?? []);
     runner.dispose();
   }
-  return { curves, best, compute };
+  return { curves, best, compute, path: runner.path };
 }
