@@ -9,6 +9,11 @@
  * iteration (bench/README.md). The results are the same bits as tfjs-core's AdamOptimizer on
  * tfjs-wasm (tested): the same operations in the same order, each rounded to float32, including the
  * running powers β^t.
+ *
+ * With `clipNorm` the gradients are scaled as fit()'s tfjs path scales them before its Adam
+ * (`clipByGlobalNorm` in lib/rc/train.ts): by min(1, clipNorm / max(‖g‖, 1e-12)) in float32, ‖g‖
+ * the global L2 norm over all variables. The norm is summed here in float64, tfjs sums it in
+ * float32 in another order, so clipped steps equal tfjs's to float32 rounding, not bit for bit.
  * @module
  */
 import type { SequenceBatch } from "../data/batch.ts";
@@ -53,13 +58,25 @@ export class CpuTrainer {
   readonly #b1 = f(BETA1);
   readonly #b2 = f(BETA2);
   readonly #eps = f(1e-7);
+  readonly #clipNorm: number | undefined;
   #acc1 = f(BETA1);
   #acc2 = f(BETA2);
 
-  /** Starts from the model's current weights, moments at zero (as tfjs's adam(learningRate)). */
-  constructor(model: Lstm, learningRate: number) {
+  /**
+   * Starts from the model's current weights, moments at zero (as tfjs's adam(learningRate)).
+   * With `clipNorm`, each step's gradients are clipped to that global L2 norm before Adam.
+   */
+  constructor(model: Lstm, learningRate: number, opts: { clipNorm?: number } = {}) {
+    const clip = opts.clipNorm;
+    if (clip !== undefined && !(clip > 0 && Number.isFinite(clip))) {
+      throw new Error(
+        `CpuTrainer: clipNorm must be a positive finite number: current value is ${clip} ` +
+          `(leave it out for no clipping)`,
+      );
+    }
     this.#model = model;
     this.#lr = learningRate;
+    this.#clipNorm = clip;
     this.#offsets = [];
     let n = 0;
     for (const v of model.variables) {
@@ -89,12 +106,14 @@ export class CpuTrainer {
 
   /**
    * One batch: loss and gradients in the CPU engine (RC at `threshold`, or at given `steps`),
-   * then Adam. Returns the loss (float32, as tfjs would hold it) and where each loss was taken.
+   * then (with `clipNorm`) clipping and Adam. Returns the loss (float32, as tfjs would hold it),
+   * the gradients' global L2 norm before clipping (`gradNorm`; NaN or Infinity when a gradient is
+   * not finite: fit() stops on it) and where each loss was taken.
    */
   step(
     batch: SequenceBatch,
     opts: { readout: Readout; beta: number; threshold?: number; steps?: Int32Array },
-  ): { loss: number; steps: Int32Array; stepsComputed: number } {
+  ): { loss: number; gradNorm: number; steps: Int32Array; stepsComputed: number } {
     const r = nativeLossAndGrads(this.#model, batch, {
       ...opts,
       weights: this.#weights(),
@@ -103,6 +122,17 @@ export class CpuTrainer {
     r.grads.forEach((g, k) => this.#f32.set(g, this.#g + this.#offsets[k]));
     const n = Math.ceil(this.#count / 4) * 4;
     this.#f32.fill(0, this.#g + this.#count, this.#g + n);
+    const grads = this.#f32.subarray(this.#g, this.#g + this.#count);
+    let squares = 0;
+    for (let i = 0; i < grads.length; i++) squares += grads[i] * grads[i];
+    const gradNorm = f(Math.sqrt(squares));
+    if (this.#clipNorm !== undefined) {
+      // tfjs: minimum(1, clipNorm / maximum(norm, 1e-12)), then each gradient times it, in float32.
+      const scale = Math.min(1, f(this.#clipNorm / Math.max(gradNorm, f(1e-12))));
+      if (scale !== 1) {
+        for (let i = 0; i < grads.length; i++) grads[i] *= scale;
+      }
+    }
     const [b1, b2] = [this.#b1, this.#b2];
     // tfjs forms 1 - β from the JavaScript numbers (0.1, 0.001 after rounding), not from float32 β.
     this.#cell.adam_update(
@@ -122,7 +152,7 @@ export class CpuTrainer {
     );
     this.#acc1 = f(this.#acc1 * b1);
     this.#acc2 = f(this.#acc2 * b2);
-    return { loss: f(r.loss), steps: r.steps, stepsComputed: r.stepsComputed };
+    return { loss: f(r.loss), gradNorm, steps: r.steps, stepsComputed: r.stepsComputed };
   }
 
   /** Writes the weights into the model's variables. */
