@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { type BlasInfo, installBlasMatMul } from "./ops/blas.ts";
+import { installConv2dKernels } from "./ops/conv2d.ts";
 import type { AdapterInfo, Environment } from "./results.ts";
 
 export type BackendName = "auto" | "webgpu" | "wasm" | "cpu";
@@ -97,6 +98,8 @@ export async function initBackend(
   if (backend === "wasm") {
     shareIdentityOnWasm();
     const { info, why } = installBlasMatMul();
+    // Conv2D through the same BLAS, and the Conv2DBackpropFilter tfjs-wasm lacks (either way).
+    installConv2dKernels();
     chosen.blas = info;
     chosen.matmulReason = why;
   }

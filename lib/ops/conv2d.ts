@@ -1,0 +1,456 @@
+/**
+ * 2-D convolutions for the tfjs-wasm backend that can be trained: `Conv2D`,
+ * `Conv2DBackpropInput` and `Conv2DBackpropFilter` kernels (NHWC, float32, stride 1, dilation 1,
+ * any padding tfjs allows), each one small copy plus a few `cblas_sgemm` calls on the wasm heap.
+ *
+ * Why: tfjs-wasm registers no `Conv2DBackpropFilter`, so `tf.grads` through `tf.conv2d` fails on
+ * wasm (a conv net cannot train there at all), and its Conv2D (XNNPACK, one thread) and
+ * Conv2DBackpropInput (a plain C loop) are far below what OpenBLAS does on this machine.
+ *
+ * How (stride 1): with the input zero-padded to `Hp = Ho + kh - 1` rows, a "row window" matrix
+ * Q `[N * Hp * Wo, kw * Ci]` holds, for every padded row and output column, the `kw` neighbouring
+ * pixels side by side (one contiguous copy each: NHWC keeps a pixel row's channels together).
+ * The rows of Q for kernel row `ky` are Q shifted by `ky * Wo` rows, so
+ *   out = Σ_ky Q[ky·Wo :] @ W[ky]          (W[ky]: `[kw * Ci, Co]`, kh sgemms, K = kw * Ci)
+ *   dW[ky] = Q[ky·Wo :]ᵀ @ dy              (dy padded to Hp rows with zeros)
+ * computed over the padded output grid `[N, Hp, Wo]` whose last kh - 1 rows per image are cropped
+ * (or zero, for dy). Q is kh times smaller than a full im2col. The input gradient is the forward
+ * convolution of dy with the filter rotated by 180° and its in/out channels swapped.
+ *
+ * Without BLAS (`RC_BLAS=off`, no OpenBLAS, or {@link setBlasEnabled}(false)) Conv2D and
+ * Conv2DBackpropInput stay tfjs-wasm's own, and Conv2DBackpropFilter is an im2col built in JS
+ * (transposed, so XNNPACK gets a plain matmul) and tfjs-wasm's matmul: slower, but a conv net
+ * trains on a bare machine. Installed by lib/backend.ts after the wasm backend is ready.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { blasSgemm, type Sgemm } from "./blas.ts";
+
+interface WasmBackend {
+  wasm: { HEAPU8: Uint8Array };
+  getMemoryOffset(dataId: object): number;
+  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+  dataFormat: "NHWC" | "NCHW";
+  dilations?: number | [number, number];
+  dimRoundingMode?: "floor" | "round" | "ceil";
+  inputShape?: number[];
+  filterShape?: number[];
+}
+
+/** A stride-1 NHWC convolution: x `[n, h, w, ci]`, filter `[kh, kw, ci, co]`, out `[n, ho, wo, co]`. */
+interface Geometry {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  kh: number;
+  kw: number;
+  co: number;
+  top: number;
+  left: number;
+  ho: number;
+  wo: number;
+}
+
+const ROW_MAJOR = 101;
+const NO_TRANS = 111;
+const TRANS = 112;
+
+let originals: { conv2d: tf.KernelFunc; backpropInput: tf.KernelFunc } | null = null;
+
+/** Whether {@link installConv2dKernels} has run. */
+export function conv2dKernelsInstalled(): boolean {
+  return originals !== null;
+}
+
+/**
+ * Registers this module's kernels for the wasm backend (idempotent): Conv2D and
+ * Conv2DBackpropInput replaced by ones that use BLAS when {@link blasSgemm} is available (else
+ * they call tfjs-wasm's own), Conv2DBackpropFilter added. Call after the wasm backend is ready
+ * (tfjs runs the replaced kernels' setup then) and after `installBlasMatMul()`.
+ */
+export function installConv2dKernels(): { installed: boolean; why: string } {
+  if (originals) return { installed: true, why: "already installed" };
+  const conv2d = tf.getKernel("Conv2D", "wasm");
+  const backpropInput = tf.getKernel("Conv2DBackpropInput", "wasm");
+  if (!conv2d || !backpropInput) {
+    return { installed: false, why: "the wasm backend has no Conv2D/Conv2DBackpropInput kernel" };
+  }
+  if (tf.getKernel("Conv2DBackpropFilter", "wasm")) {
+    return { installed: false, why: "the wasm backend already has a Conv2DBackpropFilter kernel" };
+  }
+  originals = { conv2d: conv2d.kernelFunc, backpropInput: backpropInput.kernelFunc };
+  tf.unregisterKernel("Conv2D", "wasm");
+  tf.unregisterKernel("Conv2DBackpropInput", "wasm");
+  const register = (kernelName: string, f: (args: KernelArgs) => tf.TensorInfo) =>
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: f as unknown as tf.KernelFunc,
+    });
+  register("Conv2D", conv2dKernel);
+  register("Conv2DBackpropInput", backpropInputKernel);
+  register("Conv2DBackpropFilter", backpropFilterKernel);
+  return { installed: true, why: "Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter" };
+}
+
+interface KernelArgs {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: WasmBackend;
+  attrs: ConvAttrs;
+}
+
+/** The stride-1 geometry of a convolution, or why this module does not handle it. */
+function geometry(
+  xShape: number[],
+  filterShape: number[],
+  attrs: ConvAttrs,
+  dtypes: string[],
+): Geometry | string {
+  if (dtypes.some((d) => d !== "float32")) return `dtype ${dtypes.join("/")} (float32 only)`;
+  if (attrs.dataFormat !== "NHWC") return `dataFormat ${attrs.dataFormat} (NHWC only)`;
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    "channelsLast",
+  );
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) {
+    return `strides [${info.strideHeight}, ${info.strideWidth}] (stride 1 only)`;
+  }
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+    return `dilations [${info.dilationHeight}, ${info.dilationWidth}] (dilation 1 only)`;
+  }
+  return {
+    n: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    ci: info.inChannels,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    co: info.outChannels,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+    ho: info.outHeight,
+    wo: info.outWidth,
+  };
+}
+
+function conv2dKernel(args: KernelArgs): tf.TensorInfo {
+  const { inputs: { x, filter }, backend, attrs } = args;
+  const sgemm = blasSgemm();
+  const g = geometry(x.shape, filter.shape, attrs, [x.dtype, filter.dtype]);
+  if (!sgemm || typeof g === "string") return originals!.conv2d(args as never) as tf.TensorInfo;
+  const out = backend.makeOutput([g.n, g.ho, g.wo, g.co], "float32");
+  forwardBlas(backend, sgemm, g, {
+    x: backend.getMemoryOffset(x.dataId),
+    w: backend.getMemoryOffset(filter.dataId),
+    out: backend.getMemoryOffset(out.dataId),
+  });
+  return out;
+}
+
+/** The geometry of the forward convolution of dy with the rotated filter, or why not. */
+function transposedGeometry(g: Geometry): Geometry | string {
+  const bottom = g.ho + g.kh - 1 - g.h - g.top;
+  const right = g.wo + g.kw - 1 - g.w - g.left;
+  const pads = [g.top, bottom, g.left, right];
+  if (g.top >= g.kh || bottom >= g.kh || g.left >= g.kw || right >= g.kw) {
+    return `padding [${pads}] as large as the filter ${g.kh}x${g.kw}`;
+  }
+  return {
+    n: g.n,
+    h: g.ho,
+    w: g.wo,
+    ci: g.co,
+    kh: g.kh,
+    kw: g.kw,
+    co: g.ci,
+    top: g.kh - 1 - g.top,
+    left: g.kw - 1 - g.left,
+    ho: g.h,
+    wo: g.w,
+  };
+}
+
+function backpropInputKernel(args: KernelArgs): tf.TensorInfo {
+  const { inputs: { dy, filter }, backend, attrs } = args;
+  const sgemm = blasSgemm();
+  const g0 = geometry(attrs.inputShape!, filter.shape, attrs, [dy.dtype, filter.dtype]);
+  const g = typeof g0 === "string" ? g0 : transposedGeometry(g0);
+  if (!sgemm || typeof g === "string") {
+    return originals!.backpropInput(args as never) as tf.TensorInfo;
+  }
+  // The filter rotated by 180° with in/out channels swapped: [kh, kw, co, ci] (g.ci is dy's).
+  const rotated = backend.makeOutput([g.kh, g.kw, g.ci, g.co], "float32");
+  const out = backend.makeOutput([g.n, g.ho, g.wo, g.co], "float32");
+  try {
+    const f = heapF32(backend);
+    const src = backend.getMemoryOffset(filter.dataId) / 4;
+    const dst = backend.getMemoryOffset(rotated.dataId) / 4;
+    const { kh, kw, ci: fo, co: fi } = g; // the original filter: [kh, kw, fi, fo]
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const s = src + ((kh - 1 - ky) * kw + (kw - 1 - kx)) * fi * fo;
+        const d = dst + (ky * kw + kx) * fo * fi;
+        for (let i = 0; i < fi; i++) {
+          for (let o = 0; o < fo; o++) f[d + o * fi + i] = f[s + i * fo + o];
+        }
+      }
+    }
+    forwardBlas(backend, sgemm, g, {
+      x: backend.getMemoryOffset(dy.dataId),
+      w: backend.getMemoryOffset(rotated.dataId),
+      out: backend.getMemoryOffset(out.dataId),
+    });
+  } finally {
+    backend.disposeData(rotated.dataId);
+  }
+  return out;
+}
+
+function backpropFilterKernel(args: KernelArgs): tf.TensorInfo {
+  const { inputs: { x, dy }, backend, attrs } = args;
+  const g = geometry(x.shape, attrs.filterShape!, attrs, [x.dtype, dy.dtype]);
+  if (typeof g === "string") {
+    throw new Error(
+      `Conv2DBackpropFilter on wasm (lib/ops/conv2d.ts): ${g} is not supported (x ` +
+        `${JSON.stringify(x.shape)}, filter ${JSON.stringify(attrs.filterShape)}). It handles ` +
+        `NHWC float32 convolutions with stride 1 and dilation 1; train this model on the cpu ` +
+        `backend or change the layer.`,
+    );
+  }
+  const sgemm = blasSgemm();
+  if (sgemm) {
+    const out = backend.makeOutput([g.kh, g.kw, g.ci, g.co], "float32");
+    filterGradBlas(backend, sgemm, g, {
+      x: backend.getMemoryOffset(x.dataId),
+      dy: backend.getMemoryOffset(dy.dataId),
+      out: backend.getMemoryOffset(out.dataId),
+    });
+    return out;
+  }
+  return filterGradMatMul(backend, g, x, dy);
+}
+
+function heapF32(backend: WasmBackend): Float32Array {
+  return new Float32Array(backend.wasm.HEAPU8.buffer);
+}
+
+function heapPointer(backend: WasmBackend): Deno.PointerObject {
+  return Deno.UnsafePointer.of(backend.wasm.HEAPU8 as Uint8Array<ArrayBuffer>)!;
+}
+
+/**
+ * Writes Q `[n, hp, wo, kw * ci]` (hp = ho + kh - 1) at float offset `q`: row (b, yp, ox) holds
+ * the padded input's pixels (yp, ox .. ox + kw - 1) of image b, channels innermost.
+ */
+function writeRowWindows(f: Float32Array, g: Geometry, x: number, q: number): void {
+  const { n, h, w, ci, kh, kw, top, left, ho, wo } = g;
+  const hp = ho + kh - 1;
+  const rowLen = kw * ci;
+  const lastRow = Math.min(h, hp - top); // rows of x inside the padded grid
+  for (let b = 0; b < n; b++) {
+    const image = q + b * hp * wo * rowLen;
+    f.fill(0, image, image + top * wo * rowLen);
+    f.fill(0, image + (top + lastRow) * wo * rowLen, image + hp * wo * rowLen);
+    for (let y = 0; y < lastRow; y++) {
+      const src = x + (b * h + y) * w * ci;
+      let dst = image + (top + y) * wo * rowLen;
+      for (let ox = 0; ox < wo; ox++, dst += rowLen) {
+        const x0 = ox - left;
+        const lo = x0 < 0 ? -x0 : 0;
+        const hi = x0 + kw > w ? w - x0 : kw;
+        if (hi <= lo) {
+          f.fill(0, dst, dst + rowLen);
+          continue;
+        }
+        if (lo > 0) f.fill(0, dst, dst + lo * ci);
+        f.copyWithin(dst + lo * ci, src + (x0 + lo) * ci, src + (x0 + hi) * ci);
+        if (hi < kw) f.fill(0, dst + hi * ci, dst + rowLen);
+      }
+    }
+  }
+}
+
+/** out = conv(x, w) through BLAS; byte offsets on the wasm heap. */
+function forwardBlas(
+  backend: WasmBackend,
+  sgemm: Sgemm,
+  g: Geometry,
+  at: { x: number; w: number; out: number },
+): void {
+  const { n, ci, kh, kw, co, ho, wo } = g;
+  const hp = ho + kh - 1;
+  const rowLen = kw * ci;
+  const gridRows = n * hp * wo;
+  if (n * ho * wo * co === 0) return;
+  if (ci === 0) {
+    backend.wasm.HEAPU8.fill(0, at.out, at.out + 4 * n * ho * wo * co);
+    return;
+  }
+  const q = backend.makeOutput([gridRows * rowLen], "float32");
+  const grid = kh > 1 ? backend.makeOutput([gridRows * co], "float32") : null;
+  try {
+    // Read after the allocations: they may have grown (and replaced) the wasm memory.
+    const f = heapF32(backend);
+    const heap = heapPointer(backend);
+    const qAt = backend.getMemoryOffset(q.dataId);
+    const gridAt = grid ? backend.getMemoryOffset(grid.dataId) : at.out;
+    writeRowWindows(f, g, at.x / 4, qAt / 4);
+    const mRows = gridRows - (kh - 1) * wo;
+    const ptr = (byteOffset: number) => Deno.UnsafePointer.offset(heap, byteOffset);
+    for (let ky = 0; ky < kh; ky++) {
+      sgemm(
+        ROW_MAJOR,
+        NO_TRANS,
+        NO_TRANS,
+        mRows,
+        co,
+        rowLen,
+        1,
+        ptr(qAt + 4 * ky * wo * rowLen),
+        rowLen,
+        ptr(at.w + 4 * ky * rowLen * co),
+        co,
+        ky === 0 ? 0 : 1,
+        ptr(gridAt),
+        co,
+      );
+    }
+    if (grid) {
+      const image = ho * wo * co;
+      for (let b = 0; b < n; b++) {
+        const src = gridAt / 4 + b * hp * wo * co;
+        f.copyWithin(at.out / 4 + b * image, src, src + image);
+      }
+    }
+  } finally {
+    backend.disposeData(q.dataId);
+    if (grid) backend.disposeData(grid.dataId);
+  }
+}
+
+/** dW `[kh, kw, ci, co]` = Σ over pixels of x windows ⊗ dy, through BLAS; byte offsets. */
+function filterGradBlas(
+  backend: WasmBackend,
+  sgemm: Sgemm,
+  g: Geometry,
+  at: { x: number; dy: number; out: number },
+): void {
+  const { n, ci, kh, kw, co, ho, wo } = g;
+  const hp = ho + kh - 1;
+  const rowLen = kw * ci;
+  const gridRows = n * hp * wo;
+  if (kh * rowLen * co === 0) return;
+  if (n * ho * wo === 0) {
+    backend.wasm.HEAPU8.fill(0, at.out, at.out + 4 * kh * rowLen * co);
+    return;
+  }
+  const q = backend.makeOutput([gridRows * rowLen], "float32");
+  const grid = kh > 1 ? backend.makeOutput([gridRows * co], "float32") : null;
+  try {
+    const f = heapF32(backend);
+    const heap = heapPointer(backend);
+    const qAt = backend.getMemoryOffset(q.dataId);
+    writeRowWindows(f, g, at.x / 4, qAt / 4);
+    // dy on the padded grid: each image's ho rows, then kh - 1 rows of zeros.
+    const gridAt = grid ? backend.getMemoryOffset(grid.dataId) : at.dy;
+    if (grid) {
+      const image = ho * wo * co;
+      for (let b = 0; b < n; b++) {
+        const dst = gridAt / 4 + b * hp * wo * co;
+        f.copyWithin(dst, at.dy / 4 + b * image, at.dy / 4 + (b + 1) * image);
+        f.fill(0, dst + image, dst + hp * wo * co);
+      }
+    }
+    const mRows = gridRows - (kh - 1) * wo;
+    const ptr = (byteOffset: number) => Deno.UnsafePointer.offset(heap, byteOffset);
+    for (let ky = 0; ky < kh; ky++) {
+      sgemm(
+        ROW_MAJOR,
+        TRANS,
+        NO_TRANS,
+        rowLen,
+        co,
+        mRows,
+        1,
+        ptr(qAt + 4 * ky * wo * rowLen),
+        rowLen,
+        ptr(gridAt),
+        co,
+        0,
+        ptr(at.out + 4 * ky * rowLen * co),
+        co,
+      );
+    }
+  } finally {
+    backend.disposeData(q.dataId);
+    if (grid) backend.disposeData(grid.dataId);
+  }
+}
+
+/**
+ * dW without BLAS: the im2col matrix built transposed in JS (`[kh * kw * ci, n * ho * wo]`, so
+ * tfjs-wasm's XNNPACK matmul gets plain operands), times dy as `[n * ho * wo, co]`.
+ */
+function filterGradMatMul(
+  backend: WasmBackend,
+  g: Geometry,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+): tf.TensorInfo {
+  const { n, h, w, ci, kh, kw, co, top, left, ho, wo } = g;
+  const m = n * ho * wo;
+  const k = kh * kw * ci;
+  const cols = backend.makeOutput([1, k, m], "float32");
+  try {
+    const f = heapF32(backend);
+    const c0 = backend.getMemoryOffset(cols.dataId) / 4;
+    const x0 = backend.getMemoryOffset(x.dataId) / 4;
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const rows = c0 + (ky * kw + kx) * ci * m;
+        for (let b = 0; b < n; b++) {
+          for (let oy = 0; oy < ho; oy++) {
+            const y = oy + ky - top;
+            const at = rows + (b * ho + oy) * wo;
+            if (y < 0 || y >= h) {
+              for (let c = 0; c < ci; c++) f.fill(0, at + c * m, at + c * m + wo);
+              continue;
+            }
+            for (let ox = 0; ox < wo; ox++) {
+              const xx = ox + kx - left;
+              if (xx < 0 || xx >= w) {
+                for (let c = 0; c < ci; c++) f[at + c * m + ox] = 0;
+              } else {
+                const src = x0 + ((b * h + y) * w + xx) * ci;
+                for (let c = 0; c < ci; c++) f[at + c * m + ox] = f[src + c];
+              }
+            }
+          }
+        }
+      }
+    }
+    const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
+    const out = matMul({
+      inputs: { a: cols, b: { dataId: dy.dataId, shape: [1, m, co], dtype: "float32" } },
+      backend: backend as unknown as tf.KernelBackend,
+      attrs: { transposeA: false, transposeB: false },
+    }) as tf.TensorInfo;
+    out.shape = [kh, kw, ci, co];
+    return out;
+  } finally {
+    backend.disposeData(cols.dataId);
+  }
+}
