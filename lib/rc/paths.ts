@@ -81,7 +81,7 @@ const PATHS: PathSpec[] = [
         : "the Lstm has no fused cell",
     readouts: ALL_READOUTS,
     purposes: ["train", "gradients", "infer"],
-    clipping: false,
+    clipping: true,
     halting: "skip",
     hiddenTraces: false,
   },

@@ -462,7 +462,7 @@ function tfjsRunner(model: RecurrentModel, opts: FitOptions, path: PathChoice): 
 
 /** The CPU engine with the trainer's Adam (bit for bit tfjs's): wasm with BLAS, an Lstm. */
 function cpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner {
-  const trainer = new CpuTrainer(model, opts.learningRate);
+  const trainer = new CpuTrainer(model, opts.learningRate, { clipNorm: opts.clipNorm });
   const flopsPerStep = model.flopsPerStep();
   let losses: number[] = [];
   return {
@@ -471,7 +471,13 @@ function cpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner 
       const r = trainer.step(batch, lossAt(opts, batch));
       losses.push(r.loss);
       count(compute, flopsPerStep, r.steps, r.stepsComputed, r.stepsComputed);
-      return Promise.resolve(Number.isFinite(r.loss) ? null : `loss ${r.loss}`);
+      return Promise.resolve(
+        !Number.isFinite(r.loss)
+          ? `loss ${r.loss}`
+          : !Number.isFinite(r.gradNorm)
+          ? `gradient norm ${r.gradNorm}`
+          : null,
+      );
     },
     flush() {
       trainer.syncToModel();

@@ -168,7 +168,7 @@ async function run(
 
 for (const row of MODELS) {
   for (const method of ["rc", "eos"] as const) {
-    for (const clipNorm of [undefined, 0.05]) {
+    for (const clipNorm of [undefined, 0.002]) {
       const label = `${row.name}, ${method}${clipNorm ? `, clip ${clipNorm}` : ""}`;
       let reference: Outcome | null = null;
       for (const p of PATHS) {
@@ -216,6 +216,14 @@ for (const row of MODELS) {
             assert.equal(ours.neededSteps, ref.neededSteps, "example-steps needed");
             assertClose([ours.fitLoss], [ref.fitLoss], "mean loss of the fit");
             ours.weights.forEach((w, k) => assertClose(w, ref.weights[k], `weights ${k}`));
+            if (clipNorm !== undefined) {
+              // Clipping must matter here, or the rows with it would prove nothing.
+              const unclipped = await run(row, method, undefined, "cpu", "tfjs", false);
+              const moved = unclipped.weights.some((w, k) =>
+                w.some((x, i) => Math.abs(x - ref.weights[k][i]) > 1e-3 + 2e-3 * Math.abs(x))
+              );
+              assert.ok(moved, "clipping did not change the reference's weights");
+            }
             if (method === "rc" && ref.steps) {
               assert.ok(new Set(ref.steps).size >= 2, `spikes should spread: ${[...ref.steps]}`);
             }
