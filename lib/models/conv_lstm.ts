@@ -1,0 +1,164 @@
+/**
+ * A convolutional LSTM (Shi et al. 2015, without peepholes), the paper's temporal-MNIST model:
+ * one frame per time step, a ConvLSTM layer and an all-to-all linear readout of its hidden state.
+ *
+ * Per step, with the frame x_t `[B, Hgt, Wid, Cin]` (the input `[B, Hgt * Wid * Cin]` reshaped)
+ * and the state h, c `[B, Hgt, Wid, C]`:
+ *   z = conv2d(concat(x_t, h_{t-1}), K, 'same') + b    (K: `[k, k, Cin + C, 4C]`, one convolution)
+ *   i, f, g, o = split(z, 4 along channels)             (PyTorch's nn.LSTM gate order i, f, g, o)
+ *   c_t = σ(f) ⊙ c_{t-1} + σ(i) ⊙ tanh(g)
+ *   h_t = σ(o) ⊙ tanh(c_t)
+ *   logits_t = flatten(h_t) W + w0                      (W: `[Hgt * Wid * C, O]`, flattened NHWC)
+ * Softmax is the readout code's (lib/rc); the model returns logits. Initialisation follows
+ * PyTorch's nn.Conv2d and nn.Linear defaults (U(-1/√fan_in, 1/√fan_in), fan_in = (Cin + C)·k² for
+ * the convolution), drawn from a seeded generator so every backend starts from the same weights.
+ * On wasm the convolution and its gradients run through lib/ops/conv2d.ts.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../random.ts";
+import { matMulT } from "./lstm.ts";
+import type { RecurrentModel } from "./model.ts";
+
+export interface ConvLstmOptions {
+  /** Frame height (default 28: temporal MNIST). */
+  height?: number;
+  /** Frame width (default 28). */
+  width?: number;
+  /** Input channels per pixel (default 1). */
+  channels?: number;
+  /** Hidden (and cell) channels C: 10 or 20 in the paper. */
+  hiddenChannels: number;
+  /** Convolution kernel size k (odd; default 3), 'same' padding. */
+  kernelSize?: number;
+  numOutputs: number;
+  seed: number;
+}
+
+function uniformVariable(rng: Rng, shape: number[], bound: number, name: string): tf.Variable {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(size);
+  for (let i = 0; i < size; i++) values[i] = rng.uniform(-bound, bound);
+  const initial = tf.tensor(values, shape);
+  const variable = tf.variable(initial, true, name);
+  initial.dispose();
+  return variable;
+}
+
+let modelCounter = 0;
+
+export class ConvLstm implements RecurrentModel {
+  readonly name = "conv_lstm";
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  readonly hiddenChannels: number;
+  readonly kernelSize: number;
+  readonly numInputs: number;
+  readonly numOutputs: number;
+  /** [kernel `[k, k, Cin + C, 4C]`, bias `[4C]`, readout `[Hgt * Wid * C, O]`, readout bias `[O]`]. */
+  readonly variables: tf.Variable[];
+  readonly #kernel: tf.Variable;
+  readonly #bias: tf.Variable;
+  readonly #readoutW: tf.Variable;
+  readonly #readoutB: tf.Variable;
+
+  constructor(opts: ConvLstmOptions) {
+    const sizes = {
+      height: opts.height ?? 28,
+      width: opts.width ?? 28,
+      channels: opts.channels ?? 1,
+      hiddenChannels: opts.hiddenChannels,
+      kernelSize: opts.kernelSize ?? 3,
+      numOutputs: opts.numOutputs,
+    };
+    for (const [key, value] of Object.entries(sizes)) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new Error(`ConvLstm: ${key} must be a positive integer: got ${value}.`);
+      }
+    }
+    if (sizes.kernelSize % 2 !== 1) {
+      throw new Error(
+        `ConvLstm: kernelSize must be odd ('same' padding keeps the frame size only then): got ` +
+          `${sizes.kernelSize}.`,
+      );
+    }
+    this.height = sizes.height;
+    this.width = sizes.width;
+    this.channels = sizes.channels;
+    this.hiddenChannels = sizes.hiddenChannels;
+    this.kernelSize = sizes.kernelSize;
+    this.numOutputs = sizes.numOutputs;
+    this.numInputs = this.height * this.width * this.channels;
+    const rng = new Rng(opts.seed);
+    const id = `conv_lstm${modelCounter++}`;
+    const k = this.kernelSize, c = this.hiddenChannels, cin = this.channels + c;
+    const convBound = 1 / Math.sqrt(cin * k * k);
+    this.#kernel = uniformVariable(rng, [k, k, cin, 4 * c], convBound, `${id}/kernel`);
+    this.#bias = uniformVariable(rng, [4 * c], convBound, `${id}/bias`);
+    const flat = this.height * this.width * c;
+    const readoutBound = 1 / Math.sqrt(flat);
+    this.#readoutW = uniformVariable(rng, [flat, this.numOutputs], readoutBound, `${id}/readout/w`);
+    this.#readoutB = uniformVariable(rng, [this.numOutputs], readoutBound, `${id}/readout/b`);
+    this.variables = [this.#kernel, this.#bias, this.#readoutW, this.#readoutB];
+  }
+
+  /** State: `[h, c]`, each `[B, height, width, hiddenChannels]`. */
+  initialState(batchSize: number): tf.Tensor[] {
+    const shape = [batchSize, this.height, this.width, this.hiddenChannels];
+    return [tf.zeros(shape), tf.zeros(shape)];
+  }
+
+  step(state: tf.Tensor[], input: tf.Tensor2D): { state: tf.Tensor[]; logits: tf.Tensor2D } {
+    if (input.shape[1] !== this.numInputs) {
+      throw new Error(
+        `ConvLstm.step: input must be [B, ${this.numInputs}] (${this.height}x${this.width}x` +
+          `${this.channels} frames, flattened): got [${input.shape}].`,
+      );
+    }
+    return tf.tidy(() => {
+      const [h, c] = state as tf.Tensor4D[];
+      const b = input.shape[0];
+      const x = tf.reshape(input, [b, this.height, this.width, this.channels]) as tf.Tensor4D;
+      const z = tf.add(
+        tf.conv2d(tf.concat([x, h], 3), this.#kernel as unknown as tf.Tensor4D, 1, "same"),
+        this.#bias,
+      );
+      const [i, f, g, o] = tf.split(z, 4, 3);
+      const cNext = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+      const hNext = tf.mul(tf.sigmoid(o), tf.tanh(cNext)) as tf.Tensor4D;
+      return { state: [hNext, cNext], logits: this.readout(hNext) };
+    });
+  }
+
+  /** The readout alone: h `[B, height, width, C]` to logits `[B, O]`. */
+  readout(h: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
+      return tf.add(
+        matMulT(flat, this.#readoutW as unknown as tf.Tensor2D),
+        this.#readoutB,
+      ) as tf.Tensor2D;
+    });
+  }
+
+  flopsPerStep(): number {
+    const pixels = this.height * this.width, c = this.hiddenChannels, k = this.kernelSize;
+    const conv = 2 * pixels * k * k * (this.channels + c) * 4 * c;
+    // Bias, 4 gate nonlinearities (counted 1 each), cell update; readout matmul and bias.
+    return conv + pixels * (4 * c + 4 * c + 5 * c) +
+      2 * pixels * c * this.numOutputs + this.numOutputs;
+  }
+
+  describe(): Record<string, unknown> {
+    return {
+      model: "conv_lstm",
+      height: this.height,
+      width: this.width,
+      channels: this.channels,
+      hiddenChannels: this.hiddenChannels,
+      kernelSize: this.kernelSize,
+      numOutputs: this.numOutputs,
+    };
+  }
+}
