@@ -18,12 +18,17 @@
  * });
  * console.log(best);
  * ```
+ *
+ * How a model runs here (the tfjs reference or an accelerator of lib/accel) is decided by
+ * {@link choosePath} from declared capabilities; `fit()` returns the choice and its reason. The
+ * accelerators' own switches and engines are internals, imported from lib/accel by tests and
+ * benchmarks, not part of this API.
  * @module
  */
 export { type BackendName, describeAdapter, environment, initBackend } from "./lib/backend.ts";
 export { Rng } from "./lib/random.ts";
-export { type BlasInfo, blasInUse, setBlasEnabled } from "./lib/ops/blas.ts";
 
+// Data: the batch type, the synthetic tasks, the real data sets and their encodings.
 export { concatBatches, selectRows, type SequenceBatch } from "./lib/data/batch.ts";
 export { spottingBatch, spottingLabel, twoSequenceBatch } from "./lib/data/toy.ts";
 export {
@@ -51,9 +56,11 @@ export {
   loadSpeechCommandsFeatures,
 } from "./lib/encode/features.ts";
 
+// Models: the step interface and the models built on it.
 export type { RecurrentModel } from "./lib/models/model.ts";
-export { Lstm, type LstmOptions, matMulT } from "./lib/models/lstm.ts";
+export { Lstm, type LstmOptions } from "./lib/models/lstm.ts";
 
+// Rank coding: readouts and first spikes, the loss, training, inference, measuring.
 export {
   confidenceAndLabel,
   type FirstSpike,
@@ -63,32 +70,10 @@ export {
   type Readout,
   type Traces,
 } from "./lib/rc/spike.ts";
-export { LossCollector, rcLoss } from "./lib/rc/loss.ts";
+export { rcLoss } from "./lib/rc/loss.ts";
 export {
-  nativeAvailable,
-  nativeLossAndGrads,
-  nativeTraces,
-  setNativeEnabled,
-} from "./lib/accel/cpu_engine.ts";
-export {
-  type AdamSettings,
-  GpuLstmEngine,
-  type GpuLstmShape,
-  type GpuStepOptions,
-} from "./lib/accel/gpu_engine.ts";
-export {
-  gpuEngineAvailable,
-  gpuTraces,
-  GpuTrainer,
-  releaseGpuEngines,
-  setGpuEngineEnabled,
-} from "./lib/accel/gpu_fit.ts";
-export { CpuTrainer, setCpuTrainerEnabled } from "./lib/accel/cpu_trainer.ts";
-export { bucketSize, traceBatch, type TraceOptions, type TraceResult } from "./lib/rc/infer.ts";
-export { accuracyAtStep, type SpikeMetrics, spikeMetrics } from "./lib/rc/evaluate.ts";
-export {
-  batchLoss,
   clipByGlobalNorm,
+  DivergenceError,
   fit,
   type FitOptions,
   type FitResult,
@@ -97,9 +82,14 @@ export {
   type Method,
   validate,
 } from "./lib/rc/train.ts";
+export { traceBatch, type TraceOptions, type TraceResult } from "./lib/rc/infer.ts";
+export { choosePath, type PathChoice, type PathName, type PathNeeds } from "./lib/rc/paths.ts";
+export { accuracyAtStep, type SpikeMetrics, spikeMetrics } from "./lib/rc/evaluate.ts";
 export { pairedTiming, testTraces, timeInference } from "./lib/rc/measure.ts";
-export { thresholdCurve } from "./lib/experiment.ts";
 export type { ComputeCounts, CurvePoint, PairedTiming } from "./lib/rc/types.ts";
+
+// Results: run records.
+export { thresholdCurve } from "./lib/experiment.ts";
 export {
   configHash,
   EXPERIMENT_IDS,
