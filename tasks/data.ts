@@ -7,21 +7,29 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { DataUnavailableError, resolveDataDir } from "../lib/data/download.ts";
 import { loadFsdd } from "../lib/data/fsdd.ts";
 import { loadMnist, mnistFileSpecs } from "../lib/data/mnist.ts";
 import { loadSpeechCommands } from "../lib/data/speech_commands.ts";
+import { idList, parseCli, runCli } from "./_cli.ts";
 
 const NAMES = ["mnist", "fashion-mnist", "fsdd", "speech-commands"] as const;
 type Name = typeof NAMES[number];
 
-const USAGE = `usage: deno task data NAME... [--data-mirror URL|DIR] [--data-dir DIR]
+const CLI = {
+  task: "data",
+  usage: `usage: deno task data NAME... [--data-mirror URL|DIR] [--data-dir DIR]
   NAME: ${NAMES.join(", ")}
   --data-mirror  extra source tried after the canonical URL: an http(s) URL or a folder
                  laid out like the cache (mnist/<file>.gz, fsdd/recordings/<name>.wav,
                  speech_commands/speech_commands_v0.02.tar.gz); also env RC_DATA_MIRROR
-  --data-dir     cache folder (default: $RC_DATA_DIR, else the user's cache folder)`;
+  --data-dir     cache folder (default: $RC_DATA_DIR, else the user's cache folder)`,
+  options: {
+    "data-mirror": { type: "string" },
+    "data-dir": { type: "string" },
+  },
+  positionals: true,
+} as const;
 
 async function fetchOne(name: Name, dataDir: string, mirror?: string): Promise<string[]> {
   switch (name) {
@@ -52,38 +60,18 @@ async function fetchOne(name: Name, dataDir: string, mirror?: string): Promise<s
   }
 }
 
-async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        "data-mirror": { type: "string" },
-        "data-dir": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const names = parsed.positionals;
-  const unknown = names.filter((n) => !(NAMES as readonly string[]).includes(n));
-  if (names.length === 0 || unknown.length > 0) {
-    console.error(
-      (unknown.length ? `unknown data set ${unknown.map((u) => `"${u}"`).join(", ")}\n` : "") +
-        USAGE,
-    );
-    return 2;
-  }
+/** The task; `args` as on the command line. Throws a UsageError for a bad command line. */
+export async function main(args: string[]): Promise<number> {
+  const parsed = parseCli(CLI, args);
+  if (!parsed) return 0;
+  const names = idList(parsed.positionals, {
+    where: "NAME",
+    what: "data set",
+    known: NAMES,
+  }) as Name[];
   const dataDir = resolveDataDir(parsed.values["data-dir"]);
   let failed = 0;
-  for (const name of names as Name[]) {
+  for (const name of names) {
     try {
       const lines = await fetchOne(name, dataDir, parsed.values["data-mirror"]);
       console.log(`${name}:`);
@@ -97,4 +85,4 @@ async function main(args: string[]): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runCli(CLI, main);

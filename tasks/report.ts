@@ -4,27 +4,26 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { writeReport } from "../lib/report/write.ts";
+import { parseCli, runCli } from "./_cli.ts";
 
 export { writeReport };
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { out: { type: "string", default: "reports" }, help: { type: "boolean", short: "h" } },
-  });
-  if (values.help) {
-    console.log("Usage: deno task report [--out DIR]   (reads DIR/runs, writes DIR/index.html)");
-    Deno.exit(0);
-  }
-  const out = values.out!.replace(/\/+$/, "") || ".";
-  try {
-    const written = await writeReport(out);
-    console.log(written.html);
-    console.log(written.summary);
-  } catch (e) {
-    console.error(`report: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
+const CLI = {
+  task: "report",
+  usage: "usage: deno task report [--out DIR]   (reads DIR/runs, writes DIR/index.html; " +
+    "DIR defaults to reports)",
+  options: { out: { type: "string", default: "reports" } },
+} as const;
+
+/** The task; `args` as on the command line. Throws a UsageError for a bad command line. */
+export async function main(args: string[]): Promise<number> {
+  const parsed = parseCli(CLI, args);
+  if (!parsed) return 0;
+  const written = await writeReport(parsed.values.out.replace(/\/+$/, "") || "/");
+  console.log(written.html);
+  console.log(written.summary);
+  return 0;
 }
+
+if (import.meta.main) await runCli(CLI, main);

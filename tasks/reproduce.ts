@@ -6,54 +6,47 @@
  * `OUT/index.html` and `OUT/summary.json`. Exits non-zero when any run failed.
  * @module
  */
-import { parseArgs } from "node:util";
-import { BACKEND_NAMES, type BackendName, initBackend } from "../lib/backend.ts";
-import type { Profile } from "../lib/results.ts";
+import { BACKEND_NAMES, initBackend } from "../lib/backend.ts";
 import { writeReport } from "../lib/report/write.ts";
+import { choice, idList, parseCli, PROFILES, runCli } from "./_cli.ts";
 import { experimentById, EXPERIMENTS } from "./experiments.ts";
 import { execute, plan } from "./orchestrate.ts";
 
-const USAGE = "usage: deno task reproduce [--profile smoke|default|paper] [--only ID,ID] " +
-  "[--backend auto|webgpu|wasm|cpu] [--data-mirror URL|DIR] [--out DIR]";
+const CLI = {
+  task: "reproduce",
+  usage: "usage: deno task reproduce [--profile smoke|default|paper] [--only ID,ID] " +
+    "[--backend auto|webgpu|wasm|cpu] [--data-mirror URL|DIR] [--out DIR]",
+  options: {
+    profile: { type: "string", default: "default" },
+    only: { type: "string" },
+    backend: { type: "string", default: "auto" },
+    "data-mirror": { type: "string" },
+    out: { type: "string", default: "reports" },
+  },
+} as const;
 
+/** The task; `args` as on the command line. Throws a UsageError for a bad command line. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      profile: { type: "string", default: "default" },
-      only: { type: "string" },
-      backend: { type: "string", default: "auto" },
-      "data-mirror": { type: "string" },
-      out: { type: "string", default: "reports" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const profile = values.profile as Profile;
-  if (!["smoke", "default", "paper"].includes(profile)) {
-    throw new Error(`--profile must be smoke, default or paper: got "${profile}".\n${USAGE}`);
-  }
-  if (!BACKEND_NAMES.includes(values.backend as BackendName)) {
-    throw new Error(
-      `--backend must be one of ${BACKEND_NAMES.join(", ")}: got "${values.backend}".`,
-    );
-  }
+  const parsed = parseCli(CLI, args);
+  if (!parsed) return 0;
+  const { values } = parsed;
+  const profile = choice("profile", values.profile, PROFILES);
+  const backend = choice("backend", values.backend, BACKEND_NAMES);
+  const selected = values.only === undefined ? EXPERIMENTS : idList(values.only.split(","), {
+    where: "--only",
+    what: "experiment",
+    known: EXPERIMENTS.map((e) => e.id),
+  }).map(experimentById);
   if (values["data-mirror"]) Deno.env.set("RC_DATA_MIRROR", values["data-mirror"]);
-  const selected = values.only
-    ? values.only.split(",").map((s) => experimentById(s.trim()))
-    : EXPERIMENTS;
   for (const e of selected.filter((e) => !e.runs)) {
     console.error(`${e.id}: not run (${e.pending})`);
   }
-  if (values.only && selected.every((e) => !e.runs)) {
+  if (values.only !== undefined && selected.every((e) => !e.runs)) {
     console.error("Nothing to run: every experiment selected with --only is not built yet.");
     return 1;
   }
-  await initBackend(values.backend as BackendName);
-  const out = values.out!;
+  await initBackend(backend);
+  const out = values.out;
   const items = await plan(selected, profile, out);
   console.error(
     `reproduce: profile ${profile}, ${items.length} runs (${
@@ -82,11 +75,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`reproduce: ${e instanceof Error ? e.message : e}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runCli(CLI, main);

@@ -7,14 +7,15 @@
  * (`deno task report` does).
  * @module
  */
-import { parseArgs } from "node:util";
-import { BACKEND_NAMES, type BackendName, initBackend } from "../lib/backend.ts";
-import type { Profile } from "../lib/results.ts";
-import { experimentById } from "./experiments.ts";
+import { BACKEND_NAMES, initBackend } from "../lib/backend.ts";
+import { choice, parseCli, PROFILES, runCli, UsageError } from "./_cli.ts";
+import { experimentById, EXPERIMENTS } from "./experiments.ts";
 import { execute, plan } from "./orchestrate.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
+const CLI = {
+  task: "train",
+  usage: "usage: deno task train --experiment ID [--run NAME] [--profile smoke|default|paper] " +
+    "[--backend auto|webgpu|wasm|cpu] [--out DIR] [--force]",
   options: {
     experiment: { type: "string" },
     run: { type: "string" },
@@ -23,37 +24,38 @@ const { values } = parseArgs({
     out: { type: "string", default: "reports" },
     force: { type: "boolean", default: false },
   },
-});
-try {
-  if (!values.experiment) {
-    throw new Error("--experiment ID is required (e.g. --experiment two-sequence).");
+} as const;
+
+/** The task; `args` as on the command line. Throws a UsageError for a bad command line. */
+export async function main(args: string[]): Promise<number> {
+  const parsed = parseCli(CLI, args);
+  if (!parsed) return 0;
+  const { values } = parsed;
+  if (values.experiment === undefined) {
+    throw new UsageError("--experiment ID is required (e.g. --experiment two-sequence)");
   }
-  if (!["smoke", "default", "paper"].includes(values.profile!)) {
-    throw new Error(`--profile must be smoke, default or paper: got "${values.profile}".`);
+  const profile = choice("profile", values.profile, PROFILES);
+  const backend = choice("backend", values.backend, BACKEND_NAMES);
+  const experiment = experimentById(
+    choice("experiment", values.experiment, EXPERIMENTS.map((e) => e.id)),
+  );
+  if (!experiment.runs) {
+    throw new UsageError(`${experiment.id} has no runs yet: ${experiment.pending}`);
   }
-  if (!BACKEND_NAMES.includes(values.backend as BackendName)) {
-    throw new Error(
-      `--backend must be one of ${BACKEND_NAMES.join(", ")}: got "${values.backend}".`,
-    );
-  }
-  const experiment = experimentById(values.experiment);
-  if (!experiment.runs) throw new Error(`${experiment.id} has no runs yet: ${experiment.pending}.`);
-  const profile = values.profile as Profile;
-  await initBackend(values.backend as BackendName);
-  let items = await plan([experiment], profile, values.out!);
-  if (values.run) {
+  await initBackend(backend);
+  let items = await plan([experiment], profile, values.out);
+  if (values.run !== undefined) {
     const names = items.map((i) => i.decl.run);
     items = items.filter((i) => i.decl.run === values.run);
     if (!items.length) {
-      throw new Error(
-        `${experiment.id} has no run "${values.run}": its runs are ${names.join(", ")}.`,
+      throw new UsageError(
+        `${experiment.id} has no run "${values.run}": its runs are ${names.join(", ")}`,
       );
     }
   }
   if (values.force) items = items.map((i) => ({ ...i, done: null }));
-  const records = await execute(items, profile, values.out!);
-  Deno.exit(records.some((r) => r.status === "failed") ? 1 : 0);
-} catch (e) {
-  console.error(`train: ${e instanceof Error ? e.message : e}`);
-  Deno.exit(2);
+  const records = await execute(items, profile, values.out);
+  return records.some((r) => r.status === "failed") ? 1 : 0;
 }
+
+if (import.meta.main) await runCli(CLI, main);
