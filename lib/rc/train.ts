@@ -223,7 +223,13 @@ export function singlePassLoss(
         const select = new Float32Array(keep.length * n);
         keep.forEach((r, i) => select[i * n + r] = 1);
         const selection = tf.tensor2d(select, [keep.length, n]);
-        state = state.map((st) => matMulT(selection, st as tf.Tensor2D));
+        // State of any rank: rows are the first axis.
+        state = state.map((st) =>
+          tf.reshape(
+            matMulT(selection, tf.reshape(st, [n, -1]) as tf.Tensor2D),
+            [keep.length, ...st.shape.slice(1)],
+          )
+        );
         rows = Int32Array.from(keep, (r) => rows[r]);
         ys = Int32Array.from(rows, (b) => batch.y[b]);
       }

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
 import type { SequenceBatch } from "../../lib/data/batch.ts";
+import { ConvLstm } from "../../lib/models/conv_lstm.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import type { RecurrentModel } from "../../lib/models/model.ts";
 import { blasInUse } from "../../lib/ops/blas.ts";
@@ -20,6 +21,7 @@ import { noWebGpuReason } from "../_backend.ts";
 
 interface ModelRow {
   name: string;
+  numInputs: number;
   readout: Readout;
   numOutputs: number;
   threshold: number;
@@ -30,6 +32,7 @@ interface ModelRow {
 const MODELS: ModelRow[] = [
   {
     name: "Lstm, binary",
+    numInputs: 3,
     readout: "binary",
     numOutputs: 1,
     threshold: 0.6,
@@ -37,6 +40,7 @@ const MODELS: ModelRow[] = [
   },
   {
     name: "Lstm + hidden readout layer, softmax",
+    numInputs: 3,
     readout: "softmax",
     numOutputs: 4,
     threshold: 0.45,
@@ -47,12 +51,31 @@ const MODELS: ModelRow[] = [
   },
   {
     name: "Lstm op by op (no fused cell), sigmoid",
+    numInputs: 3,
     readout: "sigmoid",
     numOutputs: 3,
     threshold: 0.7,
     make: (seed) =>
       sharpen(
         new Lstm({ numInputs: 3, hiddenSize: 7, numOutputs: 3, seed, fusedCell: false }),
+      ),
+  },
+  {
+    name: "ConvLstm 4x3, 2 channels, softmax",
+    numInputs: 12,
+    readout: "softmax",
+    numOutputs: 3,
+    threshold: 0.5,
+    make: (seed) =>
+      sharpen(
+        new ConvLstm({
+          height: 4,
+          width: 3,
+          hiddenChannels: 2,
+          kernelSize: 3,
+          numOutputs: 3,
+          seed,
+        }),
       ),
   },
 ];
@@ -87,17 +110,17 @@ for (const p of PATHS) {
   if (p.skip) console.error(`conformance: ${p.path} on ${p.backend} skipped: ${p.skip}`);
 }
 
-function sharpen(model: Lstm): Lstm {
+function sharpen<M extends RecurrentModel>(model: M): M {
   const out = model.variables[model.variables.length - 2];
   tf.tidy(() => out.assign(tf.mul(out, 10)));
   return model;
 }
 
-const B = 19, T = 7, F = 3;
+const B = 19, T = 7;
 const LR = 0.02;
 
 function batchFor(row: ModelRow, k: number): SequenceBatch {
-  return randomBatch(new Rng(100 + k), B, T, F, row.numOutputs);
+  return randomBatch(new Rng(100 + k), B, T, row.numInputs, row.numOutputs);
 }
 
 async function read(model: RecurrentModel): Promise<Float32Array[]> {
