@@ -40,6 +40,7 @@ export function check(
   measured: number | null,
   tolerance: Tolerance,
   unit: TargetCheck["unit"],
+  why?: string,
 ): TargetCheck {
   let met = false;
   if (measured !== null && Number.isFinite(measured)) {
@@ -47,7 +48,7 @@ export function check(
     else if (tolerance.kind === "atLeast") met = measured >= tolerance.value;
     else met = measured <= tolerance.value;
   }
-  return { name, paper, measured, tolerance, met, unit };
+  return { name, paper, measured, tolerance, met, unit, ...(why ? { why } : {}) };
 }
 
 /** A histogram of integer values as a bar-chart series over `[lo, hi]`. */

@@ -80,6 +80,8 @@ export interface TargetCheck {
   tolerance: Tolerance;
   met: boolean;
   unit: "fraction" | "steps" | "ratio";
+  /** Why this tolerance (absent in runs made before targets were declared with reasons). */
+  why?: string;
 }
 
 export type Tolerance =
@@ -108,6 +110,11 @@ export interface RunRecord {
   title: string;
   profile: Profile;
   config: Record<string, unknown>;
+  /**
+   * Config keys set on the command line (`--set key=value`), already applied to `config`; absent
+   * or empty when none. Each is also listed in `deviations`.
+   */
+  overrides?: Record<string, unknown>;
   configHash: string;
   seed: number;
   /** Data set name and checksum(s) of what it was built from. */

@@ -1,24 +1,30 @@
 /**
  * Runs what is missing: each declared run is identified by the hash of its experiment, run,
- * profile and config; a finished run file with that hash is reused, anything else is (re)run.
- * A failing run is recorded as `failed` and the others go on.
+ * profile and config (with `--set` overrides applied); a finished run file with that hash is
+ * reused, anything else is (re)run. A failing run is recorded as `failed` and the others go on.
  * @module
  */
 import { environment } from "../lib/backend.ts";
 import { zeroCounts } from "../lib/rc/types.ts";
 import {
   configHash,
-  type ExperimentId,
   findFinishedRun,
   type Profile,
   type RunRecord,
   writeRun,
 } from "../lib/results.ts";
-import type { ExperimentDeclaration, RunDeclaration } from "./experiments.ts";
+import type { ExperimentDeclaration, RunDeclaration } from "../lib/experiments/declaration.ts";
+import { overrideDeviations, overrideSuffix } from "../lib/experiments/overrides.ts";
 
 export interface PlanItem {
   experiment: ExperimentDeclaration;
   decl: RunDeclaration;
+  /** The run's name: the declared one, plus the overrides' suffix. */
+  run: string;
+  /** The declared config with the overrides applied: what runs and what is hashed. */
+  config: Record<string, unknown>;
+  /** `--set` overrides (empty: none). */
+  overrides: Record<string, unknown>;
   hash: string;
   done: RunRecord | null;
 }
@@ -26,31 +32,53 @@ export interface PlanItem {
 /** Bumped when a change to the code invalidates earlier run files. */
 const CODE_VERSION = 3; // 3: BLAS matmul + fused wasm cell (other last bits), paired timing
 
-/** The runs of `experiments` at `profile`, with the finished ones found in `outDir`. */
+/**
+ * The runs of `experiments` at `profile`, with the finished ones found in `outDir`. `overrides`
+ * (already checked against the experiment's settable keys) change every run's config, hash and
+ * name.
+ */
 export async function plan(
-  experiments: ExperimentDeclaration[],
+  experiments: readonly ExperimentDeclaration[],
   profile: Profile,
   outDir: string,
+  overrides: Record<string, unknown> = {},
 ): Promise<PlanItem[]> {
   const items: PlanItem[] = [];
+  const suffix = overrideSuffix(overrides);
   for (const experiment of experiments) {
     for (const decl of experiment.runs?.(profile) ?? []) {
+      const run = decl.run + suffix;
+      const config = { ...decl.config, ...overrides };
       const hash = await configHash({
         codeVersion: CODE_VERSION,
         experiment: experiment.id,
         run: decl.run,
         profile,
-        config: decl.config,
+        config,
       });
       items.push({
         experiment,
         decl,
+        run,
+        config,
+        overrides,
         hash,
-        done: await findFinishedRun(outDir, experiment.id, decl.run, hash),
+        done: await findFinishedRun(outDir, experiment.id, run, hash),
       });
     }
   }
   return items;
+}
+
+/** The record with its overrides and the deviations they make from the paper's config. */
+function withOverrides(item: PlanItem, record: RunRecord): RunRecord {
+  if (Object.keys(item.overrides).length === 0) return record;
+  const paper = item.experiment.runs?.("paper").find((d) => d.method === item.decl.method);
+  return {
+    ...record,
+    overrides: item.overrides,
+    deviations: [...record.deviations, ...overrideDeviations(item.overrides, paper?.config)],
+  };
 }
 
 function formatDuration(seconds: number): string {
@@ -68,11 +96,12 @@ export async function execute(
 ): Promise<RunRecord[]> {
   const records: RunRecord[] = [];
   const todo = items.filter((i) => !i.done);
-  const totalCost = todo.reduce((s, i) => s + i.decl.cost, 0);
+  const cost = (i: PlanItem) => i.decl.cost(i.config);
+  const totalCost = todo.reduce((s, i) => s + cost(i), 0);
   let doneCost = 0;
   const began = performance.now();
   for (const item of items) {
-    const id = `${item.experiment.id}/${item.decl.run}`;
+    const id = `${item.experiment.id}/${item.run}`;
     if (item.done) {
       log(`${id}: finished earlier (config ${item.hash}), reused`);
       records.push(item.done);
@@ -90,46 +119,46 @@ export async function execute(
     let record: RunRecord;
     const startedAt = new Date().toISOString();
     try {
-      record = await item.decl.execute({ profile, configHash: item.hash, finished, log });
+      record = await item.decl.execute(item.config, {
+        profile,
+        configHash: item.hash,
+        run: item.run,
+        baseline: item.decl.baseline && item.decl.baseline + overrideSuffix(item.overrides),
+        finished,
+        log,
+      });
     } catch (e) {
       const error = e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e);
       log(`${id}: FAILED: ${e instanceof Error ? e.message : e}`);
-      record = await failedRecord(
-        item.experiment.id,
-        item.decl,
-        profile,
-        item.hash,
-        startedAt,
-        error,
-      );
+      record = await failedRecord(item, profile, startedAt, error);
     }
+    record = withOverrides(item, record);
     const path = await writeRun(outDir, record);
     log(`${id}: ${record.status} -> ${path}`);
     records.push(record);
-    doneCost += item.decl.cost;
+    doneCost += cost(item);
   }
   return records;
 }
 
 async function failedRecord(
-  experiment: ExperimentId,
-  decl: RunDeclaration,
+  item: PlanItem,
   profile: Profile,
-  hash: string,
   startedAt: string,
   error: string,
 ): Promise<RunRecord> {
   const empty = zeroCounts();
+  const { config } = item;
   return {
     schema: 1,
-    experiment,
-    run: decl.run,
-    method: decl.run.startsWith("eos") ? "eos" : "rc",
-    title: `${experiment}/${decl.run} (failed)`,
+    experiment: item.experiment.id,
+    run: item.run,
+    method: item.decl.method,
+    title: `${item.experiment.id}/${item.run} (failed)`,
     profile,
-    config: decl.config,
-    configHash: hash,
-    seed: Number(decl.config.seed ?? 0),
+    config,
+    configHash: item.hash,
+    seed: Number(config.seed ?? 0),
     data: { name: "unknown", checksum: "" },
     environment: await environment(),
     status: "failed",
@@ -139,7 +168,7 @@ async function failedRecord(
     target: { description: "", checks: [] },
     deviations: [],
     metrics: {
-      threshold: Number(decl.config.threshold ?? NaN),
+      threshold: Number(config.threshold ?? NaN),
       testAccuracy: NaN,
       meanSpikeTime: NaN,
       fractionFired: NaN,

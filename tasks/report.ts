@@ -6,6 +6,7 @@
 
 import { writeReport } from "../lib/report/write.ts";
 import { parseCli, runCli } from "./_cli.ts";
+import { EXPERIMENTS } from "./experiments.ts";
 
 export { writeReport };
 
@@ -20,7 +21,9 @@ const CLI = {
 export async function main(args: string[]): Promise<number> {
   const parsed = parseCli(CLI, args);
   if (!parsed) return 0;
-  const written = await writeReport(parsed.values.out.replace(/\/+$/, "") || "/");
+  const written = await writeReport(parsed.values.out.replace(/\/+$/, "") || "/", {
+    experiments: EXPERIMENTS,
+  });
   console.log(written.html);
   console.log(written.summary);
   return 0;

@@ -54,7 +54,7 @@ export async function main(args: string[]): Promise<number> {
     } already done), out ${out}/`,
   );
   const records = await execute(items, profile, out);
-  const { html, summary } = await writeReport(out);
+  const { html, summary } = await writeReport(out, { experiments: EXPERIMENTS });
   console.error(`report: ${html}\nsummary: ${summary}`);
   const failed = records.filter((r) => r.status === "failed");
   for (const r of records) {

@@ -1,21 +1,23 @@
 /**
  * `deno task train --experiment ID [--run NAME] [--profile smoke|default|paper]
- *  [--backend auto|webgpu|wasm|cpu] [--out DIR] [--force]`
+ *  [--backend auto|webgpu|wasm|cpu] [--out DIR] [--force] [--set KEY=VALUE ...]`
  *
  * Trains the runs of one experiment (or one run of it), writing their run files; `--force`
  * retrains even when a finished run with the same config exists. Does not render the report
- * (`deno task report` does).
+ * (`deno task report` does). `--set` changes a key of the runs' config (checked against the keys
+ * the experiment declares settable); the run's name, config hash and deviations record it.
  * @module
  */
 import { BACKEND_NAMES, initBackend } from "../lib/backend.ts";
 import { choice, parseCli, PROFILES, runCli, UsageError } from "./_cli.ts";
 import { experimentById, EXPERIMENTS } from "./experiments.ts";
+import { parseOverrides } from "../lib/experiments/overrides.ts";
 import { execute, plan } from "./orchestrate.ts";
 
 const CLI = {
   task: "train",
   usage: "usage: deno task train --experiment ID [--run NAME] [--profile smoke|default|paper] " +
-    "[--backend auto|webgpu|wasm|cpu] [--out DIR] [--force]",
+    "[--backend auto|webgpu|wasm|cpu] [--out DIR] [--force] [--set KEY=VALUE ...]",
   options: {
     experiment: { type: "string" },
     run: { type: "string" },
@@ -23,6 +25,7 @@ const CLI = {
     backend: { type: "string", default: "auto" },
     out: { type: "string", default: "reports" },
     force: { type: "boolean", default: false },
+    set: { type: "string", multiple: true },
   },
 } as const;
 
@@ -42,8 +45,14 @@ export async function main(args: string[]): Promise<number> {
   if (!experiment.runs) {
     throw new UsageError(`${experiment.id} has no runs yet: ${experiment.pending}`);
   }
+  let overrides: Record<string, unknown>;
+  try {
+    overrides = parseOverrides(values.set ?? [], experiment.settable ?? {}, experiment.id);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   await initBackend(backend);
-  let items = await plan([experiment], profile, values.out);
+  let items = await plan([experiment], profile, values.out, overrides);
   if (values.run !== undefined) {
     const names = items.map((i) => i.decl.run);
     items = items.filter((i) => i.decl.run === values.run);

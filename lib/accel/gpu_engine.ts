@@ -13,7 +13,10 @@
  * Semantics equal `nativeLossAndGrads` (lib/accel/cpu_engine.ts) and the tfjs paths, checked in
  * tests: each example's loss at its first spike (confidence >= θ, or the last step) or at given
  * steps; mean over the batch of `L - βH`; gradients in `model.variables` order. Adam as tfjs's
- * (ε = 1e-7, bias corrections from the step count).
+ * (ε = 1e-7, bias corrections from the step count), optionally after clipping the gradients' global
+ * L2 norm as fit()'s tfjs path does (`clipByGlobalNorm`): the norm is reduced on the GPU and Adam
+ * scales each gradient by min(1, clipNorm / max(norm, 1e-12)), with no readback. Every step also
+ * counts, on the GPU, whether its loss or gradient norm was non-finite (read with `readTotals`).
  *
  * How RC skips work here: with given loss steps (EOS, or the benches' fixed t_sp) the forward and
  * backward passes encode only the steps up to the last loss step. With a threshold the forward
@@ -22,8 +25,9 @@
  * steps up to the latest spike; without the readback it encodes all T and masks the rest.
  *
  * Memory: one storage buffer holds weights, gradients, Adam's moments and every activation (offsets
- * in floats); a second holds one atomic (the latest loss step + 1); per-dispatch parameters sit in
- * a uniform buffer at 256-byte slots, bound with a dynamic offset.
+ * in floats); a second holds four atomics (the latest loss step + 1, the example-steps needed, the
+ * non-finite steps and the first of them + 1); per-dispatch parameters sit in a uniform buffer at
+ * 256-byte slots, bound with a dynamic offset.
  * @module
  */
 import type { SequenceBatch } from "../data/batch.ts";
@@ -43,6 +47,8 @@ export interface AdamSettings {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** Clip the gradients' global L2 norm to this before Adam (tfjs path's `clipByGlobalNorm`). */
+  clipNorm?: number;
 }
 
 const SLOT = 256; // bytes per uniform slot (minUniformBufferOffsetAlignment is at most 256)
@@ -50,6 +56,8 @@ const SLOT_U32 = SLOT / 4;
 const MM_TILE = 16;
 /** Rows of a gradient's sum per workgroup layer (split-K). */
 const SPLIT_K = 256;
+/** Workgroups of the gradients' sum of squares (partial sums, then one workgroup adds them). */
+const NORM_GROUPS = 256;
 
 /** 64 multiply-adds from the workgroup tiles, unrolled (the loop's overhead was most of a round). */
 const FMA64 = Array.from({ length: 64 }, (_, k) => `acc += ta[l.y][${k}] * tb[${k}][l.x];`)
@@ -375,13 +383,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
 }
 `;
 
-/** Adam over the flat weights. Params: 0 count, 1 offW, 2 offG, 3 offM, 4 offV; f: lr', β1, β2, ε'. */
+/**
+ * Adam over the flat weights, each gradient times the clipping scale first. Params: 0 count, 1 offW,
+ * 2 offG, 3 offM, 4 offV, 5 offScale; f: lr', β1, β2, ε'.
+ */
 const ADAM = HEADER + /* wgsl */ `
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = g.x + g.y * nw.x * 256u;
   if (i >= pu(0u)) { return; }
-  let gr = m[pu(2u) + i];
+  let gr = m[pu(2u) + i] * m[pu(5u)];
   let mi = p.f.y * m[pu(3u) + i] + (1.0 - p.f.y) * gr;
   let vi = p.f.z * m[pu(4u) + i] + (1.0 - p.f.z) * gr * gr;
   m[pu(3u) + i] = mi;
@@ -403,13 +414,73 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 `;
 
-/** Adds the batch's loss (Σ of the per-example terms) to a running total. Params: 0 B, 1 offLoss, 2 offTotal. */
+/**
+ * Adds the batch's loss (Σ of the per-example terms) to a running total and keeps it for the
+ * non-finite check. Params: 0 B, 1 offLoss, 2 offTotal, 3 offStepLoss.
+ */
 const ACCUMULATE = HEADER + /* wgsl */ `
 @compute @workgroup_size(1)
 fn main() {
   var acc = 0.0;
   for (var b = 0u; b < pu(0u); b++) { acc += m[pu(1u) + b]; }
   m[pu(2u)] += acc;
+  m[pu(3u)] = acc;
+}
+`;
+
+/**
+ * Partial sums of the gradients' squares, one per workgroup (NORM_GROUPS of them), each in a fixed
+ * order. Params: 0 count, 1 offG, 2 offPartial.
+ */
+const SUM_SQUARES = HEADER + /* wgsl */ `
+var<workgroup> part: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+  let n = pu(0u); let g = pu(1u);
+  var acc = 0.0;
+  for (var i = wg.x * 256u + l.x; i < n; i += ${NORM_GROUPS * 256}u) {
+    let x = m[g + i];
+    acc += x * x;
+  }
+  part[l.x] = acc;
+  workgroupBarrier();
+  for (var w = 128u; w > 0u; w = w / 2u) {
+    if (l.x < w) { part[l.x] += part[l.x + w]; }
+    workgroupBarrier();
+  }
+  if (l.x == 0u) { m[pu(2u) + wg.x] = part[0]; }
+}
+`;
+
+/**
+ * The global norm from the partial sums, the clipping scale min(1, clip / max(norm, 1e-12)) (1
+ * without clipping), and the non-finite count: a step whose loss or norm is NaN or ±Inf adds 1 to
+ * ctl[2] and, when it is the first since the last reset, writes its index + 1 to ctl[3].
+ * Params: 0 offPartial, 1 offNorm (out: norm, scale), 2 offStepLoss, 3 step index. f: clip (0: none).
+ */
+const GRAD_NORM = HEADER + /* wgsl */ `
+var<workgroup> part: array<f32, 256>;
+fn finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) l: vec3<u32>) {
+  var acc = 0.0;
+  for (var i = l.x; i < ${NORM_GROUPS}u; i += 256u) { acc += m[pu(0u) + i]; }
+  part[l.x] = acc;
+  workgroupBarrier();
+  for (var w = 128u; w > 0u; w = w / 2u) {
+    if (l.x < w) { part[l.x] += part[l.x + w]; }
+    workgroupBarrier();
+  }
+  if (l.x != 0u) { return; }
+  let norm = sqrt(part[0]);
+  let clip = p.f.x;
+  var scale = 1.0;
+  if (clip > 0.0) { scale = min(1.0, clip / max(norm, 1e-12)); }
+  m[pu(1u)] = norm;
+  m[pu(1u) + 1u] = scale;
+  if (!finite(norm) || !finite(m[pu(2u)])) {
+    if (atomicAdd(&ctl[2], 1u) == 0u) { atomicStore(&ctl[3], pu(3u) + 1u); }
+  }
 }
 `;
 
@@ -428,6 +499,8 @@ const KERNELS = {
   reduce: REDUCE,
   accumulate: ACCUMULATE,
   reset: RESET,
+  sumSquares: SUM_SQUARES,
+  gradNorm: GRAD_NORM,
 };
 type Kernel = keyof typeof KERNELS;
 const PHASES: Record<Kernel, string> = {
@@ -439,6 +512,8 @@ const PHASES: Record<Kernel, string> = {
   reduce: "products",
   reset: "loss",
   accumulate: "loss",
+  sumSquares: "gradient norm",
+  gradNorm: "gradient norm",
 };
 
 interface Dispatch {
@@ -448,6 +523,20 @@ interface Dispatch {
   groups: [number, number?, number?];
   /** What part of the iteration it belongs to (for `timing`); default: the kernel's name. */
   phase?: string;
+}
+
+/** What `readTotals` returns: sums over the steps since its last call. */
+export interface GpuTotals {
+  /** Σ of the steps' losses (each the mean over its batch). */
+  lossSum: number;
+  /** Σ over steps and examples of loss step + 1. */
+  neededSteps: number;
+  /** Steps taken. */
+  steps: number;
+  /** Steps whose loss or gradient norm was NaN or ±Inf. */
+  nonFiniteSteps: number;
+  /** Index among those `steps` of the first non-finite one; -1 when none. */
+  firstNonFiniteStep: number;
 }
 
 /** What one iteration asks for. */
@@ -544,6 +633,9 @@ export class GpuLstmEngine {
     alloc("steps", B);
     alloc("loss", B);
     alloc("lossTotal", 1);
+    alloc("stepLoss", 1);
+    alloc("normPartial", NORM_GROUPS);
+    alloc("gradNorm", 2);
     alloc("dhLoss", B * H);
     alloc("dz", T * B * G);
     alloc("dc0", B * H);
@@ -754,8 +846,12 @@ export class GpuLstmEngine {
       f: [opts.threshold ?? 0, opts.beta, 1 / B],
       groups: [Math.ceil(B / 64)],
     });
-    first.push({ kernel: "accumulate", u: [B, o.loss, o.lossTotal], groups: [1] });
-    this.stepsSinceTotals++;
+    first.push({
+      kernel: "accumulate",
+      u: [B, o.loss, o.lossTotal, o.stepLoss],
+      groups: [1],
+    });
+    const stepIndex = this.stepsSinceTotals++;
 
     // Backward steps to encode.
     let nBackward = nForward;
@@ -857,6 +953,18 @@ export class GpuLstmEngine {
         c: [gOff(2), G],
       }),
     );
+    // The global norm, the clipping scale and the non-finite check (no readback).
+    const count = this.paramCount;
+    second.push({
+      kernel: "sumSquares",
+      u: [count, o.grads, o.normPartial],
+      groups: [NORM_GROUPS],
+    }, {
+      kernel: "gradNorm",
+      u: [o.normPartial, o.gradNorm, o.stepLoss, stepIndex],
+      f: [this.adamSettings?.clipNorm ?? 0],
+      groups: [1],
+    });
     const adam = this.adamSettings && (opts.adam ?? true);
     if (adam) {
       const s = this.adamSettings!;
@@ -866,12 +974,11 @@ export class GpuLstmEngine {
       const c1 = 1 - b1 ** this.adamStep;
       const c2 = 1 - b2 ** this.adamStep;
       // lr m/c1 / (sqrt(v/c2) + ε) = (lr sqrt(c2)/c1) m / (sqrt(v) + ε sqrt(c2))
-      const count = this.paramCount;
       const groups = Math.ceil(count / 256);
       const gx = Math.min(groups, 65535);
       second.push({
         kernel: "adam",
-        u: [count, o.weights, o.grads, o.adamM, o.adamV],
+        u: [count, o.weights, o.grads, o.adamM, o.adamV, o.gradNorm + 1],
         f: [(s.learningRate * Math.sqrt(c2)) / c1, b1, b2, eps * Math.sqrt(c2)],
         groups: [gx, Math.ceil(groups / gx)],
       });
@@ -973,10 +1080,11 @@ export class GpuLstmEngine {
 
   /**
    * Sums kept on the GPU over every `step` since the last call (no readback per step): the
-   * losses (each step's mean over its batch) and the example-steps needed (loss step + 1 per
-   * example). Reading them costs one readback; it resets them.
+   * losses (each step's mean over its batch), the example-steps needed (loss step + 1 per
+   * example), the steps whose loss or gradient norm was NaN or ±Inf and the index of the first
+   * of them among the `steps` (-1: none). Reading them costs one readback; it resets them.
    */
-  async readTotals(): Promise<{ lossSum: number; neededSteps: number; steps: number }> {
+  async readTotals(): Promise<GpuTotals> {
     const [loss] = new Float32Array(await this.read(this.off.lossTotal, 1));
     const encoder = this.device.createCommandEncoder();
     const staging = this.device.createBuffer({
@@ -986,13 +1094,24 @@ export class GpuLstmEngine {
     encoder.copyBufferToBuffer(this.ctl, 0, staging, 0, 16);
     this.device.queue.submit([encoder.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
-    const needed = new Uint32Array(staging.getMappedRange())[1];
+    const [, needed, nonFiniteSteps, first] = new Uint32Array(staging.getMappedRange());
     staging.destroy();
     const steps = this.stepsSinceTotals;
     this.stepsSinceTotals = 0;
     this.device.queue.writeBuffer(this.buffer, this.off.lossTotal * 4, new Float32Array(1));
-    this.device.queue.writeBuffer(this.ctl, 4, new Uint32Array(1));
-    return { lossSum: loss, neededSteps: needed, steps };
+    this.device.queue.writeBuffer(this.ctl, 4, new Uint32Array(3));
+    return {
+      lossSum: loss,
+      neededSteps: needed,
+      steps,
+      nonFiniteSteps,
+      firstNonFiniteStep: first - 1,
+    };
+  }
+
+  /** The last iteration's global L2 norm of the gradients (before clipping). */
+  async readGradNorm(): Promise<number> {
+    return new Float32Array(await this.read(this.off.gradNorm, 1))[0];
   }
 
   private mm(d: {

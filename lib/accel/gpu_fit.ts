@@ -19,7 +19,7 @@ import { selectRows, type SequenceBatch } from "../data/batch.ts";
 import { Lstm } from "../models/lstm.ts";
 import { type RecurrentModel, writeVariables } from "../models/model.ts";
 import { argmaxLabel, confidence } from "./cpu_engine.ts";
-import { GpuLstmEngine, type GpuStepOptions } from "./gpu_engine.ts";
+import { GpuLstmEngine, type GpuStepOptions, type GpuTotals } from "./gpu_engine.ts";
 import type { Readout } from "../rc/spike.ts";
 
 let enabled = true;
@@ -107,6 +107,8 @@ export async function gpuTraces(
   return { confidence: confidenceOut, label, stepsComputed: T * B, stepsRun: T };
 }
 
+export type { GpuTotals };
+
 /** What a training step encoded, for fit()'s compute accounting. */
 export interface GpuStepCounts {
   forwardExampleSteps: number;
@@ -117,14 +119,26 @@ export interface GpuStepCounts {
 export class GpuTrainer {
   private constructor(readonly engine: GpuLstmEngine, private model: Lstm) {}
 
-  /** A trainer for batches of `T` steps and `B` examples, starting from the model's weights. */
+  /**
+   * A trainer for batches of `T` steps and `B` examples, starting from the model's weights. With
+   * `clipNorm`, each step's gradients are clipped to that global L2 norm before Adam, on the GPU.
+   */
   static async create(
     model: Lstm,
     sizes: { T: number; B: number },
     learningRate: number,
+    opts: { clipNorm?: number } = {},
   ): Promise<GpuTrainer> {
+    const clipNorm = opts.clipNorm;
+    if (clipNorm !== undefined && !(clipNorm > 0 && Number.isFinite(clipNorm))) {
+      throw new Error(
+        `GpuTrainer: clipNorm must be a positive finite number: current value is ${clipNorm} ` +
+          `(leave it out for no clipping)`,
+      );
+    }
     const engine = await GpuLstmEngine.create(tfjsDevice(), model, await weightsOf(model), sizes, {
       learningRate,
+      clipNorm,
     });
     return new GpuTrainer(engine, model);
   }
@@ -149,8 +163,11 @@ export class GpuTrainer {
     };
   }
 
-  /** Losses and needed example-steps since the last call (one readback, waits for the GPU). */
-  totals(): Promise<{ lossSum: number; neededSteps: number; steps: number }> {
+  /**
+   * Losses, needed example-steps and non-finite steps (count, and the first one's index among the
+   * `steps`, -1 when none) since the last call (one readback, waits for the GPU).
+   */
+  totals(): Promise<GpuTotals> {
     return this.engine.readTotals();
   }
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { canonicalJson, EXPERIMENT_IDS, type ExperimentId, type RunRecord } from "../results.ts";
+import { canonicalJson, type ExperimentId, type RunRecord } from "../results.ts";
 import { type BenchSummary, formatNs } from "./bench.ts";
 import {
   accuracyCurveChart,
@@ -32,7 +32,14 @@ import {
   tolerance,
 } from "./format.ts";
 import { type Comparison, computeSavings, type PhaseSavings, type SavingsRow } from "./savings.ts";
-import { commandFor, figureKey, homeSection, type ReportSection, SECTIONS } from "./sections.ts";
+import {
+  commandFor,
+  type ExperimentInfo,
+  figureKey,
+  homeSection,
+  type ReportSection,
+  reportSections,
+} from "./sections.ts";
 import { experimentStatus } from "./summary.ts";
 
 /** Inputs of the report besides the run records. */
@@ -43,6 +50,16 @@ export interface RenderOptions {
   generatedAt: string;
   /** Text of Chart.js's `dist/chart.umd.js`, inlined into the page. */
   chartJs: string;
+  /** The experiments' declarations (report-facing data), in the paper's order. */
+  experiments: readonly ExperimentInfo[];
+}
+
+/** What every part of the page reads: sections, declarations and the charts drawn so far. */
+interface Page {
+  sections: ReportSection[];
+  experiments: readonly ExperimentInfo[];
+  info(id: ExperimentId): ExperimentInfo | undefined;
+  charts: Charts;
 }
 
 /** The deviation added to every run that ran on a software WebGPU adapter. */
@@ -97,7 +114,12 @@ function dataOf(runs: RunRecord[]): string {
   return [...new Set(runs.map((r) => r.data?.name ?? "unknown"))].join(", ");
 }
 
-function runCard(r: RunRecord): string {
+/** Why a check's tolerance: from the record, else from the experiment's declared target. */
+function checkWhy(r: RunRecord, c: { name: string; why?: string }, info?: ExperimentInfo) {
+  return c.why ?? info?.targets?.[r.method]?.checks.find((t) => t.name === c.name)?.why;
+}
+
+function runCard(r: RunRecord, info?: ExperimentInfo): string {
   const m = r.metrics ?? ({} as Partial<RunRecord["metrics"]>);
   const metric = (label: string, value: string, hint = "") =>
     `<div><dt>${esc(label)}</dt><dd>${num(value)}${
@@ -105,21 +127,24 @@ function runCard(r: RunRecord): string {
     }</dd></div>`;
   const extras = Object.entries(m.extra ?? {}).map(([k, v]) => metric(k, extraValue(k, v)));
   const checks = r.target?.checks ?? [];
-  const checkRows = checks.map((c) =>
-    `<tr><td>${c.met ? badge("met", "status-met") : badge("missed", "status-missed")}</td><td>${
-      esc(c.name)
-    }</td><td>${num(inUnit(c.paper, c.unit))}</td><td>${num(inUnit(c.measured, c.unit))}</td><td>${
+  const checkRows = checks.map((c) => {
+    const why = checkWhy(r, c, info);
+    return `<tr><td>${
+      c.met ? badge("met", "status-met") : badge("missed", "status-missed")
+    }</td><td>${esc(c.name)}${why ? `<br><small>${esc(why)}</small>` : ""}</td><td>${
+      num(inUnit(c.paper, c.unit))
+    }</td><td>${num(inUnit(c.measured, c.unit))}</td><td>${
       num(tolerance(c.tolerance, c.unit))
-    }</td></tr>`
-  );
+    }</td></tr>`;
+  });
   const devs = runDeviations(r);
   return `<article class="run" id="${runAnchor(r)}">
 <h4>${esc(r.title ?? r.run)} <code>${esc(r.run)}</code></h4>
 <p class="badges">${statusBadge(r.status)} ${badge(r.method.toUpperCase(), `method-${r.method}`)} ${
     profileBadge(r)
   } ${badge(`data: ${r.data?.name ?? "unknown"}`, "data")}${
-    ranOnSoftwareAdapter(r) ? " " + badge("software adapter", "warn") : ""
-  }</p>
+    r.overrides && Object.keys(r.overrides).length ? " " + badge("config overridden", "warn") : ""
+  }${ranOnSoftwareAdapter(r) ? " " + badge("software adapter", "warn") : ""}</p>
 ${
     r.status === "failed"
       ? `<pre class="error">${esc(r.error ?? "failed without a message")}</pre>`
@@ -225,13 +250,13 @@ function figuresFor(
   section: ReportSection,
   experiment: ExperimentId,
   runs: RunRecord[],
-  charts: Charts,
+  page: Page,
 ): string {
   const keysHere = new Set(section.figureKeys);
   const allKeys = new Set(
-    SECTIONS.filter((s) => s.experiments.includes(experiment)).flatMap((s) => s.figureKeys),
+    page.sections.filter((s) => s.experiments.includes(experiment)).flatMap((s) => s.figureKeys),
   );
-  const isHome = homeSection(experiment).id === section.id;
+  const isHome = homeSection(page.sections, experiment).id === section.id;
   const figs = runs.flatMap((r) => (r.figures ?? []).map((f) => ({ r, f })))
     .filter(({ f }) =>
       keysHere.has(figureKey(f.paperFigure)) || (isHome && !allKeys.has(figureKey(f.paperFigure)))
@@ -243,7 +268,7 @@ function figuresFor(
   return `<div class="charts">${
     figs.map(({ r, f }) =>
       `<figure>${
-        charts.canvas(figureChart(f), `${f.paperFigure}: ${f.title}`)
+        page.charts.canvas(figureChart(f), `${f.paperFigure}: ${f.title}`)
       }<figcaption><strong>Fig. ${esc(f.paperFigure)}</strong> — ${
         esc(f.title)
       } <small>(run <code>${esc(r.run)}</code>, data ${
@@ -253,21 +278,35 @@ function figuresFor(
   }</div>`;
 }
 
+/** Where an experiment's command goes: the command, or why there is none yet. */
+function commandHtml(e: Pick<ExperimentInfo, "id" | "pending">): string {
+  const command = commandFor(e);
+  return command
+    ? `<code>${esc(command)}</code>`
+    : `${esc(e.id)}: not built yet (${esc(e.pending ?? "")})`;
+}
+
 function experimentBlock(
   section: ReportSection,
   experiment: ExperimentId,
   all: RunRecord[],
-  charts: Charts,
+  page: Page,
 ): string {
+  const { charts } = page;
+  const info = page.info(experiment);
   const runs = all.filter((r) => r.experiment === experiment);
-  const home = homeSection(experiment);
+  const home = homeSection(page.sections, experiment);
   const id = home.id === section.id ? ` id="exp-${slug(experiment)}"` : "";
-  const heading = `<h3${id}>${esc(experiment)} ${statusBadge(experimentStatus(runs))}${
-    runs.length ? ` <small>data: ${esc(dataOf(runs))}</small>` : ""
-  }</h3>`;
+  const heading = `<h3${id}>${esc(experiment)} ${
+    statusBadge(experimentStatus(runs, info?.pending))
+  }${runs.length ? ` <small>data: ${esc(dataOf(runs))}</small>` : ""}</h3>`;
   if (runs.length === 0) {
-    return `<div class="experiment">${heading}<p class="notrun">Not run yet. Run it with
-<code>${esc(commandFor(experiment))}</code></p></div>`;
+    const command = commandFor(info ?? { id: experiment });
+    return `<div class="experiment">${heading}<p class="notrun">${
+      command
+        ? `Not run yet. Run it with\n<code>${esc(command)}</code>`
+        : `Not built yet: ${esc(info?.pending ?? "")}.`
+    }</p></div>`;
   }
   const parts: string[] = [heading];
   if (home.id !== section.id) {
@@ -285,9 +324,19 @@ Data: ${esc(dataOf(runs))}; profiles: ${
       a,
       b,
     ) => (a.method === b.method ? 0 : a.method === "rc" ? -1 : 1));
-    parts.push(`<div class="runs">${rcFirst.map(runCard).join("\n")}</div>`);
+    parts.push(`<div class="runs">${rcFirst.map((r) => runCard(r, info)).join("\n")}</div>`);
+    const declared = info?.deviations ?? [];
+    if (declared.length) {
+      parts.push(
+        `<div class="deviations"><strong>Declared deviations of ${
+          esc(experiment)
+        } (${declared.length}):</strong><ul>${
+          declared.map((d) => `<li>${esc(d)}</li>`).join("")
+        }</ul></div>`,
+      );
+    }
   }
-  parts.push(figuresFor(section, experiment, runs, charts));
+  parts.push(figuresFor(section, experiment, runs, page));
   const drawn: string[] = [];
   if (section.parts.curves && runs.some((r) => (r.curves ?? []).length > 0)) {
     drawn.push(
@@ -306,11 +355,7 @@ last step (dashed).</figcaption></figure>`,
         )
       }
 <figcaption>Mean first-spike step of every run on the validation set during training${
-        experiment === "two-sequence"
-          ? " (the paper's Fig. 2B)"
-          : experiment === "mnist"
-          ? " (Fig. 6A)"
-          : ""
+        info?.spikeTimeCurveIs ? ` (${esc(info.spikeTimeCurveIs)})` : ""
       }.</figcaption></figure>`,
     );
   }
@@ -338,9 +383,11 @@ function sectionHtml(
   section: ReportSection,
   n: number,
   records: RunRecord[],
-  charts: Charts,
+  page: Page,
 ): string {
-  const commands = section.experiments.map((e) => `<code>${esc(commandFor(e))}</code>`).join(" · ");
+  const commands = section.experiments.map((e) => commandHtml(page.info(e) ?? { id: e })).join(
+    " · ",
+  );
   return `<section id="${esc(section.id)}" class="paper-section">
 <h2><span class="secno">${n}</span> ${esc(section.title)} <small>${
     esc(section.paperFigures)
@@ -348,21 +395,25 @@ function sectionHtml(
 <p class="paper-shows"><strong>Paper:</strong> ${esc(section.paperShows)}</p>
 ${section.note ? `<p class="note">${esc(section.note)}</p>` : ""}
 <p class="command">Run: ${commands}</p>
-${section.experiments.map((e) => experimentBlock(section, e, records, charts)).join("\n")}
+${section.experiments.map((e) => experimentBlock(section, e, records, page)).join("\n")}
 </section>`;
 }
 
-function overview(records: RunRecord[]): string {
-  const rows = EXPERIMENT_IDS.map((e) => {
+function overview(records: RunRecord[], page: Page): string {
+  const rows = page.experiments.map(({ id: e, pending }) => {
     const runs = records.filter((r) => r.experiment === e);
     const checks = runs.flatMap((r) => r.target?.checks ?? []);
-    const home = homeSection(e);
+    const home = homeSection(page.sections, e);
     return `<tr><td><a href="#${runs.length ? `exp-${slug(e)}` : esc(home.id)}">${
       esc(e)
     }</a></td><td>${
-      esc(SECTIONS.filter((s) => s.experiments.includes(e)).map((s) => s.paperFigures).join("; "))
-    }</td><td>${statusBadge(experimentStatus(runs))}</td><td>${
-      runs.length ? esc(runs.map((r) => r.run).join(", ")) : `<code>${esc(commandFor(e))}</code>`
+      esc(
+        page.sections.filter((s) => s.experiments.includes(e)).map((s) => s.paperFigures).join(
+          "; ",
+        ),
+      )
+    }</td><td>${statusBadge(experimentStatus(runs, pending))}</td><td>${
+      runs.length ? esc(runs.map((r) => r.run).join(", ")) : commandHtml({ id: e, pending })
     }</td><td>${esc(runs.length ? dataOf(runs) : "")}</td><td>${
       esc([...new Set(runs.map((r) => r.profile))].join(", "))
     }</td><td>${
@@ -557,7 +608,7 @@ table.overview td:nth-child(4),table.overview td:nth-child(5){min-width:11rem}
 .status-met{background:#dafbe1;color:var(--met);border-color:#aceebb}
 .status-missed{background:#fff1e0;color:var(--missed);border-color:#ffd59e}
 .status-failed{background:#ffe4e4;color:var(--failed);border-color:#ffb3b3}
-.status-not-run{background:#eef0f2;color:var(--notrun);border-color:#d0d7de}
+.status-not-run,.status-not-built{background:#eef0f2;color:var(--notrun);border-color:#d0d7de}
 .method-rc{background:#e3edfb;color:var(--rc)}
 .method-eos{background:#fde9e5;color:var(--eos)}
 .profile-paper{background:#eef0f2;color:var(--fg)}
@@ -645,13 +696,24 @@ function inlineScript(js: string): string {
  * ```ts
  * import assert from "node:assert/strict";
  * import { renderReport } from "./html.ts";
- * const html = renderReport([], { generatedAt: "2026-01-01T00:00:00Z", chartJs: "" });
+ * const html = renderReport([], {
+ *   generatedAt: "2026-01-01T00:00:00Z",
+ *   chartJs: "",
+ *   experiments: [{ id: "seq-spotting", title: "Sequence spotting", paper: { section: "3.1", figures: "Fig. 1" }, sections: [{ id: "fig1", title: "Spotting", paperFigures: "Fig. 1", figureKeys: ["1"], paperShows: "RC spikes early.", parts: { runs: true, curves: true, tradeoff: true, savings: true } }] }],
+ * });
  * assert(html.includes("deno task reproduce --only seq-spotting"));
  * ```
  */
 export function renderReport(records: RunRecord[], opts: RenderOptions): string {
-  const charts = new Charts();
-  const sections = SECTIONS.map((s, i) => sectionHtml(s, i + 1, records, charts));
+  const byId = new Map(opts.experiments.map((e) => [e.id, e]));
+  const page: Page = {
+    sections: reportSections(opts.experiments),
+    experiments: opts.experiments,
+    info: (id) => byId.get(id),
+    charts: new Charts(),
+  };
+  const { charts } = page;
+  const sections = page.sections.map((s, i) => sectionHtml(s, i + 1, records, page));
   const allChecks = records.flatMap((r) => r.target?.checks ?? []);
   const ran = new Set(records.map((r) => r.experiment));
   const software = records.filter(ranOnSoftwareAdapter);
@@ -673,7 +735,7 @@ export function renderReport(records: RunRecord[], opts: RenderOptions): string 
   const nav = [
     `<li><a href="#overview">Overview</a></li>`,
     `<li><a href="#savings">Compute savings</a></li>`,
-    ...SECTIONS.map((s) => `<li><a href="#${esc(s.id)}">${esc(s.paperFigures)}</a></li>`),
+    ...page.sections.map((s) => `<li><a href="#${esc(s.id)}">${esc(s.paperFigures)}</a></li>`),
     `<li><a href="#bench">Benchmarks</a></li>`,
     `<li><a href="#provenance">Provenance</a></li>`,
     `<li><a href="#manifest">Environment</a></li>`,
@@ -694,7 +756,9 @@ export function renderReport(records: RunRecord[], opts: RenderOptions): string 
 neural networks” (ICLR 2022). Generated ${
     esc(opts.generatedAt)
   } from ${records.length} run record(s);
-${ran.size} of ${EXPERIMENT_IDS.length} experiments run; ${allChecks.filter((c) => c.met).length} of
+${ran.size} of ${opts.experiments.length} experiments run; ${
+    allChecks.filter((c) => c.met).length
+  } of
 ${allChecks.length} target checks met.</p>
 ${
     alerts.length
@@ -704,7 +768,7 @@ ${
 </header>
 <nav aria-label="Contents"><ol>${nav.join("")}</ol></nav>
 <main>
-<section id="overview"><h2>Overview</h2>${overview(records)}</section>
+<section id="overview"><h2>Overview</h2>${overview(records, page)}</section>
 <section id="savings"><h2>Compute savings: RC vs EOS</h2>
 ${SAVINGS_LEGEND}
 ${savingsTable(computeSavings(records), true)}

@@ -3,20 +3,17 @@
  * @module
  */
 
-import {
-  EXPERIMENT_IDS,
-  type ExperimentId,
-  type Profile,
-  type RunRecord,
-  type RunStatus,
-  type TargetCheck,
-} from "../results.ts";
+import type { ExperimentInfo } from "../experiments/declaration.ts";
+import type { ExperimentId, Profile, RunRecord, RunStatus, TargetCheck } from "../results.ts";
 import { isNum } from "./format.ts";
 import { computeSavings, type SavingsRow } from "./savings.ts";
 import { commandFor } from "./sections.ts";
 
-/** Status of an experiment: the worst of its runs (failed > missed > met), or "not run". */
-export type ExperimentStatus = RunStatus | "not run";
+/**
+ * Status of an experiment: the worst of its runs (failed > missed > met), else "not run", or
+ * "not built" while it has no runs and no code.
+ */
+export type ExperimentStatus = RunStatus | "not run" | "not built";
 
 /** Headline numbers of one run. Numbers that are missing are null. */
 export interface RunSummary {
@@ -46,7 +43,10 @@ export interface RunSummary {
 export interface ExperimentSummary {
   experiment: ExperimentId;
   status: ExperimentStatus;
-  command: string;
+  /** The command that runs it; null while it is not built. */
+  command: string | null;
+  /** Why it is not built yet (absent once built). */
+  pending?: string;
   checksMet: number;
   checksTotal: number;
   runs: RunSummary[];
@@ -62,9 +62,12 @@ export interface ReportSummary {
 
 const n = (x: unknown): number | null => isNum(x) ? x : null;
 
-/** The worst status among runs, or "not run" for none. */
-export function experimentStatus(runs: { status: RunStatus }[]): ExperimentStatus {
-  if (runs.length === 0) return "not run";
+/** The worst status among runs; for none, "not built" when `pending` says why, else "not run". */
+export function experimentStatus(
+  runs: { status: RunStatus }[],
+  pending?: string,
+): ExperimentStatus {
+  if (runs.length === 0) return pending ? "not built" : "not run";
   if (runs.some((r) => r.status === "failed")) return "failed";
   if (runs.some((r) => r.status === "missed")) return "missed";
   return "met";
@@ -103,23 +106,29 @@ export function summariseRun(r: RunRecord): RunSummary {
  * ```ts
  * import assert from "node:assert/strict";
  * import { summarise } from "./summary.ts";
- * const s = summarise([]);
- * assert.equal(s.experiments[0].status, "not run");
- * assert.equal(s.experiments[0].command, "deno task reproduce --only seq-spotting");
+ * const s = summarise([], [{ id: "mnist", pending: "not built yet" }, { id: "two-sequence" }]);
+ * assert.equal(s.experiments[0].status, "not built");
+ * assert.equal(s.experiments[0].command, null);
+ * assert.equal(s.experiments[1].status, "not run");
+ * assert.equal(s.experiments[1].command, "deno task reproduce --only two-sequence");
  * ```
  */
-export function summarise(records: RunRecord[]): ReportSummary {
+export function summarise(
+  records: RunRecord[],
+  experiments: readonly Pick<ExperimentInfo, "id" | "pending">[],
+): ReportSummary {
   const savings = computeSavings(records);
   return {
     schema: 1,
     runCount: records.length,
-    experiments: EXPERIMENT_IDS.map((experiment) => {
+    experiments: experiments.map(({ id: experiment, pending }) => {
       const runs = records.filter((r) => r.experiment === experiment).map(summariseRun);
       const checks = runs.flatMap((r) => r.checks);
       return {
         experiment,
-        status: experimentStatus(runs),
-        command: commandFor(experiment),
+        status: experimentStatus(runs, pending),
+        command: commandFor({ id: experiment, pending }),
+        ...(pending ? { pending } : {}),
         checksMet: checks.filter((c) => c.met).length,
         checksTotal: checks.length,
         runs,

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { ExperimentInfo } from "../experiments/declaration.ts";
 import { readRuns } from "../results.ts";
 import { type BenchSummary, parseDenoBenchJson } from "./bench.ts";
 import { loadChartJs } from "./chartjs.ts";
@@ -16,6 +17,8 @@ export interface WriteReportOptions {
   generatedAt?: string;
   /** Chart.js text to inline; defaults to the installed package's `dist/chart.umd.js`. */
   chartJs?: string;
+  /** The experiments' declarations (their report-facing data), in the paper's order. */
+  experiments: readonly ExperimentInfo[];
 }
 
 /** Paths of the files written. */
@@ -52,7 +55,7 @@ export async function readBench(outDir: string): Promise<BenchSummary | null> {
  */
 export async function writeReport(
   outDir: string,
-  opts: WriteReportOptions = {},
+  opts: WriteReportOptions,
 ): Promise<WrittenReport> {
   const records = await readRuns(outDir);
   const bench = await readBench(outDir);
@@ -61,10 +64,13 @@ export async function writeReport(
   await Deno.mkdir(outDir, { recursive: true });
   const html = `${outDir}/index.html`;
   const summary = `${outDir}/summary.json`;
-  await writeAtomic(html, renderReport(records, { bench, generatedAt, chartJs }));
+  await writeAtomic(
+    html,
+    renderReport(records, { bench, generatedAt, chartJs, experiments: opts.experiments }),
+  );
   await writeAtomic(
     summary,
-    JSON.stringify({ generatedAt, ...summarise(records) }, null, 1) + "\n",
+    JSON.stringify({ generatedAt, ...summarise(records, opts.experiments) }, null, 1) + "\n",
   );
   return { html, summary };
 }

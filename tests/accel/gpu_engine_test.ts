@@ -9,7 +9,7 @@ import { Lstm } from "../../lib/models/lstm.ts";
 import { Rng } from "../../lib/random.ts";
 import { GpuLstmEngine } from "../../lib/accel/gpu_engine.ts";
 import type { Readout } from "../../lib/rc/spike.ts";
-import { batchLoss, lossAndGrads } from "../../lib/rc/train.ts";
+import { batchLoss, clipByGlobalNorm, lossAndGrads } from "../../lib/rc/train.ts";
 import { noWebGpuReason, useCpu } from "../_backend.ts";
 import { assertClose, randomBatch } from "./_engine.ts";
 
@@ -198,6 +198,118 @@ Deno.test({
     } finally {
       engine.destroy();
       device.destroy();
+    }
+  },
+});
+
+/** An engine with Adam (and `clipNorm`) and a model of the Adam test's shape. */
+async function adamEngine(device: GPUDevice, clipNorm?: number) {
+  const model = new Lstm({
+    numInputs: 2,
+    hiddenSize: 7,
+    readoutHidden: [5],
+    numOutputs: 3,
+    seed: 2,
+  });
+  const weights = model.variables.map((v) => v.dataSync().slice() as Float32Array);
+  const engine = await GpuLstmEngine.create(device, model, weights, { T: 6, B: 16 }, {
+    learningRate: 0.01,
+    clipNorm,
+  });
+  return { model, weights, engine };
+}
+
+const adamBatch = (i: number) => randomBatch(new Rng(20 + i), 16, 6, 2, 3);
+const eosSteps = new Int32Array(16).fill(5);
+
+Deno.test({
+  name: "GPU engine: clipNorm equals clipByGlobalNorm then tfjs's Adam over three steps",
+  ignore: noWebGpuReason !== null,
+  async fn() {
+    await useCpu();
+    const device = await gpuDevice();
+    const clipped = await adamEngine(device, 0.05);
+    const plain = await adamEngine(device);
+    const { model } = clipped;
+    const optimizer = tf.train.adam(0.01);
+    try {
+      const norms: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const opts = { readout: "softmax", beta: 0, steps: eosSteps } as const;
+        await clipped.engine.step(adamBatch(i), opts);
+        await plain.engine.step(adamBatch(i), opts);
+        const r = await lossAndGrads(model, adamBatch(i), {
+          ...opts,
+          method: "eos",
+          threshold: 0.5,
+        });
+        const norm = tf.tidy(() =>
+          tf.sqrt(tf.addN(Object.values(r.grads).map((g) => tf.sum(tf.square(g)))))
+        );
+        norms.push(norm.dataSync()[0]);
+        norm.dispose();
+        // The norm before clipping.
+        assertClose([await clipped.engine.readGradNorm()], [norms[i]], `norm ${i}`, 1e-4);
+        clipByGlobalNorm(r.grads, 0.05);
+        optimizer.applyGradients(
+          Object.entries(r.grads).map(([name, tensor]) => ({ name, tensor })),
+        );
+        tf.dispose([r.value, ...Object.values(r.grads)]);
+      }
+      // Every step clipped, by different factors (Adam undoes a constant one).
+      assert.ok(norms.every((n) => n > 0.1), `norms ${norms}`);
+      assert.ok(Math.max(...norms) > 1.1 * Math.min(...norms), `norms ${norms}`);
+      const ours = await clipped.engine.readWeights();
+      model.variables.forEach((v, k) =>
+        assertClose(ours[k], v.dataSync(), `weights ${v.name}`, 1e-3)
+      );
+      // Clipping changed the weights by more than the tolerance.
+      const unclipped = await plain.engine.readWeights();
+      const moved = ours.flatMap((w, k) =>
+        Array.from(w, (x, i) => Math.abs(x - unclipped[k][i]) / (2e-5 + 1e-3 * Math.abs(x)))
+      );
+      assert.ok(Math.max(...moved) > 10, `clipping moved the weights ${Math.max(...moved)} x tol`);
+    } finally {
+      optimizer.dispose();
+      clipped.engine.destroy();
+      plain.engine.destroy();
+      device.destroy();
+      tf.dispose([...model.variables, ...plain.model.variables]);
+    }
+  },
+});
+
+Deno.test({
+  name: "GPU engine: the non-finite count fires on a NaN input, from that step on, and not before",
+  ignore: noWebGpuReason !== null,
+  async fn() {
+    await useCpu();
+    const device = await gpuDevice();
+    const { model, engine } = await adamEngine(device, 0.25);
+    const opts = { readout: "softmax", beta: 0.1, threshold: 0.5 } as const;
+    try {
+      for (let i = 0; i < 3; i++) await engine.step(adamBatch(i), opts);
+      const finite = await engine.readTotals();
+      assert.equal(finite.steps, 3);
+      assert.equal(finite.nonFiniteSteps, 0);
+      assert.equal(finite.firstNonFiniteStep, -1);
+      assert.ok(Number.isFinite(finite.lossSum) && Number.isFinite(await engine.readGradNorm()));
+      await engine.step(adamBatch(3), opts);
+      const bad = adamBatch(4);
+      bad.x[5] = NaN;
+      await engine.step(bad, opts);
+      assert.ok(Number.isNaN(await engine.readGradNorm()), "NaN gradient norm");
+      // The weights are NaN from here on: the next step counts too.
+      await engine.step(adamBatch(5), opts);
+      const totals = await engine.readTotals();
+      assert.equal(totals.steps, 3);
+      assert.equal(totals.nonFiniteSteps, 2);
+      assert.equal(totals.firstNonFiniteStep, 1, "counted from the last readTotals");
+      // (The loss sum itself stayed finite on llvmpipe: WGSL's max() may drop a NaN operand.)
+    } finally {
+      engine.destroy();
+      device.destroy();
+      tf.dispose(model.variables);
     }
   },
 });

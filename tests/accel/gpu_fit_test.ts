@@ -10,7 +10,7 @@ import type { SequenceBatch } from "../../lib/data/batch.ts";
 import { twoSequenceBatch } from "../../lib/data/toy.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import { Rng } from "../../lib/random.ts";
-import { releaseGpuEngines, setGpuEngineEnabled } from "../../lib/accel/gpu_fit.ts";
+import { GpuTrainer, releaseGpuEngines, setGpuEngineEnabled } from "../../lib/accel/gpu_fit.ts";
 import { traceBatch } from "../../lib/rc/infer.ts";
 import { fit, type FitOptions } from "../../lib/rc/train.ts";
 import { noWebGpuReason, useCpu } from "../_backend.ts";
@@ -139,3 +139,51 @@ for (const method of ["rc", "eos"] as const) {
     },
   });
 }
+
+Deno.test("GpuTrainer.create: clipNorm must be a positive finite number", async () => {
+  await useCpu();
+  const m = model();
+  try {
+    for (const clipNorm of [0, -0.25, NaN, Infinity]) {
+      await assert.rejects(
+        GpuTrainer.create(m, { T: 4, B: 2 }, 0.01, { clipNorm }),
+        /clipNorm must be a positive finite number: current value is/,
+      );
+    }
+  } finally {
+    tf.dispose(m.variables);
+  }
+});
+
+Deno.test({
+  name: "GpuTrainer with clipNorm: totals() count non-finite steps since the last call (webgpu)",
+  ignore: noWebGpuReason !== null,
+  async fn() {
+    await initBackend("webgpu", { quiet: true });
+    const m = model();
+    const trainer = await GpuTrainer.create(m, { T: 8, B: 32 }, 0.01, { clipNorm: 0.25 });
+    const opts = { readout: "binary", beta: 0.05, threshold: 0.55 } as const;
+    const batch = (i: number) => twoSequenceBatch(new Rng(100 + i), 32, { numSteps: 8 });
+    try {
+      for (let i = 0; i < 2; i++) await trainer.step(batch(i), opts);
+      const finite = await trainer.totals();
+      assert.deepEqual(
+        [finite.steps, finite.nonFiniteSteps, finite.firstNonFiniteStep],
+        [2, 0, -1],
+      );
+      const bad = batch(2);
+      bad.x[7] = NaN;
+      await trainer.step(batch(3), opts);
+      await trainer.step(bad, opts);
+      const totals = await trainer.totals();
+      assert.deepEqual(
+        [totals.steps, totals.nonFiniteSteps, totals.firstNonFiniteStep],
+        [2, 1, 1],
+      );
+    } finally {
+      trainer.destroy();
+      tf.dispose(m.variables);
+      await useCpu();
+    }
+  },
+});

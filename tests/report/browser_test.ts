@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { writeReport } from "../../lib/report/write.ts";
+import { EXPERIMENTS } from "../../lib/experiments/registry.ts";
 import { pct, steps } from "../../lib/report/format.ts";
 import { Browser, CHROMIUM, hasChromium } from "./cdp.ts";
 import { fixtureBenchJson, writeFixtureRuns } from "./fixtures.ts";
@@ -36,7 +37,10 @@ Deno.test({
       const runs = await writeFixtureRuns(out);
       await Deno.mkdir(`${out}/bench`, { recursive: true });
       await Deno.writeTextFile(`${out}/bench/latest.json`, fixtureBenchJson());
-      const { html } = await writeReport(out, { generatedAt: "2026-11-22T12:00:00.000Z" });
+      const { html } = await writeReport(out, {
+        generatedAt: "2026-11-22T12:00:00.000Z",
+        experiments: EXPERIMENTS,
+      });
       const url = new URL(`file://${html}`).href;
 
       const b = await Browser.launch({ timeoutMs: 15_000 });

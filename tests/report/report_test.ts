@@ -5,7 +5,8 @@ import { chartJsVersion, loadChartJs } from "../../lib/report/chartjs.ts";
 import { compareFigureLabels, esc, pct, steps } from "../../lib/report/format.ts";
 import { renderReport, SOFTWARE_ADAPTER_DEVIATION } from "../../lib/report/html.ts";
 import { computeSavings, pairedSavings, phaseSavings } from "../../lib/report/savings.ts";
-import { commandFor, figureKey, SECTIONS } from "../../lib/report/sections.ts";
+import { commandFor, figureKey, reportSections } from "../../lib/report/sections.ts";
+import { EXPERIMENTS } from "../../lib/experiments/registry.ts";
 import { summarise } from "../../lib/report/summary.ts";
 import { writeReport } from "../../lib/report/write.ts";
 import { fixtureBenchJson, fixtureRuns, writeFixtureRuns } from "./fixtures.ts";
@@ -14,7 +15,14 @@ const GENERATED = "2026-11-22T12:00:00.000Z";
 const render = (
   records: RunRecord[],
   bench = null as ReturnType<typeof parseDenoBenchJson> | null,
-) => renderReport(records, { generatedAt: GENERATED, chartJs: "/* chart.js stub */", bench });
+) =>
+  renderReport(records, {
+    generatedAt: GENERATED,
+    chartJs: "/* chart.js stub */",
+    bench,
+    experiments: EXPERIMENTS,
+  });
+const SECTIONS = reportSections(EXPERIMENTS);
 
 /** The HTML of one `<section id=...>` (sections do not nest). */
 function sectionOf(html: string, id: string): string {
@@ -93,19 +101,70 @@ Deno.test("sections follow the paper's order and cover every experiment", () => 
   }
 });
 
-Deno.test("experiments without runs are 'not run' with the command that runs them", () => {
+Deno.test("built experiments show their command; unbuilt ones say 'not built yet', no command", () => {
   const html = render(fixtureRuns());
   for (const s of SECTIONS) {
     const sec = sectionOf(html, s.id);
     for (const e of s.experiments) {
-      const ran = e === "seq-spotting" || e === "two-sequence";
-      assert.equal(sec.includes(esc(commandFor(e))), true, `${s.id}: command for ${e}`);
-      if (!ran) assert.match(sec, /Not run yet/, `${s.id}: ${e} should be marked not run`);
+      const info = EXPERIMENTS.find((x) => x.id === e)!;
+      const command = commandFor(info);
+      if (info.pending) {
+        assert.equal(command, null);
+        assert.match(sec, /Not built yet: /, `${s.id}: ${e} should be marked not built`);
+        assert.ok(sec.includes(esc(info.pending)), `${s.id}: why ${e} is not built`);
+      } else assert.ok(sec.includes(esc(command!)), `${s.id}: command for ${e}`);
     }
   }
+  assert.doesNotMatch(html, /deno task reproduce --only (mnist|kws|threshold|hidden|snn)/);
   const overview = sectionOf(html, "overview");
-  assert.match(overview, /deno task reproduce --only snn-lif/);
-  assert.equal((overview.match(/status-not-run/g) ?? []).length, 6);
+  assert.match(overview, /snn-lif: not built yet/);
+  assert.equal((overview.match(/status-not-built/g) ?? []).length, 6);
+  // Without runs, a built experiment is "not run" with its command.
+  const empty = sectionOf(render([]), "fig2");
+  assert.match(empty, /Not run yet. Run it with\n<code>deno task reproduce --only two-sequence/);
+});
+
+Deno.test("the report draws from the declarations: targets' reasons, declared deviations, captions", () => {
+  const two = EXPERIMENTS.find((e) => e.id === "two-sequence")!;
+  const runs = fixtureRuns();
+  // A check named like a declared target shows the target's reason (old run files carry none).
+  const rc = runs.find((r) => r.experiment === "two-sequence" && r.method === "rc")!;
+  const target = two.targets!.rc.checks[0];
+  rc.target.checks = [{ ...rc.target.checks[0], name: target.name }];
+  const fig2 = sectionOf(render(runs), "fig2");
+  assert.ok(fig2.includes(esc(target.why)), target.name);
+  for (const d of two.deviations!) assert.ok(fig2.includes(esc(d)), d);
+  assert.ok(fig2.includes(`(${esc(two.spikeTimeCurveIs!)})`), "Fig. 2B caption");
+  // Another declaration set, another page: the report knows no experiment by itself.
+  const renamed = EXPERIMENTS.map((e) =>
+    e.id === "two-sequence" ? { ...e, spikeTimeCurveIs: "Fig. 99Z", deviations: [] } : e
+  );
+  const other = renderReport(fixtureRuns(), {
+    generatedAt: GENERATED,
+    chartJs: "",
+    experiments: renamed,
+  });
+  assert.ok(sectionOf(other, "fig2").includes("(Fig. 99Z)"));
+  assert.doesNotMatch(other, /Declared deviations of two-sequence/);
+});
+
+Deno.test("lib/report names no experiment and no paper figure of one", async () => {
+  for await (const f of Deno.readDir(new URL("../../lib/report/", import.meta.url))) {
+    if (!f.name.endsWith(".ts")) continue;
+    const text = await Deno.readTextFile(new URL(`../../lib/report/${f.name}`, import.meta.url));
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, ""); // doc comments and their examples may
+    for (const e of EXPERIMENTS) assert.ok(!code.includes(`"${e.id}"`), `${f.name} names ${e.id}`);
+    assert.doesNotMatch(code, /Fig\. \d+[A-Z]/, `${f.name} names a paper figure`);
+  }
+});
+
+Deno.test("a run's config overrides show as deviations and a badge", () => {
+  const [rc] = fixtureRuns().filter((r) => r.experiment === "two-sequence");
+  rc.overrides = { beta: 0.2 };
+  rc.deviations = [...rc.deviations, "config override: beta = 0.2 (paper: 0)"];
+  const card = cardOf(render([rc]), "two-sequence", rc.run);
+  assert.ok(card.includes("config override: beta = 0.2 (paper: 0)"));
+  assert.ok(card.includes("config overridden"));
 });
 
 Deno.test("each run's numbers, checks and every deviation sit together in its card", () => {
@@ -219,7 +278,8 @@ Deno.test("lib/report imports no tfjs, directly or through what it imports", asy
     for (const s of specifiers) {
       assert.doesNotMatch(s, /tfjs|tensorflow/i, `${f.name} imports ${s}`);
       assert.ok(
-        s.startsWith("./") || s === "../results.ts" || s.startsWith("node:"),
+        s.startsWith("./") || s === "../results.ts" || s === "../experiments/declaration.ts" ||
+          s.startsWith("node:"),
         `${f.name} imports ${s}`,
       );
     }
@@ -286,7 +346,7 @@ Deno.test("keyword spotting names the data set of every number", () => {
   const sec = sectionOf(html, "fig4-fig5");
   assert.ok(sec.includes("data: FSDD (Free Spoken Digit Dataset, 3,000 recordings)"));
   assert.ok(sec.includes("offline stand-in"));
-  assert.match(sec, /kws-gsc[\s\S]*Not run yet[\s\S]*kws-fsdd/);
+  assert.match(sec, /kws-gsc[\s\S]*Not built yet[\s\S]*kws-fsdd/);
 });
 
 Deno.test("untrusted text is escaped and failed runs show their error", () => {
@@ -302,13 +362,14 @@ Deno.test("untrusted text is escaped and failed runs show their error", () => {
 });
 
 Deno.test("summarise: headline numbers, statuses and savings, JSON-safe", () => {
-  const s = summarise(fixtureRuns());
+  const s = summarise(fixtureRuns(), EXPERIMENTS);
   assert.equal(s.runCount, 4);
   const byId = Object.fromEntries(s.experiments.map((e) => [e.experiment, e]));
   assert.equal(byId["seq-spotting"].status, "met");
   assert.equal(byId["two-sequence"].status, "missed");
-  assert.equal(byId["mnist"].status, "not run");
-  assert.equal(byId["mnist"].command, "deno task reproduce --only mnist");
+  assert.equal(byId["mnist"].status, "not built");
+  assert.equal(byId["mnist"].command, null);
+  assert.equal(byId["two-sequence"].command, "deno task reproduce --only two-sequence");
   assert.equal(byId["two-sequence"].checksMet, 4);
   assert.equal(byId["two-sequence"].checksTotal, 5);
   const rc = byId["two-sequence"].runs.find((r) => r.run === "rc")!;
@@ -341,7 +402,11 @@ Deno.test("bench: parses `deno bench --json` and reports bad input clearly", () 
 Deno.test("chart.js loads from the installed package", async () => {
   const text = await loadChartJs();
   assert.equal(chartJsVersion(text), "4.5.1");
-  const html = renderReport([], { generatedAt: GENERATED, chartJs: text });
+  const html = renderReport([], {
+    generatedAt: GENERATED,
+    chartJs: text,
+    experiments: EXPERIMENTS,
+  });
   assert.equal(html.split("</script>").length, 4, "three script elements, none cut short");
 });
 
@@ -351,7 +416,7 @@ Deno.test("writeReport and `deno task report --out` write index.html and summary
     await writeFixtureRuns(out);
     await Deno.mkdir(`${out}/bench`);
     await Deno.writeTextFile(`${out}/bench/latest.json`, fixtureBenchJson());
-    const written = await writeReport(out, { generatedAt: GENERATED });
+    const written = await writeReport(out, { generatedAt: GENERATED, experiments: EXPERIMENTS });
     assert.deepEqual(written, { html: `${out}/index.html`, summary: `${out}/summary.json` });
     const html = await Deno.readTextFile(written.html);
     assert.ok(html.includes("Chart.js v4.5.1"));

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { readRuns } from "../../lib/results.ts";
 import { main } from "../../tasks/reproduce.ts";
+import { main as train } from "../../tasks/train.ts";
+import { EXPERIMENTS } from "../../lib/experiments/registry.ts";
+import { writeReport } from "../../lib/report/write.ts";
 
 Deno.test("reproduce --profile smoke: run files, report, and finished runs reused by config hash", async () => {
   const out = await Deno.makeTempDir({ prefix: "rc-reproduce-" });
@@ -68,4 +71,34 @@ Deno.test("reproduce refuses a bad profile and an unknown experiment with the va
     () => main(["--only", "mnsit"]),
     /Unknown experiment "mnsit": expected one of seq-spotting/,
   );
+});
+
+Deno.test("train --set: the override is checked, hashed, named, recorded and shown as a deviation", async () => {
+  const out = await Deno.makeTempDir({ prefix: "rc-train-set-" });
+  try {
+    const base = ["--experiment", "seq-spotting", "--profile", "smoke", "--backend", "cpu"];
+    await assert.rejects(
+      () => train([...base, "--out", out, "--set", "numBatches=four"]),
+      /numBatches expects an integer, got "four"/,
+    );
+    await assert.rejects(
+      () => train([...base, "--out", out, "--set", "bogus=1"]),
+      /no settable config key "bogus"; valid keys: hiddenSize/,
+    );
+    const args = [...base, "--run", "eos@smoke", "--out", out, "--set", "numBatches=4"];
+    assert.equal(await train(args), 0);
+    const [r] = await readRuns(out);
+    assert.equal(r.run, "eos@smoke+numBatches=4");
+    assert.deepEqual(r.overrides, { numBatches: 4 });
+    assert.equal(r.config.numBatches, 4);
+    assert.equal(r.compute.train.examples, 4 * 32);
+    assert.ok(r.deviations.includes("config override: numBatches = 4 (paper: 11719)"));
+    // Run again: found by its (overridden) config hash, not retrained.
+    assert.equal(await train(args), 0);
+    assert.equal((await readRuns(out))[0].finishedAt, r.finishedAt);
+    const { html } = await writeReport(out, { experiments: EXPERIMENTS });
+    assert.ok((await Deno.readTextFile(html)).includes("config override: numBatches = 4"));
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
 });

@@ -1,0 +1,167 @@
+/**
+ * What the two synthetic experiments (paper Secs. 3.1-3.2, App. B.1-B.2) share: the config, its
+ * profiles, the deviations a config makes from the paper's, and the runs (EOS, then RC). Their
+ * run code is in `_toy_run.ts`, loaded only when a run executes (this module stays plain data
+ * for the report).
+ * @module
+ */
+import type { Profile } from "../results.ts";
+import type {
+  ConfigSchema,
+  ExperimentDeclaration,
+  ProfileNotes,
+  RunDeclaration,
+  TargetSpec,
+} from "./declaration.ts";
+
+export type ToyTask = "spotting" | "two-sequence";
+
+/** A toy run's config. (A type, not an interface: it is a `Record<string, unknown>`.) */
+export type ToyConfig = {
+  task: ToyTask;
+  method: "rc" | "eos";
+  hiddenSize: number;
+  batchSize: number;
+  numBatches: number;
+  learningRate: number;
+  threshold: number;
+  beta: number;
+  validationSize: number;
+  validateEvery: number;
+  testSize: number;
+  /** Weights evaluated: best validation first-spike accuracy (default) or end of training. */
+  selectBy?: "spiking" | "last";
+  /** RC runs: batches of the paired RC-vs-EOS timing after training (0: none). */
+  pairedBatches: number;
+  seed: number;
+};
+
+/** What `--set` may change in a toy config (task and method name the run: not settable). */
+export const TOY_SETTABLE: ConfigSchema<ToyConfig> = {
+  hiddenSize: "integer",
+  batchSize: "integer",
+  numBatches: "integer",
+  learningRate: "number",
+  threshold: "number",
+  beta: "number",
+  validationSize: "integer",
+  validateEvery: "integer",
+  testSize: "integer",
+  selectBy: ["spiking", "last"],
+  pairedBatches: "integer",
+  seed: "integer",
+};
+
+/** A toy experiment: the declaration plus what its run code needs to know. */
+export interface ToyExperiment extends ExperimentDeclaration {
+  id: "seq-spotting" | "two-sequence";
+  task: ToyTask;
+  /** Training sequences in the paper (App. B). */
+  paperExamples: number;
+  /** Sequence length. */
+  numSteps: number;
+  /** Data set name in the run record. */
+  dataName: string;
+  /** Also measure the accuracy read at this step (1-based), e.g. the paper's "at step 14". */
+  readAtStep?: number;
+  /** Config keys that differ from the common toy config at every profile. */
+  configChanges?: Partial<ToyConfig>;
+}
+
+/** App. B.1/B.2: LSTM 125, one sigmoid output, BCE, Adam 3e-4, batch 128, θ = 0.95, β = 0. */
+export function toyConfig(exp: ToyExperiment, method: ToyConfig["method"], profile: Profile) {
+  const base: ToyConfig = {
+    task: exp.task,
+    method,
+    hiddenSize: 125,
+    batchSize: 128,
+    numBatches: Math.ceil(exp.paperExamples / 128),
+    learningRate: 3e-4,
+    threshold: 0.95,
+    beta: 0,
+    validationSize: 2000,
+    validateEvery: 50,
+    testSize: 100_000,
+    pairedBatches: 50,
+    seed: 1,
+    ...exp.configChanges,
+  };
+  if (profile === "smoke") {
+    return {
+      ...base,
+      hiddenSize: 16,
+      batchSize: 32,
+      numBatches: 8,
+      validationSize: 256,
+      validateEvery: 4,
+      testSize: 512,
+      pairedBatches: 2,
+    };
+  }
+  if (profile === "default") return { ...base, pairedBatches: 20 };
+  return base;
+}
+
+/** What each profile changes, and why (the same for both toy tasks). */
+export const TOY_PROFILES: ProfileNotes = {
+  smoke: "plumbing only: an LSTM of 16 units, 8 batches of 32, validation 256, test 512",
+  default: "the paper's protocol (since the CPU engine all four toy runs take about half an " +
+    "hour on 2 CPU cores); 20 paired-timing batches instead of 50",
+  paper: "the paper's protocol (App. B.1/B.2), 50 paired-timing batches",
+};
+
+/**
+ * The RC run's check against its EOS baseline (run with RC-inference): RC must spike earlier.
+ * `paper`: the paper's ratio of the two mean first-spike steps.
+ */
+export function earlierThanEos(paper: number): TargetSpec {
+  return {
+    name: "mean first spike, RC / EOS-trained with RC-inference",
+    measure: "spikeTimeRatio",
+    paper,
+    tolerance: { kind: "atMost", value: 0.95 },
+    unit: "ratio",
+    why: "RC must spike earlier than EOS: at least 5 % fewer steps, not a tie",
+  };
+}
+
+/** How a config departs from the paper's protocol (`paper`: the paper profile's config). */
+export function toyDeviations(exp: ToyExperiment, config: ToyConfig, paper: ToyConfig): string[] {
+  const out: string[] = [];
+  const trained = config.numBatches * config.batchSize;
+  const en = (n: number) => n.toLocaleString("en");
+  if (trained < exp.paperExamples) {
+    out.push(`trained on ${en(trained)} examples; the paper used ${en(exp.paperExamples)}`);
+  }
+  if (config.hiddenSize !== paper.hiddenSize) {
+    out.push(`LSTM of ${config.hiddenSize} units; the paper used ${paper.hiddenSize}`);
+  }
+  if (config.testSize < paper.testSize) {
+    out.push(`test set of ${en(config.testSize)} sequences; the paper used ${en(paper.testSize)}`);
+  }
+  if (config.validationSize !== paper.validationSize) {
+    out.push(
+      `validation set of ${config.validationSize}; the paper used ${en(paper.validationSize)}`,
+    );
+  }
+  return out;
+}
+
+/** The runs of a toy experiment: EOS first (the RC run compares against it), then RC. */
+export function toyRuns(exp: ToyExperiment) {
+  return (profile: Profile): RunDeclaration<ToyConfig>[] =>
+    (["eos", "rc"] as const).map((method) => {
+      // Default-profile runs are the published ones; other profiles get their own file names
+      // so that a smoke or paper run never overwrites them.
+      const suffix = profile === "default" ? "" : `@${profile}`;
+      return {
+        run: `${method}${suffix}`,
+        method,
+        baseline: method === "rc" ? `eos${suffix}` : undefined,
+        config: toyConfig(exp, method, profile),
+        cost: (c: ToyConfig) => c.numBatches * c.batchSize * exp.numSteps,
+        execute: async (config: ToyConfig, ctx) =>
+          (await import("./_toy_run.ts")).runToy(exp, config, ctx),
+      };
+    });
+}

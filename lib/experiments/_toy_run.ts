@@ -1,0 +1,222 @@
+/**
+ * The run code of the two synthetic experiments (paper Secs. 3.1-3.2, App. B.1-B.2): train an
+ * LSTM with RC or EOS on freshly generated batches, keep the best validation weights (or, per
+ * config, those at the end of training), evaluate on a test set, check the declared targets.
+ * @module
+ */
+import type { SequenceBatch } from "../data/batch.ts";
+import { spottingBatch, twoSequenceBatch } from "../data/toy.ts";
+import { assembleRecord, check, disposeModel, histogram } from "../experiment.ts";
+import { pairedTiming, testTraces, timeInference } from "../rc/measure.ts";
+import { Lstm } from "../models/lstm.ts";
+import { Rng } from "../random.ts";
+import { accuracyAtStep, spikeMetrics } from "../rc/evaluate.ts";
+import { firstSpikes, type Traces } from "../rc/spike.ts";
+import { fit } from "../rc/train.ts";
+import type { CurvePoint } from "../rc/types.ts";
+import type { FigureSpec, RunRecord } from "../results.ts";
+import type { RunContext } from "./declaration.ts";
+import {
+  type ToyConfig,
+  toyConfig,
+  toyDeviations,
+  type ToyExperiment,
+  type ToyTask,
+} from "./_toy.ts";
+
+function generator(task: ToyTask): (rng: Rng, n: number) => SequenceBatch {
+  return task === "spotting" ? spottingBatch : twoSequenceBatch;
+}
+
+/**
+ * Sequence spotting: where correct first spikes fall relative to the earliest step at which the
+ * answer is known (`test.earliest`), and what the examples that never spiked were.
+ */
+function spikeOffsets(test: SequenceBatch, traces: Traces, steps: Int32Array, fired: Uint8Array) {
+  const earliest = test.earliest!;
+  const positive: number[] = [];
+  const negative: number[] = [];
+  let posRight = 0, noSpikeNegatives = 0, noSpike = 0;
+  for (let b = 0; b < test.batchSize; b++) {
+    const label = traces.label[steps[b] * test.batchSize + b];
+    if (!fired[b]) {
+      noSpike++;
+      if (test.y[b] === 0) noSpikeNegatives++;
+      continue;
+    }
+    if (test.y[b] === 1 && label === 1) {
+      positive.push(steps[b] - earliest[b]);
+      if (steps[b] === earliest[b]) posRight++;
+    } else if (test.y[b] === 0 && label === 0) negative.push(steps[b] - earliest[b]);
+  }
+  return {
+    offsets: { positive, negative },
+    positiveSpikesAtEarliest: positive.length ? posRight / positive.length : 0,
+    meanPositiveSpikeOffset: positive.length
+      ? positive.reduce((a, b) => a + b, 0) / positive.length
+      : NaN,
+    noSpikeFraction: noSpike / test.batchSize,
+    noSpikeThatAreNegative: noSpike ? noSpikeNegatives / noSpike : 1,
+  };
+}
+
+/** Trains and evaluates one toy run with `config` and returns its record. */
+export async function runToy(
+  exp: ToyExperiment,
+  config: ToyConfig,
+  ctx: RunContext,
+): Promise<RunRecord> {
+  const { run } = ctx;
+  const experiment = exp.id;
+  const startedAt = new Date().toISOString();
+  const gen = generator(config.task);
+  // Separate streams: training data, validation, test and weights never share draws.
+  const root = new Rng(config.seed);
+  const trainRng = root.fork();
+  const validation = gen(root.fork(), config.validationSize);
+  const test = gen(root.fork(), config.testSize);
+  const model = new Lstm({
+    numInputs: 1,
+    hiddenSize: config.hiddenSize,
+    numOutputs: 1,
+    seed: root.fork().int(2 ** 31),
+  });
+  try {
+    const fitted = await fit(model, {
+      method: config.method,
+      readout: "binary",
+      threshold: config.threshold,
+      beta: config.beta,
+      learningRate: config.learningRate,
+      numBatches: config.numBatches,
+      trainBatch: () => gen(trainRng, config.batchSize),
+      validation,
+      validateEvery: config.validateEvery,
+      selectBy: config.selectBy,
+      onValidation: (p: CurvePoint) =>
+        ctx.log(
+          `${experiment}/${run} batch ${p.batch}/${config.numBatches}: loss ${
+            p.loss.toFixed(4)
+          }, ` +
+            `val spiking acc ${(100 * p.spikingAccuracy).toFixed(2)} % at ${
+              p.meanSpikeTime.toFixed(2)
+            } steps, ` +
+            `EOS acc ${(100 * p.eosAccuracy).toFixed(2)} % (${p.wallSeconds.toFixed(0)} s)`,
+        ),
+    });
+    const traces = await testTraces(model, test, "binary");
+    const inference = await timeInference(model, test, {
+      method: config.method,
+      readout: "binary",
+      threshold: config.threshold,
+      batchSize: config.batchSize,
+    });
+    // Drawn after every other stream, so adding it changed none of them.
+    const pairedRng = root.fork();
+    const paired = config.method === "rc" && config.pairedBatches > 0
+      ? await pairedTiming(
+        model,
+        Array.from({ length: config.pairedBatches }, () => gen(pairedRng, config.batchSize)),
+        { readout: "binary", threshold: config.threshold, beta: config.beta },
+      )
+      : undefined;
+    const spike = spikeMetrics(traces, test.y, config.threshold);
+    const { steps, fired } = firstSpikes(traces, config.threshold);
+    const T = test.numSteps;
+    const measured: Record<string, number> = {
+      accuracy: spike.accuracy,
+      meanSpikeTime: spike.meanSpikeTime,
+      eosAccuracy: accuracyAtStep(traces, test.y, T - 1),
+    };
+    const extra: Record<string, number> = {};
+    if (exp.readAtStep) {
+      extra[`accuracyAtStep${exp.readAtStep}`] = accuracyAtStep(traces, test.y, exp.readAtStep - 1);
+      measured.accuracyAtReadStep = extra[`accuracyAtStep${exp.readAtStep}`];
+    }
+    const firstSpikeFigure = exp.figures!.firstSpikes;
+    const figures: FigureSpec[] = [{
+      paperFigure: firstSpikeFigure.paperFigure,
+      title:
+        `First-spike times on the test set (${config.method.toUpperCase()}-trained, θ = ${config.threshold})`,
+      kind: "bar",
+      xLabel: "first spike (time step, 1-based; no spike counted at the last step)",
+      yLabel: "test examples",
+      series: [
+        {
+          label: "fired",
+          ...histogram(Array.from(steps).filter((_, b) => fired[b]).map((s) => s + 1), 1, T),
+        },
+        {
+          label: "no spike",
+          ...histogram(Array.from(steps).filter((_, b) => !fired[b]).map((s) => s + 1), 1, T),
+        },
+      ],
+      caption: firstSpikeFigure.caption,
+    }];
+    if (test.earliest) {
+      const { offsets, ...numbers } = spikeOffsets(test, traces, steps, fired);
+      Object.assign(extra, numbers);
+      measured.positiveSpikesAtEarliest = numbers.positiveSpikesAtEarliest;
+      measured.meanPositiveSpikeOffset = numbers.meanPositiveSpikeOffset;
+      figures.push({
+        ...exp.figures!.offsets,
+        title: "First spike relative to the earliest possible step (correct spikes)",
+        kind: "bar",
+        xLabel: "first spike − earliest possible step (time steps)",
+        yLabel: "test examples",
+        series: [
+          { label: "positive examples, positive spike", ...histogram(offsets.positive, -T, T) },
+          { label: "negative examples, negative spike", ...histogram(offsets.negative, -T, T) },
+        ],
+      });
+    }
+    const eosRun = ctx.finished.find((r) => r.run === ctx.baseline);
+    if (config.method === "rc" && eosRun) {
+      measured.spikeTimeRatio = spike.meanSpikeTime / eosRun.metrics.meanSpikeTime;
+    }
+    const target = exp.targets![config.method];
+    const checks = target.checks.filter((t) => t.measure in measured).map((t) =>
+      check(t.name, t.paper, measured[t.measure], t.tolerance, t.unit, t.why)
+    );
+    // Memory through training: flat tensor counts mean no leak; peak resident memory per run.
+    const curves = fitted.curves;
+    if (curves.length > 0) {
+      extra.liveTensorsFirstValidation = curves[0].numTensors ?? NaN;
+      extra.liveTensorsLastValidation = curves[curves.length - 1].numTensors ?? NaN;
+      extra.peakRssMiB = Math.max(...curves.map((p) => p.rssBytes ?? 0)) / 2 ** 20;
+    }
+    const paperConfig = toyConfig(exp, config.method, "paper");
+    return await assembleRecord({
+      experiment,
+      run,
+      title: `${
+        config.method === "rc" ? "RC" : "EOS"
+      }-trained LSTM-${config.hiddenSize}, ${config.task}`,
+      method: config.method,
+      baseline: config.method === "rc" ? ctx.baseline : undefined,
+      profile: ctx.profile,
+      config: { ...config },
+      configHash: ctx.configHash,
+      seed: config.seed,
+      data: {
+        name: exp.dataName,
+        checksum: `generated, seed ${config.seed}`,
+      },
+      startedAt,
+      fit: fitted,
+      inference,
+      paired,
+      flopsPerExampleStep: model.flopsPerStep(),
+      threshold: config.threshold,
+      traces,
+      labels: test.y,
+      extra,
+      checks,
+      targetDescription: target.description,
+      deviations: toyDeviations(exp, config, paperConfig),
+      figures,
+    });
+  } finally {
+    disposeModel(model);
+  }
+}

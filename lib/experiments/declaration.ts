@@ -1,0 +1,129 @@
+/**
+ * What a paper experiment declares: its paper reference, profiles, targets, deviations, figure
+ * captions and section text (plain data the report reads), and, once built, its runs.
+ *
+ * Plain types only: the report imports this module, so it imports nothing that computes.
+ * @module
+ */
+import type {
+  ExperimentId,
+  FigureSpec,
+  Profile,
+  RunRecord,
+  TargetCheck,
+  Tolerance,
+} from "../results.ts";
+
+/** The type a config key accepts from `--set`; a list means one of these strings. */
+export type FieldType = "integer" | "number" | "boolean" | "string" | readonly string[];
+
+/** The keys of a config that `--set` may change, with their types. */
+export type ConfigSchema<C> = { readonly [K in keyof C]?: FieldType };
+
+/** A number the paper reports, how close ours must come, and why that close. */
+export interface TargetSpec {
+  name: string;
+  /** Key of the run's measurements it compares (see the experiment's run code). */
+  measure: string;
+  paper: number;
+  tolerance: Tolerance;
+  unit: TargetCheck["unit"];
+  /** Why this tolerance. */
+  why: string;
+}
+
+/** What a report section draws for each of its experiments. */
+export interface SectionParts {
+  /** Per-run cards: metrics, target checks, deviations. */
+  runs: boolean;
+  /** Training curves of all runs (accuracy and mean spike time vs examples). */
+  curves: boolean;
+  /** Accuracy vs mean spike time over inference thresholds, one line per run. */
+  tradeoff: boolean;
+  /** Compute savings of each RC run against its EOS baseline. */
+  savings: boolean;
+}
+
+/** Every part of a section. */
+export const ALL_PARTS: SectionParts = { runs: true, curves: true, tradeoff: true, savings: true };
+
+/** One section of the report, declared by the experiment that reproduces it. */
+export interface SectionSpec {
+  /** HTML anchor. */
+  id: string;
+  title: string;
+  /** The paper's figures and tables this section reproduces, as printed. */
+  paperFigures: string;
+  /**
+   * Figure numbers (`"3"`) or tables (`"T1"`) whose `FigureSpec`s this section draws; matched
+   * against the number in `FigureSpec.paperFigure` ("3B" -> "3", "T1" / "Table 1" -> "T1").
+   * The first figure number also places the section in the paper's order.
+   */
+  figureKeys: string[];
+  /** What the paper shows, in one line. */
+  paperShows: string;
+  parts: SectionParts;
+  /** A note shown under the title (e.g. which data set stands in for which). */
+  note?: string;
+  /** Experiments shown in this section; defaults to the declaring experiment alone. */
+  experiments?: ExperimentId[];
+}
+
+/** Profiles: what each one changes from the paper's protocol, and why. */
+export type ProfileNotes = Record<Profile, string>;
+
+/** The part of a declaration the report reads: plain data, no code that trains. */
+export interface ExperimentInfo {
+  id: ExperimentId;
+  title: string;
+  /** Where in the paper: section and figures, as printed. */
+  paper: { section: string; figures: string };
+  /** The report sections this experiment declares (possibly none: shown in another's). */
+  sections: SectionSpec[];
+  /** What is missing before it can run (e.g. "needs a ConvLSTM"); absent once built. */
+  pending?: string;
+  profiles?: ProfileNotes;
+  /** The paper's numbers per training method, with a one-line description each. */
+  targets?: Record<"rc" | "eos", { description: string; checks: TargetSpec[] }>;
+  /** Departures from the paper's protocol at every profile, in words. */
+  deviations?: string[];
+  /** Captions of the run-made figures (`FigureSpec.caption`), keyed by a short name. */
+  figures?: Record<string, Pick<FigureSpec, "paperFigure" | "caption">>;
+  /** What the report's training-curve chart of spike times reproduces, e.g. "the paper's Fig. 2B". */
+  spikeTimeCurveIs?: string;
+}
+
+/** What a run's code gets besides its config. */
+export interface RunContext {
+  profile: Profile;
+  configHash: string;
+  /** The run's file name (with profile and override suffixes). */
+  run: string;
+  /** The EOS run an RC run compares against, under the same suffixes. */
+  baseline?: string;
+  /** Finished runs of the same experiment (the EOS run, for RC's comparison). */
+  finished: RunRecord[];
+  log: (line: string) => void;
+}
+
+/** One training run of an experiment at one profile. */
+export interface RunDeclaration<C extends Record<string, unknown> = Record<string, unknown>> {
+  /** Name inside the experiment: "eos", "rc@smoke", ... */
+  run: string;
+  method: "rc" | "eos";
+  baseline?: string;
+  /** The config at this profile, before `--set` overrides. */
+  config: C;
+  /** Relative cost of a config, for progress ETA: example-steps of training. */
+  cost(config: C): number;
+  /** Trains and evaluates with the final config (overrides applied). */
+  execute(config: C, ctx: RunContext): Promise<RunRecord>;
+}
+
+/** A paper experiment: its report-facing data and, once built, its runs and settable keys. */
+export interface ExperimentDeclaration extends ExperimentInfo {
+  /** Runs in order (EOS baselines first: RC runs compare against them). Absent: not built yet. */
+  runs?: (profile: Profile) => RunDeclaration[];
+  /** The config keys `--set` may change, with their types. */
+  settable?: ConfigSchema<Record<string, unknown>>;
+}
