@@ -98,7 +98,7 @@ const PATHS: PathSpec[] = [
     readouts: ALL_READOUTS,
     // Its gradients live on the GPU inside the trainer; lossAndGrads takes the tfjs path.
     purposes: ["train", "infer"],
-    clipping: false,
+    clipping: true,
     halting: "mask",
     hiddenTraces: false,
   },

@@ -507,10 +507,15 @@ function gpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner 
   return {
     path,
     async step(batch, compute) {
-      trainer ??= await GpuTrainer.create(model, {
-        T: batch.numSteps,
-        B: batch.batchSize,
-      }, opts.learningRate);
+      trainer ??= await GpuTrainer.create(
+        model,
+        {
+          T: batch.numSteps,
+          B: batch.batchSize,
+        },
+        opts.learningRate,
+        { clipNorm: opts.clipNorm },
+      );
       const counts = await trainer.step(batch, lossAt(opts, batch));
       steps++;
       compute.forwardSteps += counts.forwardExampleSteps;
@@ -527,10 +532,13 @@ function gpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner 
       compute.wallSeconds += (performance.now() - began) / 1000;
       compute.forwardStepsNeeded += totals.neededSteps;
       const meanLoss = totals.lossSum / totals.steps;
-      // The GPU sums the losses; a non-finite sum names the interval, not the batch.
-      const nonFinite = Number.isFinite(meanLoss)
-        ? null
-        : { offset: 0, what: `loss (sum over the last ${steps} batches ${totals.lossSum})` };
+      // The GPU counts the steps whose loss or gradient norm was not finite (its loss sum can
+      // stay finite when a step's values are NaN).
+      const nonFinite = totals.nonFiniteSteps > 0
+        ? { offset: totals.firstNonFiniteStep, what: "loss or gradient norm" }
+        : !Number.isFinite(meanLoss)
+        ? { offset: 0, what: `loss (sum over the last ${steps} batches ${totals.lossSum})` }
+        : null;
       steps = 0;
       return { meanLoss, nonFinite };
     },
