@@ -16,6 +16,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { lstmCellWasm, wasmCellAvailable } from "../ops/lstm_cell_wasm.ts";
 import { Rng } from "../random.ts";
 import { matMulT } from "./lstm.ts";
 import type { RecurrentModel } from "./model.ts";
@@ -32,6 +33,12 @@ export interface ConvLstmOptions {
   /** Convolution kernel size k (odd; default 3), 'same' padding. */
   kernelSize?: number;
   numOutputs: number;
+  /**
+   * On wasm, bias, gates and cell through the fused WebAssembly SIMD LSTM cell
+   * (lib/ops/lstm_cell_wasm.ts, every pixel a row); default true. Same function; the state is then
+   * `[hc, h]` instead of `[h, c]` (see initialState).
+   */
+  fusedCell?: boolean;
   seed: number;
 }
 
@@ -56,6 +63,7 @@ export class ConvLstm implements RecurrentModel {
   readonly kernelSize: number;
   readonly numInputs: number;
   readonly numOutputs: number;
+  readonly fusedCell: boolean;
   /** [kernel `[k, k, Cin + C, 4C]`, bias `[4C]`, readout `[Hgt * Wid * C, O]`, readout bias `[O]`]. */
   readonly variables: tf.Variable[];
   readonly #kernel: tf.Variable;
@@ -90,6 +98,7 @@ export class ConvLstm implements RecurrentModel {
     this.kernelSize = sizes.kernelSize;
     this.numOutputs = sizes.numOutputs;
     this.numInputs = this.height * this.width * this.channels;
+    this.fusedCell = opts.fusedCell ?? true;
     const rng = new Rng(opts.seed);
     const id = `conv_lstm${modelCounter++}`;
     const k = this.kernelSize, c = this.hiddenChannels, cin = this.channels + c;
@@ -103,10 +112,31 @@ export class ConvLstm implements RecurrentModel {
     this.variables = [this.#kernel, this.#bias, this.#readoutW, this.#readoutB];
   }
 
-  /** State: `[h, c]`, each `[B, height, width, hiddenChannels]`. */
+  /** Whether steps use the fused wasm cell: on wasm, unless turned off. */
+  usesFusedCell(): boolean {
+    return this.fusedCell && wasmCellAvailable();
+  }
+
+  /**
+   * State: `[h, c]`, each `[B, height, width, C]`; with the fused cell `[hc, h]`: hc
+   * `[B, height, width, 2C]` (h then c per pixel, the cell's layout) and h alone for the
+   * convolution.
+   */
   initialState(batchSize: number): tf.Tensor[] {
     const shape = [batchSize, this.height, this.width, this.hiddenChannels];
+    if (this.usesFusedCell()) {
+      return [tf.zeros([...shape.slice(0, 3), 2 * this.hiddenChannels]), tf.zeros(shape)];
+    }
     return [tf.zeros(shape), tf.zeros(shape)];
+  }
+
+  /** h and c (`[B, height, width, C]` each) from a state of either layout. */
+  unpackState(state: tf.Tensor[]): { h: tf.Tensor4D; c: tf.Tensor4D } {
+    if (state[0].shape[3] === this.hiddenChannels) {
+      return { h: tf.clone(state[0]) as tf.Tensor4D, c: tf.clone(state[1]) as tf.Tensor4D };
+    }
+    const [h, c] = tf.split(state[0], 2, 3) as tf.Tensor4D[];
+    return { h, c };
   }
 
   step(state: tf.Tensor[], input: tf.Tensor2D): { state: tf.Tensor[]; logits: tf.Tensor2D } {
@@ -116,6 +146,7 @@ export class ConvLstm implements RecurrentModel {
           `${this.channels} frames, flattened): got [${input.shape}].`,
       );
     }
+    if (this.usesFusedCell()) return this.#fusedStep(state, input);
     return tf.tidy(() => {
       const [h, c] = state as tf.Tensor4D[];
       const b = input.shape[0];
@@ -128,6 +159,36 @@ export class ConvLstm implements RecurrentModel {
       const cNext = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
       const hNext = tf.mul(tf.sigmoid(o), tf.tanh(cNext)) as tf.Tensor4D;
       return { state: [hNext, cNext], logits: this.readout(hNext) };
+    });
+  }
+
+  /**
+   * The same step on wasm: the convolution as above (its output reshaped to one row per pixel,
+   * `[B * height * width, 4C]`: the fused LSTM cell's layout, gate blocks i, f, g, o), then bias,
+   * gates and cell in one fused call forward and one backward. Saves the 4-way channel split and
+   * a dozen elementwise kernels forward and back, each over B * height * width * 4C values.
+   */
+  #fusedStep(state: tf.Tensor[], input: tf.Tensor2D): { state: tf.Tensor[]; logits: tf.Tensor2D } {
+    return tf.tidy(() => {
+      const [hc, h] = state as tf.Tensor4D[];
+      const b = input.shape[0], c = this.hiddenChannels;
+      const rows = b * this.height * this.width;
+      const x = tf.reshape(input, [b, this.height, this.width, this.channels]) as tf.Tensor4D;
+      const kernel = this.#kernel as unknown as tf.Tensor4D;
+      const z = tf.reshape(tf.conv2d(tf.concat([x, h], 3), kernel, 1, "same"), [rows, 4 * c]);
+      // The cell adds two pre-activations (an LSTM's x W and h U); here the one conv gives both.
+      const hcNext = lstmCellWasm(
+        z as tf.Tensor2D,
+        tf.zeros([rows, 4 * c]),
+        this.#bias as unknown as tf.Tensor1D,
+        tf.reshape(hc, [rows, 2 * c]) as tf.Tensor2D,
+      );
+      const shape: [number, number, number] = [b, this.height, this.width];
+      const hNext = tf.reshape(tf.slice(hcNext, [0, 0], [rows, c]), [...shape, c]) as tf.Tensor4D;
+      return {
+        state: [tf.reshape(hcNext, [...shape, 2 * c]), hNext],
+        logits: this.readout(hNext),
+      };
     });
   }
 

@@ -62,6 +62,14 @@ const ROW_MAJOR = 101;
 const NO_TRANS = 111;
 const TRANS = 112;
 
+/** Milliseconds spent in this module's kernels by phase since the last reset (for benches). */
+export const conv2dTimes = { windowsMs: 0, gemmMs: 0, copyMs: 0, calls: 0 };
+
+/** Zeroes {@link conv2dTimes}. */
+export function resetConv2dTimes(): void {
+  Object.assign(conv2dTimes, { windowsMs: 0, gemmMs: 0, copyMs: 0, calls: 0 });
+}
+
 let originals: { conv2d: tf.KernelFunc; backpropInput: tf.KernelFunc } | null = null;
 
 /** Whether {@link installConv2dKernels} has run. */
@@ -243,6 +251,15 @@ function backpropFilterKernel(args: KernelArgs): tf.TensorInfo {
   return filterGradMatMul(backend, g, x, dy);
 }
 
+/** Phases: windows [t0, t1), dy copy [t1, tc), gemm [tc, t2), output copy [t2, now). */
+function count(t0: number, t1: number, tc: number, t2: number): void {
+  const t3 = performance.now();
+  conv2dTimes.windowsMs += t1 - t0;
+  conv2dTimes.copyMs += tc - t1 + t3 - t2;
+  conv2dTimes.gemmMs += t2 - tc;
+  conv2dTimes.calls++;
+}
+
 function heapF32(backend: WasmBackend): Float32Array {
   return new Float32Array(backend.wasm.HEAPU8.buffer);
 }
@@ -307,7 +324,9 @@ function forwardBlas(
     const heap = heapPointer(backend);
     const qAt = backend.getMemoryOffset(q.dataId);
     const gridAt = grid ? backend.getMemoryOffset(grid.dataId) : at.out;
+    const t0 = performance.now();
     writeRowWindows(f, g, at.x / 4, qAt / 4);
+    const t1 = performance.now();
     const mRows = gridRows - (kh - 1) * wo;
     const ptr = (byteOffset: number) => Deno.UnsafePointer.offset(heap, byteOffset);
     for (let ky = 0; ky < kh; ky++) {
@@ -328,6 +347,7 @@ function forwardBlas(
         co,
       );
     }
+    const t2 = performance.now();
     if (grid) {
       const image = ho * wo * co;
       for (let b = 0; b < n; b++) {
@@ -335,6 +355,7 @@ function forwardBlas(
         f.copyWithin(at.out / 4 + b * image, src, src + image);
       }
     }
+    count(t0, t1, t1, t2);
   } finally {
     backend.disposeData(q.dataId);
     if (grid) backend.disposeData(grid.dataId);
@@ -363,7 +384,9 @@ function filterGradBlas(
     const f = heapF32(backend);
     const heap = heapPointer(backend);
     const qAt = backend.getMemoryOffset(q.dataId);
+    const t0 = performance.now();
     writeRowWindows(f, g, at.x / 4, qAt / 4);
+    const t1 = performance.now();
     // dy on the padded grid: each image's ho rows, then kh - 1 rows of zeros.
     const gridAt = grid ? backend.getMemoryOffset(grid.dataId) : at.dy;
     if (grid) {
@@ -374,6 +397,7 @@ function filterGradBlas(
         f.fill(0, dst + image, dst + hp * wo * co);
       }
     }
+    const tc = performance.now();
     const mRows = gridRows - (kh - 1) * wo;
     const ptr = (byteOffset: number) => Deno.UnsafePointer.offset(heap, byteOffset);
     for (let ky = 0; ky < kh; ky++) {
@@ -394,6 +418,8 @@ function filterGradBlas(
         co,
       );
     }
+    const t2 = performance.now();
+    count(t0, t1, tc, t2);
   } finally {
     backend.disposeData(q.dataId);
     if (grid) backend.disposeData(grid.dataId);

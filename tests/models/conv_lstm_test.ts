@@ -107,27 +107,40 @@ function runSteps(m: ConvLstm, inputs: Float32Array[], batch: number) {
     const next = m.step(state, xt);
     tf.dispose([xt, ...state]);
     state = next.state;
+    const { h, c } = m.unpackState(state);
     out.push({
       logits: next.logits.dataSync() as Float32Array,
-      h: state[0].dataSync() as Float32Array,
-      c: state[1].dataSync() as Float32Array,
+      h: h.dataSync() as Float32Array,
+      c: c.dataSync() as Float32Array,
     });
-    next.logits.dispose();
+    tf.dispose([next.logits, h, c]);
   }
   tf.dispose(state);
   return out;
 }
 
+interface Path {
+  name: string;
+  backend: "cpu" | "wasm";
+  blas: boolean;
+  /** The fused wasm cell (ConvLstmOptions.fusedCell). */
+  fused: boolean;
+}
+
 /** Every backend/path the model runs on here. */
-function paths(): { name: string; backend: "cpu" | "wasm"; blas: boolean }[] {
+function paths(): Path[] {
   return [
-    { name: "cpu", backend: "cpu", blas: false },
-    ...(noBlas ? [] : [{ name: "wasm+blas", backend: "wasm" as const, blas: true }]),
-    { name: "wasm", backend: "wasm", blas: false },
+    { name: "cpu", backend: "cpu", blas: false, fused: false },
+    ...(noBlas ? [] : [
+      { name: "wasm+blas fused", backend: "wasm" as const, blas: true, fused: true },
+      { name: "wasm+blas", backend: "wasm" as const, blas: true, fused: false },
+    ]),
+    { name: "wasm fused", backend: "wasm", blas: false, fused: true },
+    { name: "wasm", backend: "wasm", blas: false, fused: false },
   ];
 }
 
-async function onPath<T>(p: { backend: "cpu" | "wasm"; blas: boolean }, f: () => T): Promise<T> {
+async function onPath<T>(p: Path, f: () => T): Promise<T> {
   await initBackend(p.backend, { quiet: true });
   const was = setBlasEnabled(p.blas);
   try {
@@ -142,7 +155,8 @@ Deno.test("ConvLstm: one and two steps equal a float64 reference (cpu, wasm, was
     const batch = 3;
     for (const p of paths()) {
       await onPath(p, () => {
-        const m = new ConvLstm(opts);
+        const m = new ConvLstm({ ...opts, fusedCell: p.fused });
+        assert.equal(m.usesFusedCell(), p.fused, `${p.name}: fused cell in use`);
         const weights = m.variables.map((v) => Float64Array.from(v.dataSync()));
         const inputs = frames(new Rng(1), 2, batch, m.numInputs);
         const before = tf.memory().numTensors;
@@ -232,7 +246,7 @@ Deno.test("ConvLstm: gradients through 2 steps on wasm (BLAS and not) equal cpu'
   for (const p of paths()) {
     results.push(
       await onPath(p, () => {
-        const m = new ConvLstm({ ...SMALL, hiddenChannels: 3 });
+        const m = new ConvLstm({ ...SMALL, hiddenChannels: 3, fusedCell: p.fused });
         const inputs = frames(new Rng(2), 2, batch, m.numInputs);
         const before = tf.memory().numTensors;
         const g = gradsThroughTwoSteps(m, inputs, batch);
@@ -267,7 +281,7 @@ Deno.test("ConvLstm equals PyTorch's nn.Conv2d ConvLSTM (fixture): 3 steps and g
   const { batch, steps: _, ...opts } = fx.config;
   for (const p of paths()) {
     await onPath(p, () => {
-      const m = new ConvLstm({ ...opts, seed: 0 });
+      const m = new ConvLstm({ ...opts, seed: 0, fusedCell: p.fused });
       writeVariables(m.variables, fx.weights.map((w) => Float32Array.from(w)));
       const inputs = fx.inputs.map((x) => Float32Array.from(x));
       const actual = runSteps(m, inputs, batch);

@@ -1,0 +1,96 @@
+/**
+ * ms per ConvLSTM training iteration (forward + backward + Adam) on temporal-MNIST-sized input:
+ * batch 128, 28x28x1 binary frames, softmax cross-entropy on the last step's logits (EOS), for
+ * ConvLSTM-20 3x3, ConvLSTM-20 5x5 and ConvLSTM-10 3x3, at T = 10 and at 1 step. The PyTorch
+ * reference is bench/pytorch_conv_lstm.py (same model, nn.Conv2d, CPU).
+ *
+ *   deno run -A bench/conv_lstm.ts [--backend wasm] [--iterations 3] [--models 20x3,20x5,10x3]
+ *   [--steps 10,1] [--profile]   (--profile: tf.profile of one iteration, time per kernel)
+ *   RC_BLAS=off: tfjs-wasm's own matmul and convolutions (the JS im2col filter gradient)
+ * @module
+ */
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs";
+import { type BackendName, initBackend } from "../lib/backend.ts";
+import { ConvLstm } from "../lib/models/conv_lstm.ts";
+import { conv2dTimes, resetConv2dTimes } from "../lib/ops/conv2d.ts";
+import { Rng } from "../lib/random.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    backend: { type: "string", default: "wasm" },
+    iterations: { type: "string", default: "3" },
+    models: { type: "string", default: "20x3,20x5,10x3" },
+    steps: { type: "string", default: "10,1" },
+    profile: { type: "boolean", default: false },
+  },
+});
+const info = await initBackend(values.backend as BackendName);
+const iterations = Number(values.iterations);
+const B = 128;
+const rng = new Rng(1);
+const maxSteps = Math.max(...values.steps!.split(",").map(Number));
+const frames = Array.from(
+  { length: maxSteps },
+  () =>
+    tf.tensor2d(Float32Array.from({ length: B * 784 }, () => (rng.next() < 0.2 ? 1 : 0)), [B, 784]),
+);
+const labels = tf.oneHot(tf.tensor1d(Array.from({ length: B }, () => rng.int(10)), "int32"), 10);
+
+for (const spec of values.models!.split(",")) {
+  const [hidden, k] = spec.split("x").map(Number);
+  const model = new ConvLstm({ hiddenChannels: hidden, kernelSize: k, numOutputs: 10, seed: 1 });
+  const optimizer = tf.train.adam(1e-3);
+  for (const T of values.steps!.split(",").map(Number)) {
+    const iteration = async () => {
+      const { value, grads } = tf.variableGrads(() => {
+        let state = model.initialState(B);
+        let logits: tf.Tensor2D | null = null;
+        for (let t = 0; t < T; t++) ({ state, logits } = model.step(state, frames[t]));
+        return tf.losses.softmaxCrossEntropy(labels, logits!) as tf.Scalar;
+      }, model.variables);
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+      await value.data();
+      tf.dispose([value, ...Object.values(grads)]);
+    };
+    await iteration(); // warm-up: heap growth, Adam's slots
+    if (values.profile) {
+      resetConv2dTimes();
+      const p = await tf.profile(iteration);
+      const byKernel = new Map<string, number>();
+      for (const kernel of p.kernels) {
+        byKernel.set(
+          kernel.name,
+          (byKernel.get(kernel.name) ?? 0) + (kernel.kernelTimeMs as number),
+        );
+      }
+      const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+      console.log(`profile ConvLSTM-${hidden} ${k}x${k}, T=${T}: kernels ${total.toFixed(0)} ms`);
+      for (const [name, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
+        console.log(`  ${name.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms`);
+      }
+      const c = conv2dTimes;
+      console.log(
+        `  conv kernels (lib/ops/conv2d.ts, ${c.calls} calls): windows ${
+          c.windowsMs.toFixed(0)
+        } ms, ` +
+          `sgemm ${c.gemmMs.toFixed(0)} ms, copies ${c.copyMs.toFixed(0)} ms`,
+      );
+    }
+    const began = performance.now();
+    for (let i = 0; i < iterations; i++) await iteration();
+    const ms = (performance.now() - began) / iterations;
+    const gflop = 3 * model.flopsPerStep() * B * T / 1e9;
+    console.log(
+      `${info.backend}${
+        info.blas ? "+blas" : ""
+      } ConvLSTM-${hidden} ${k}x${k} batch ${B} T=${T}: ` +
+        `${ms.toFixed(0)} ms/iteration (${gflop.toFixed(1)} GFLOP, ` +
+        `${(gflop / (ms / 1000)).toFixed(1)} GFLOP/s)`,
+    );
+  }
+  tf.dispose(model.variables);
+  optimizer.dispose();
+}
+tf.dispose([...frames, labels]);
