@@ -14,8 +14,8 @@
  *   out = Σ_ky Q[ky·Wo :] @ W[ky]          (W[ky]: `[kw * Ci, Co]`, kh sgemms, K = kw * Ci)
  *   dW[ky] = Q[ky·Wo :]ᵀ @ dy              (dy padded to Hp rows with zeros)
  * computed over the padded output grid `[N, Hp, Wo]` whose last kh - 1 rows per image are cropped
- * (or zero, for dy). Q is kh times smaller than a full im2col. The input gradient is the forward
- * convolution of dy with the filter rotated by 180° and its in/out channels swapped.
+ * (or zero, for dy). Q is kh times smaller than a full im2col. The input gradient is one sgemm
+ * (dy Wᵀ: each output pixel's share for each input neighbour) and a scatter-add (col2im).
  *
  * Without BLAS (`RC_BLAS=off`, no OpenBLAS, or {@link setBlasEnabled}(false)) Conv2D and
  * Conv2DBackpropInput stay tfjs-wasm's own, and Conv2DBackpropFilter is an im2col built in JS
@@ -168,62 +168,19 @@ function conv2dKernel(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-/** The geometry of the forward convolution of dy with the rotated filter, or why not. */
-function transposedGeometry(g: Geometry): Geometry | string {
-  const bottom = g.ho + g.kh - 1 - g.h - g.top;
-  const right = g.wo + g.kw - 1 - g.w - g.left;
-  const pads = [g.top, bottom, g.left, right];
-  if (g.top >= g.kh || bottom >= g.kh || g.left >= g.kw || right >= g.kw) {
-    return `padding [${pads}] as large as the filter ${g.kh}x${g.kw}`;
-  }
-  return {
-    n: g.n,
-    h: g.ho,
-    w: g.wo,
-    ci: g.co,
-    kh: g.kh,
-    kw: g.kw,
-    co: g.ci,
-    top: g.kh - 1 - g.top,
-    left: g.kw - 1 - g.left,
-    ho: g.h,
-    wo: g.w,
-  };
-}
-
 function backpropInputKernel(args: KernelArgs): tf.TensorInfo {
   const { inputs: { dy, filter }, backend, attrs } = args;
   const sgemm = blasSgemm();
-  const g0 = geometry(attrs.inputShape!, filter.shape, attrs, [dy.dtype, filter.dtype]);
-  const g = typeof g0 === "string" ? g0 : transposedGeometry(g0);
+  const g = geometry(attrs.inputShape!, filter.shape, attrs, [dy.dtype, filter.dtype]);
   if (!sgemm || typeof g === "string") {
     return originals!.backpropInput(args as never) as tf.TensorInfo;
   }
-  // The filter rotated by 180° with in/out channels swapped: [kh, kw, co, ci] (g.ci is dy's).
-  const rotated = backend.makeOutput([g.kh, g.kw, g.ci, g.co], "float32");
-  const out = backend.makeOutput([g.n, g.ho, g.wo, g.co], "float32");
-  try {
-    const f = heapF32(backend);
-    const src = backend.getMemoryOffset(filter.dataId) / 4;
-    const dst = backend.getMemoryOffset(rotated.dataId) / 4;
-    const { kh, kw, ci: fo, co: fi } = g; // the original filter: [kh, kw, fi, fo]
-    for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++) {
-        const s = src + ((kh - 1 - ky) * kw + (kw - 1 - kx)) * fi * fo;
-        const d = dst + (ky * kw + kx) * fo * fi;
-        for (let i = 0; i < fi; i++) {
-          for (let o = 0; o < fo; o++) f[d + o * fi + i] = f[s + i * fo + o];
-        }
-      }
-    }
-    forwardBlas(backend, sgemm, g, {
-      x: backend.getMemoryOffset(dy.dataId),
-      w: backend.getMemoryOffset(rotated.dataId),
-      out: backend.getMemoryOffset(out.dataId),
-    });
-  } finally {
-    backend.disposeData(rotated.dataId);
-  }
+  const out = backend.makeOutput([g.n, g.h, g.w, g.ci], "float32");
+  inputGradBlas(backend, sgemm, g, {
+    dy: backend.getMemoryOffset(dy.dataId),
+    w: backend.getMemoryOffset(filter.dataId),
+    out: backend.getMemoryOffset(out.dataId),
+  });
   return out;
 }
 
@@ -423,6 +380,78 @@ function filterGradBlas(
   } finally {
     backend.disposeData(q.dataId);
     if (grid) backend.disposeData(grid.dataId);
+  }
+}
+
+/**
+ * dx = col2im(dy Wᵀ) through BLAS: one sgemm gives every pixel's contribution to each of its
+ * kh·kw input neighbours (`[n * ho * wo, kh * kw * ci]`), then these shares are added into the
+ * input pixels they reach (a JS loop, kh·kw·ci adds per pixel). Byte offsets on the wasm heap.
+ */
+function inputGradBlas(
+  backend: WasmBackend,
+  sgemm: Sgemm,
+  g: Geometry,
+  at: { dy: number; w: number; out: number },
+): void {
+  const { n, h, w, ci, kh, kw, co, top, left, ho, wo } = g;
+  const k = kh * kw * ci;
+  const rows = n * ho * wo;
+  if (n * h * w * ci === 0) return;
+  if (rows * co === 0) {
+    backend.wasm.HEAPU8.fill(0, at.out, at.out + 4 * n * h * w * ci);
+    return;
+  }
+  const parts = backend.makeOutput([rows * k], "float32");
+  try {
+    const f = heapF32(backend);
+    const heap = heapPointer(backend);
+    const pAt = backend.getMemoryOffset(parts.dataId);
+    const ptr = (byteOffset: number) => Deno.UnsafePointer.offset(heap, byteOffset);
+    const t0 = performance.now();
+    sgemm(
+      ROW_MAJOR,
+      NO_TRANS,
+      TRANS,
+      rows,
+      k,
+      co,
+      1,
+      ptr(at.dy),
+      co,
+      ptr(at.w),
+      co,
+      0,
+      ptr(pAt),
+      k,
+    );
+    const t1 = performance.now();
+    // Scatter-add in P's order (P streams once; dx, kh·kw times smaller, takes the updates).
+    const p = pAt / 4, dx = at.out / 4;
+    f.fill(0, dx, dx + n * h * w * ci);
+    let s = p;
+    for (let b = 0; b < n; b++) {
+      for (let oy = 0; oy < ho; oy++) {
+        for (let ox = 0; ox < wo; ox++) {
+          for (let ky = 0; ky < kh; ky++) {
+            const y = oy - top + ky;
+            if (y < 0 || y >= h) {
+              s += kw * ci;
+              continue;
+            }
+            for (let kx = 0; kx < kw; kx++, s += ci) {
+              const x = ox - left + kx;
+              if (x < 0 || x >= w) continue;
+              const d = dx + ((b * h + y) * w + x) * ci;
+              for (let c = 0; c < ci; c++) f[d + c] += f[s + c];
+            }
+          }
+        }
+      }
+    }
+    count(t0, t0, t0, t1); // the scatter-add counts as copying
+  } finally {
+    backend.disposeData(parts.dataId);
   }
 }
 
