@@ -16,8 +16,11 @@ function taskArgs(task: string): string[] {
   return words.slice(1);
 }
 
-/** Lines Deno itself may print before the program runs (npm set-up, permission notes). */
-const DENO_OWN = /^(Download|Initialize|Info|Warning) /;
+/**
+ * Lines Deno itself may print before the program runs: npm set-up, a permission note, and the
+ * wait for node_modules' lock while the other cases' processes start.
+ */
+const DENO_OWN = /^(Download|Initialize|Info|Warning|Blocking waiting for file lock) /;
 
 async function run(task: string, args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
