@@ -17,8 +17,9 @@
  * (or zero, for dy). Q is kh times smaller than a full im2col. The input gradient is one sgemm
  * (dy Wᵀ: each output pixel's share for each input neighbour) and a scatter-add (col2im).
  *
- * Without BLAS (`RC_BLAS=off`, no OpenBLAS, or {@link setBlasEnabled}(false)) Conv2D and
- * Conv2DBackpropInput stay tfjs-wasm's own, and Conv2DBackpropFilter is an im2col built in JS
+ * Without BLAS (`RC_BLAS=off`, no OpenBLAS, or {@link setBlasEnabled}(false)) Conv2D stays
+ * tfjs-wasm's own (XNNPACK), Conv2DBackpropInput is the same matmul + scatter-add on tfjs-wasm's
+ * matmul (its own kernel is a scalar loop), and Conv2DBackpropFilter is an im2col built in JS
  * (transposed, so XNNPACK gets a plain matmul) and tfjs-wasm's matmul: slower, but a conv net
  * trains on a bare machine. Installed by lib/backend.ts after the wasm backend is ready.
  * @module
@@ -172,9 +173,8 @@ function backpropInputKernel(args: KernelArgs): tf.TensorInfo {
   const { inputs: { dy, filter }, backend, attrs } = args;
   const sgemm = blasSgemm();
   const g = geometry(attrs.inputShape!, filter.shape, attrs, [dy.dtype, filter.dtype]);
-  if (!sgemm || typeof g === "string") {
-    return originals!.backpropInput(args as never) as tf.TensorInfo;
-  }
+  if (typeof g === "string") return originals!.backpropInput(args as never) as tf.TensorInfo;
+  if (!sgemm) return inputGradMatMul(backend, g, dy, filter);
   const out = backend.makeOutput([g.n, g.h, g.w, g.ci], "float32");
   inputGradBlas(backend, sgemm, g, {
     dy: backend.getMemoryOffset(dy.dataId),
@@ -394,7 +394,7 @@ function inputGradBlas(
   g: Geometry,
   at: { dy: number; w: number; out: number },
 ): void {
-  const { n, h, w, ci, kh, kw, co, top, left, ho, wo } = g;
+  const { n, h, w, ci, kh, kw, co, ho, wo } = g;
   const k = kh * kw * ci;
   const rows = n * ho * wo;
   if (n * h * w * ci === 0) return;
@@ -426,32 +426,84 @@ function inputGradBlas(
       k,
     );
     const t1 = performance.now();
-    // Scatter-add in P's order (P streams once; dx, kh·kw times smaller, takes the updates).
-    const p = pAt / 4, dx = at.out / 4;
-    f.fill(0, dx, dx + n * h * w * ci);
-    let s = p;
-    for (let b = 0; b < n; b++) {
-      for (let oy = 0; oy < ho; oy++) {
-        for (let ox = 0; ox < wo; ox++) {
-          for (let ky = 0; ky < kh; ky++) {
-            const y = oy - top + ky;
-            if (y < 0 || y >= h) {
-              s += kw * ci;
-              continue;
-            }
-            for (let kx = 0; kx < kw; kx++, s += ci) {
-              const x = ox - left + kx;
-              if (x < 0 || x >= w) continue;
-              const d = dx + ((b * h + y) * w + x) * ci;
-              for (let c = 0; c < ci; c++) f[d + c] += f[s + c];
-            }
+    scatterAdd(f, g, pAt / 4, at.out / 4);
+    count(t0, t0, t0, t1); // the scatter-add counts as copying
+  } finally {
+    backend.disposeData(parts.dataId);
+  }
+}
+
+/**
+ * col2im: dx `[n, h, w, ci]` (float offset `dx`) = the sum, over each output pixel and kernel
+ * position, of its share in P `[n * ho * wo, kh * kw * ci]` (float offset `p`), added into the
+ * input pixel it reaches. In P's order: P streams once, dx (kh·kw times smaller) takes the adds.
+ */
+function scatterAdd(f: Float32Array, g: Geometry, p: number, dx: number): void {
+  const { n, h, w, ci, kh, kw, top, left, ho, wo } = g;
+  f.fill(0, dx, dx + n * h * w * ci);
+  let s = p;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < ho; oy++) {
+      for (let ox = 0; ox < wo; ox++) {
+        for (let ky = 0; ky < kh; ky++) {
+          const y = oy - top + ky;
+          if (y < 0 || y >= h) {
+            s += kw * ci;
+            continue;
+          }
+          for (let kx = 0; kx < kw; kx++, s += ci) {
+            const x = ox - left + kx;
+            if (x < 0 || x >= w) continue;
+            const d = dx + ((b * h + y) * w + x) * ci;
+            for (let c = 0; c < ci; c++) f[d + c] += f[s + c];
           }
         }
       }
     }
-    count(t0, t0, t0, t1); // the scatter-add counts as copying
+  }
+}
+
+/**
+ * dx without BLAS: P = dy Wᵀ through tfjs-wasm's matmul (Wᵀ written out, so XNNPACK gets plain
+ * operands), then the same scatter-add. tfjs-wasm's own Conv2DBackpropInput is a scalar loop,
+ * ~10x slower on a ConvLSTM's shapes.
+ */
+function inputGradMatMul(
+  backend: WasmBackend,
+  g: Geometry,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+): tf.TensorInfo {
+  const { n, h, w, ci, kh, kw, co, ho, wo } = g;
+  const k = kh * kw * ci;
+  const rows = n * ho * wo;
+  const wt = backend.makeOutput([1, co, k], "float32");
+  let parts: tf.TensorInfo | null = null;
+  try {
+    let f = heapF32(backend);
+    const src = backend.getMemoryOffset(filter.dataId) / 4;
+    const dst = backend.getMemoryOffset(wt.dataId) / 4;
+    for (let i = 0; i < k; i++) {
+      for (let o = 0; o < co; o++) f[dst + o * k + i] = f[src + i * co + o];
+    }
+    const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
+    parts = matMul({
+      inputs: { a: { dataId: dy.dataId, shape: [1, rows, co], dtype: "float32" }, b: wt },
+      backend: backend as unknown as tf.KernelBackend,
+      attrs: { transposeA: false, transposeB: false },
+    }) as tf.TensorInfo;
+    const out = backend.makeOutput([n, h, w, ci], "float32");
+    f = heapF32(backend); // the allocations may have grown the wasm memory
+    scatterAdd(
+      f,
+      g,
+      backend.getMemoryOffset(parts.dataId) / 4,
+      backend.getMemoryOffset(out.dataId) / 4,
+    );
+    return out;
   } finally {
-    backend.disposeData(parts.dataId);
+    backend.disposeData(wt.dataId);
+    if (parts) backend.disposeData(parts.dataId);
   }
 }
 

@@ -125,7 +125,7 @@ Deno.test("conv2d on wasm (BLAS and not): forward and both gradients equal tfjs 
 });
 
 Deno.test({
-  name: "conv2d on wasm: the BLAS path equals tfjs-wasm's own path",
+  name: "conv2d on wasm: the BLAS path equals the path without BLAS",
   ignore: noBlas !== null,
   async fn() {
     const c = CASES[2];
