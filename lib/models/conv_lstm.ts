@@ -12,7 +12,8 @@
  * Softmax is the readout code's (lib/rc); the model returns logits. Initialisation follows
  * PyTorch's nn.Conv2d and nn.Linear defaults (U(-1/√fan_in, 1/√fan_in), fan_in = (Cin + C)·k² for
  * the convolution), drawn from a seeded generator so every backend starts from the same weights.
- * On wasm the convolution and its gradients run through lib/ops/conv2d.ts.
+ * On wasm the convolution and its gradients run through lib/ops/conv2d.ts (BLAS when present),
+ * and bias, gates and cell through the fused SIMD LSTM cell with every pixel a row (`fusedCell`).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
