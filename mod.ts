@@ -59,6 +59,7 @@ export {
 // Models: the step interface and the models built on it.
 export type { RecurrentModel } from "./lib/models/model.ts";
 export { Lstm, type LstmOptions } from "./lib/models/lstm.ts";
+export { ConvLstm, type ConvLstmOptions } from "./lib/models/conv_lstm.ts";
 
 // Rank coding: readouts and first spikes, the loss, training, inference, measuring.
 export {

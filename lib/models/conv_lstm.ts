@@ -20,7 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import { lstmCellWasm, wasmCellAvailable } from "../ops/lstm_cell_wasm.ts";
 import { Rng } from "../random.ts";
 import { matMulT } from "./lstm.ts";
-import type { RecurrentModel } from "./model.ts";
+import { type RecurrentModel, uniformVariable } from "./model.ts";
 
 export interface ConvLstmOptions {
   /** Frame height (default 28: temporal MNIST). */
@@ -41,16 +41,6 @@ export interface ConvLstmOptions {
    */
   fusedCell?: boolean;
   seed: number;
-}
-
-function uniformVariable(rng: Rng, shape: number[], bound: number, name: string): tf.Variable {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) values[i] = rng.uniform(-bound, bound);
-  const initial = tf.tensor(values, shape);
-  const variable = tf.variable(initial, true, name);
-  initial.dispose();
-  return variable;
 }
 
 let modelCounter = 0;

@@ -15,7 +15,7 @@ import { blasInUse } from "../ops/blas.ts";
 import { Rng } from "../random.ts";
 import { lstmCellWasm, wasmCellAvailable } from "../ops/lstm_cell_wasm.ts";
 import { lstmCell } from "../ops/lstm_cell_webgpu.ts";
-import type { RecurrentModel } from "./model.ts";
+import { type RecurrentModel, uniformVariable } from "./model.ts";
 
 export interface LstmOptions {
   numInputs: number;
@@ -60,16 +60,6 @@ export function matMulT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return tf.getBackend() === "wasm" && !blasInUse()
     ? matMulExplicitTranspose(a, b)
     : tf.matMul(a, b);
-}
-
-function uniformVariable(rng: Rng, shape: number[], bound: number, name: string): tf.Variable {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) values[i] = rng.uniform(-bound, bound);
-  const initial = tf.tensor(values, shape);
-  const variable = tf.variable(initial, true, name);
-  initial.dispose(); // the variable holds its own reference to the data
-  return variable;
 }
 
 let modelCounter = 0;

@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../random.ts";
 
 /**
  * A recurrent model with a linear (or MLP) readout producing logits.
@@ -46,4 +47,20 @@ export function writeVariables(variables: tf.Variable[], weights: Float32Array[]
     v.assign(t);
     t.dispose();
   });
+}
+
+/** A trainable variable of `shape` drawn uniformly from [-bound, bound] (PyTorch-style init). */
+export function uniformVariable(
+  rng: Rng,
+  shape: number[],
+  bound: number,
+  name: string,
+): tf.Variable {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(size);
+  for (let i = 0; i < size; i++) values[i] = rng.uniform(-bound, bound);
+  const initial = tf.tensor(values, shape);
+  const variable = tf.variable(initial, true, name);
+  initial.dispose(); // the variable holds its own reference to the data
+  return variable;
 }
