@@ -37,8 +37,13 @@ export interface FitOptions {
   readout: Readout;
   /** Spike threshold θ: where RC takes the loss, and the validation's RC-inference. */
   threshold: number;
-  /** Weight of the entropy reward: loss = L - β H. */
+  /** Weight of the entropy reward: loss = L - β H (from the first batch; see `betaSchedule`). */
   beta: number;
+  /**
+   * β switches during training (paper Fig. 3C: a lower β moves a model into the fast regime):
+   * from batch `fromBatch` (0-based) on, β is `beta`. Entries in increasing `fromBatch`.
+   */
+  betaSchedule?: { fromBatch: number; beta: number }[];
   learningRate: number;
   numBatches: number;
   /** Training batch number `i` (the source decides the batch size). */
@@ -571,7 +576,10 @@ export function stepRunner(model: RecurrentModel, opts: FitOptions): StepRunner 
  * weights of the best validation point. Stops with a {@link DivergenceError} on a non-finite loss
  * or gradient (seen at once on cpu and wasm, at the next validation point on webgpu).
  */
-export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitResult> {
+export async function fit(model: RecurrentModel, options: FitOptions): Promise<FitResult> {
+  const schedule = checkedSchedule(options.betaSchedule);
+  // The runners read β at every step, so the schedule changes it in this copy as training goes.
+  const opts: FitOptions = { ...options };
   const selectBy = opts.selectBy ?? "spiking";
   const compute: ComputeCounts = zeroCounts();
   const curves: CurvePoint[] = [];
@@ -603,6 +611,7 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
   let intervalStart = 0;
   try {
     for (let i = 0; i < opts.numBatches; i++) {
+      opts.beta = betaAt(options.beta, schedule, i);
       const batch = opts.trainBatch(i);
       const started = performance.now();
       const bad = await runner.step(batch, compute);
@@ -623,6 +632,7 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
         loss: meanLoss,
         ...metrics,
         wallSeconds: compute.wallSeconds,
+        ...(schedule.length ? { beta: opts.beta } : {}),
       };
       const score = (p: CurvePoint) => selectBy === "eos" ? p.eosAccuracy : p.spikingAccuracy;
       if (selectBy === "last") {
@@ -645,4 +655,39 @@ export async function fit(model: RecurrentModel, opts: FitOptions): Promise<FitR
     runner.dispose();
   }
   return { curves, best, compute, path: runner.path };
+}
+
+/** The β schedule, checked: integer batches, increasing, finite values. */
+function checkedSchedule(
+  schedule: FitOptions["betaSchedule"],
+): { fromBatch: number; beta: number }[] {
+  const list = schedule ?? [];
+  list.forEach((e, k) => {
+    if (!Number.isInteger(e.fromBatch) || e.fromBatch < 0) {
+      throw new Error(
+        `fit: betaSchedule[${k}].fromBatch must be an integer >= 0: current value is ${e.fromBatch}.`,
+      );
+    }
+    if (k > 0 && e.fromBatch <= list[k - 1].fromBatch) {
+      throw new Error(
+        `fit: betaSchedule must be in increasing fromBatch: entry ${k} (${e.fromBatch}) follows ` +
+          `${list[k - 1].fromBatch}.`,
+      );
+    }
+    if (!Number.isFinite(e.beta)) {
+      throw new Error(`fit: betaSchedule[${k}].beta must be finite: current value is ${e.beta}.`);
+    }
+  });
+  return list;
+}
+
+/** β in force at batch `i` (0-based). */
+export function betaAt(
+  initial: number,
+  schedule: readonly { fromBatch: number; beta: number }[],
+  i: number,
+): number {
+  let beta = initial;
+  for (const e of schedule) if (i >= e.fromBatch) beta = e.beta;
+  return beta;
 }

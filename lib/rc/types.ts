@@ -15,6 +15,8 @@ export interface CurvePoint {
   /** Accuracy read at the last step. */
   eosAccuracy: number;
   wallSeconds: number;
+  /** β in force at this point, when training followed a β schedule. */
+  beta?: number;
   /** Live tfjs tensors and their bytes, and the process's resident memory, at this point. */
   numTensors?: number;
   tensorBytes?: number;
