@@ -188,18 +188,247 @@ export function runPath(outDir: string, experiment: string, run: string): string
   return `${outDir}/runs/${experiment}/${run}.json`;
 }
 
-/** Writes a run file atomically (write `.tmp`, then rename). */
-export async function writeRun(outDir: string, record: RunRecord): Promise<string> {
-  const path = runPath(outDir, record.experiment, record.run);
-  await Deno.mkdir(`${outDir}/runs/${record.experiment}`, { recursive: true });
-  await Deno.writeTextFile(`${path}.tmp`, JSON.stringify(record, null, 1) + "\n");
-  await Deno.rename(`${path}.tmp`, path);
-  return path;
+/** What a run-file check found wrong: the field (dotted path), what was there, what is expected. */
+export interface FieldProblem {
+  field: string;
+  found: string;
+  expected: string;
 }
 
-/** Reads every run file under `OUT/runs`, sorted by experiment order then run name. */
-export async function readRuns(outDir: string): Promise<RunRecord[]> {
-  const records: RunRecord[] = [];
+/** One line naming the file, the field and the fix (what `readRuns` warns with). */
+export function problemLine(path: string, p: FieldProblem): string {
+  return `Run file ${path}: ${p.field} is ${p.found}, expected ${p.expected}; ` +
+    `fix that field, or delete the file to re-run that run`;
+}
+
+class Bad extends Error {
+  constructor(readonly problem: FieldProblem) {
+    super(`${problem.field} is ${problem.found}, expected ${problem.expected}`);
+  }
+}
+
+function shown(v: unknown): string {
+  if (v === undefined) return "missing";
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  if (Array.isArray(v)) s = `an array ${s}`;
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function need(ok: boolean, field: string, value: unknown, expected: string): void {
+  if (!ok) throw new Bad({ field, found: shown(value), expected });
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const isFinite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+function obj(v: unknown, field: string): Record<string, unknown> {
+  need(isObject(v), field, v, "an object");
+  return v as Record<string, unknown>;
+}
+function arr(v: unknown, field: string): unknown[] {
+  need(Array.isArray(v), field, v, "an array");
+  return v as unknown[];
+}
+function str(v: unknown, field: string): string {
+  need(typeof v === "string", field, v, "a string");
+  return v as string;
+}
+function oneOf(v: unknown, field: string, allowed: readonly string[]): void {
+  need(allowed.includes(v as string), field, v, `one of ${allowed.join(", ")}`);
+}
+/** A number; `nullable`: also null (JSON writes NaN, "not measured", as null). */
+function num(v: unknown, field: string, nullable = false): void {
+  need(
+    isFinite(v) || (nullable && v === null),
+    field,
+    v,
+    nullable ? "a number or null" : "a number",
+  );
+}
+function nonNegative(v: unknown, field: string, nullable = false): void {
+  need(
+    (isFinite(v) && v >= 0) || (nullable && v === null),
+    field,
+    v,
+    nullable ? "a number >= 0 or null" : "a number >= 0",
+  );
+}
+function fraction(v: unknown, field: string, nullable = false): void {
+  need(
+    (isFinite(v) && v >= 0 && v <= 1) || (nullable && v === null),
+    field,
+    v,
+    `a fraction in [0, 1]${nullable ? " or null" : ""} (accuracies are fractions, not percent)`,
+  );
+}
+
+/** The run-file schema: fields, types and ranges; throws Bad at the first problem. */
+function checkRecord(v: unknown, where?: { experiment: string; run: string }): void {
+  const r = obj(v, "the file");
+  need(r.schema === 1, "schema", r.schema, "1");
+  oneOf(r.experiment, "experiment", EXPERIMENT_IDS);
+  str(r.run, "run");
+  need((r.run as string).length > 0, "run", r.run, "a non-empty run name");
+  if (where) {
+    need(
+      r.experiment === where.experiment,
+      "experiment",
+      r.experiment,
+      `"${where.experiment}" (the folder it is in)`,
+    );
+    need(r.run === where.run, "run", r.run, `"${where.run}" (the file's name)`);
+  }
+  oneOf(r.method, "method", ["rc", "eos"]);
+  if (r.baseline !== undefined) str(r.baseline, "baseline");
+  str(r.title, "title");
+  oneOf(r.profile, "profile", ["smoke", "default", "paper"]);
+  obj(r.config, "config");
+  if (r.overrides !== undefined) obj(r.overrides, "overrides");
+  need(
+    typeof r.configHash === "string" && /^[0-9a-f]{16}$/.test(r.configHash),
+    "configHash",
+    r.configHash,
+    "16 hex digits",
+  );
+  num(r.seed, "seed");
+  const data = obj(r.data, "data");
+  str(data.name, "data.name");
+  str(data.checksum, "data.checksum");
+  const env = obj(r.environment, "environment");
+  str(env.backend, "environment.backend");
+  oneOf(r.status, "status", ["met", "missed", "failed"]);
+  const failed = r.status === "failed";
+  if (r.error !== undefined) str(r.error, "error");
+  for (const k of ["startedAt", "finishedAt"]) {
+    need(
+      typeof r[k] === "string" && !Number.isNaN(Date.parse(r[k] as string)),
+      k,
+      r[k],
+      "an ISO date string",
+    );
+  }
+  const target = obj(r.target, "target");
+  str(target.description, "target.description");
+  arr(target.checks, "target.checks").forEach((c, i) => {
+    const f = `target.checks[${i}]`;
+    const check = obj(c, f);
+    str(check.name, `${f}.name`);
+    num(check.paper, `${f}.paper`);
+    num(check.measured, `${f}.measured`, true);
+    need(typeof check.met === "boolean", `${f}.met`, check.met, "true or false");
+    oneOf(check.unit, `${f}.unit`, ["fraction", "steps", "ratio"]);
+  });
+  arr(r.deviations, "deviations").forEach((d, i) => str(d, `deviations[${i}]`));
+  const m = obj(r.metrics, "metrics");
+  // A failed run measured nothing: its numbers are null (NaN).
+  num(m.threshold, "metrics.threshold", true);
+  fraction(m.testAccuracy, "metrics.testAccuracy", failed);
+  nonNegative(m.meanSpikeTime, "metrics.meanSpikeTime", true);
+  fraction(m.fractionFired, "metrics.fractionFired", true);
+  fraction(m.eosAccuracy, "metrics.eosAccuracy", true);
+  need(
+    Number.isInteger(m.numSteps) && (m.numSteps as number) >= 0,
+    "metrics.numSteps",
+    m.numSteps,
+    "an integer >= 0",
+  );
+  arr(m.thresholdCurve, "metrics.thresholdCurve").forEach((p, i) => {
+    const f = `metrics.thresholdCurve[${i}]`;
+    const point = obj(p, f);
+    num(point.threshold, `${f}.threshold`);
+    fraction(point.accuracy, `${f}.accuracy`, true);
+    nonNegative(point.meanSpikeTime, `${f}.meanSpikeTime`, true);
+    fraction(point.fractionFired, `${f}.fractionFired`, true);
+  });
+  for (const [k, x] of Object.entries(obj(m.extra, "metrics.extra"))) {
+    num(x, `metrics.extra.${k}`, true);
+  }
+  const compute = obj(r.compute, "compute");
+  for (const part of ["train", "inference"]) {
+    const c = obj(compute[part], `compute.${part}`);
+    for (const k of ["forwardSteps", "backwardSteps", "eosSteps", "flops", "wallSeconds"]) {
+      nonNegative(c[k], `compute.${part}.${k}`, true);
+    }
+  }
+  nonNegative(compute.flopsPerExampleStep, "compute.flopsPerExampleStep", true);
+  arr(r.curves, "curves").forEach((p, i) => {
+    const f = `curves[${i}]`;
+    const point = obj(p, f);
+    nonNegative(point.examples, `${f}.examples`);
+    fraction(point.spikingAccuracy, `${f}.spikingAccuracy`, true);
+    nonNegative(point.meanSpikeTime, `${f}.meanSpikeTime`, true);
+    fraction(point.eosAccuracy, `${f}.eosAccuracy`, true);
+  });
+  arr(r.figures, "figures").forEach((fig, i) => {
+    const f = `figures[${i}]`;
+    const spec = obj(fig, f);
+    str(spec.paperFigure, `${f}.paperFigure`);
+    str(spec.title, `${f}.title`);
+    oneOf(spec.kind, `${f}.kind`, ["bar", "line", "scatter"]);
+    arr(spec.series, `${f}.series`).forEach((s, j) => {
+      const series = obj(s, `${f}.series[${j}]`);
+      str(series.label, `${f}.series[${j}].label`);
+      for (const axis of ["x", "y"]) {
+        arr(series[axis], `${f}.series[${j}].${axis}`).forEach((x, k) =>
+          num(x, `${f}.series[${j}].${axis}[${k}]`, true)
+        );
+      }
+    });
+  });
+}
+
+/**
+ * Checks a parsed run file against the schema (fields, types, ranges, a known experiment id, and,
+ * given `where`, that it sits in its experiment's folder under its run's name).
+ * @returns null when it is a valid RunRecord, else the first problem found.
+ */
+export function runProblem(
+  value: unknown,
+  where?: { experiment: string; run: string },
+): FieldProblem | null {
+  try {
+    checkRecord(value, where);
+    return null;
+  } catch (e) {
+    if (e instanceof Bad) return e.problem;
+    throw e;
+  }
+}
+
+/** A run file read: the record when valid, else the one-line problem naming file and field. */
+export type RunFile = { path: string; record: RunRecord; problem?: undefined } | {
+  path: string;
+  record?: undefined;
+  problem: string;
+};
+
+/** Reads and checks one run file (`OUT/runs/<experiment>/<run>.json`); NotFound is rethrown. */
+export async function readRunFile(path: string): Promise<RunFile> {
+  const text = await Deno.readTextFile(path);
+  const m = path.match(/([^/]+)\/([^/]+)\.json$/);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return {
+      path,
+      problem: `Run file ${path}: not JSON (${(e as Error).message}); ` +
+        `delete the file to re-run that run`,
+    };
+  }
+  const p = runProblem(value, m ? { experiment: m[1], run: m[2] } : undefined);
+  return p ? { path, problem: problemLine(path, p) } : { path, record: value as RunRecord };
+}
+
+/** Every run file under `OUT/runs`, each read and checked (no order). */
+export async function scanRuns(outDir: string): Promise<RunFile[]> {
+  const files: RunFile[] = [];
   let experiments: Deno.DirEntry[];
   try {
     experiments = [...Deno.readDirSync(`${outDir}/runs`)];
@@ -210,22 +439,30 @@ export async function readRuns(outDir: string): Promise<RunRecord[]> {
   for (const dir of experiments.filter((d) => d.isDirectory)) {
     for await (const f of Deno.readDir(`${outDir}/runs/${dir.name}`)) {
       if (!f.isFile || !f.name.endsWith(".json") || f.name.endsWith(".traces.json")) continue;
-      const path = `${outDir}/runs/${dir.name}/${f.name}`;
-      let parsed: RunRecord;
       try {
-        parsed = JSON.parse(await Deno.readTextFile(path));
+        files.push(await readRunFile(`${outDir}/runs/${dir.name}/${f.name}`));
       } catch (e) {
-        throw new Error(
-          `Cannot read run file ${path}: ${(e as Error).message}. Delete it to re-run that run.`,
-        );
+        if (!(e instanceof Deno.errors.NotFound)) throw e; // replaced while listing: next read
       }
-      if (parsed.schema !== 1 || typeof parsed.experiment !== "string") {
-        throw new Error(
-          `Run file ${path} has schema ${parsed.schema}, expected 1. Delete it to re-run that run.`,
-        );
-      }
-      records.push(parsed);
     }
+  }
+  return files;
+}
+
+/**
+ * Reads every valid run file under `OUT/runs`, sorted by experiment order then run name. A file
+ * that fails the schema is skipped (never rendered) with one line naming it, the field and the
+ * fix, passed to `onProblem` (default: stderr).
+ */
+export async function readRuns(
+  outDir: string,
+  opts: { onProblem?: (line: string) => void } = {},
+): Promise<RunRecord[]> {
+  const onProblem = opts.onProblem ?? ((l: string) => console.error(`skipped: ${l}`));
+  const records: RunRecord[] = [];
+  for (const f of await scanRuns(outDir)) {
+    if (f.record) records.push(f.record);
+    else onProblem(f.problem);
   }
   const order = (id: string) => EXPERIMENT_IDS.indexOf(id as ExperimentId);
   return records.sort((a, b) =>
@@ -233,7 +470,7 @@ export async function readRuns(outDir: string): Promise<RunRecord[]> {
   );
 }
 
-/** Finds a finished (non-failed) run with this config hash, or null. */
+/** Finds a finished (non-failed), valid run with this config hash, or null. */
 export async function findFinishedRun(
   outDir: string,
   experiment: string,
@@ -241,9 +478,153 @@ export async function findFinishedRun(
   hash: string,
 ): Promise<RunRecord | null> {
   try {
-    const rec = JSON.parse(await Deno.readTextFile(runPath(outDir, experiment, run))) as RunRecord;
-    return rec.configHash === hash && rec.status !== "failed" ? rec : null;
+    const { record } = await readRunFile(runPath(outDir, experiment, run));
+    return record && record.configHash === hash && record.status !== "failed" ? record : null;
   } catch {
     return null;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run store on a shared filesystem: many writers (processes, hosts) publish into one folder.
+//
+// - Each write goes to a temporary name unique to its writer (`<run>.json.<writer>.tmp`), then is
+//   published atomically: a hard link when no file is there (fails if one appeared meanwhile), a
+//   rename over a file that may be replaced. The reader therefore sees a whole old file or a
+//   whole new one, never a mix, and two writers never share a temporary file.
+// - Publishing happens under a short lock (`<run>.json.lock`, created exclusively), so the check
+//   "is a finished run of this config already there?" and the publish are one step: a finished
+//   run is never overwritten by a second result of the same config (the first is kept, intact),
+//   nor by a failed record of it.
+// - `RC_STORE_WRITE_DELAY_MS` (tests) sleeps between writing the temporary file and publishing,
+//   to widen the window in which writers race.
+
+/** This process's writer id: host (when readable), pid and a random part. */
+export const WRITER_ID = (() => {
+  let host = "host";
+  try {
+    host = Deno.hostname().replace(/[^A-Za-z0-9_-]/g, "_");
+  } catch { /* no --allow-sys=hostname: the random part keeps ids apart */ }
+  return `${host}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}`;
+})();
+
+/** An environment variable's value, or undefined when unset or not permitted. */
+export function envValue(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function writeDelayMs(): number {
+  const v = Number(envValue("RC_STORE_WRITE_DELAY_MS") ?? 0);
+  return Number.isFinite(v) && v > 0 ? v : 0;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How long a publish lock may be held before another writer treats it as abandoned. */
+const LOCK_STALE_MS = 30_000;
+
+async function withLock<T>(path: string, body: () => Promise<T>): Promise<T> {
+  const lock = `${path}.lock`;
+  for (let attempt = 0;; attempt++) {
+    try {
+      const f = await Deno.open(lock, { write: true, createNew: true });
+      try {
+        await f.write(new TextEncoder().encode(`${WRITER_ID}\n`));
+      } finally {
+        f.close();
+      }
+      break;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      try {
+        const age = Date.now() - ((await Deno.stat(lock)).mtime?.getTime() ?? Date.now());
+        if (age > LOCK_STALE_MS) {
+          // Abandoned (its writer died mid-publish): move it aside under a name of our own, so
+          // that of several writers seeing it stale only one removes it.
+          const aside = `${lock}.${WRITER_ID}.stale`;
+          await Deno.rename(lock, aside);
+          await Deno.remove(aside);
+          continue;
+        }
+      } catch { /* released or taken meanwhile: try again */ }
+      await sleep(Math.min(200, 5 * (attempt + 1)));
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    await Deno.remove(lock).catch(() => {});
+  }
+}
+
+/** What `writeRun` did: published the record, or kept the finished run already there. */
+export interface WriteOutcome {
+  path: string;
+  /** True when a finished run of the same config was there and was kept instead of `record`. */
+  kept: boolean;
+  /** The record now in the file. */
+  record: RunRecord;
+}
+
+/**
+ * Publishes a run file for many writers (see above). `replace`: overwrite even a finished run of
+ * the same config (`train --force`).
+ */
+export async function storeRun(
+  outDir: string,
+  record: RunRecord,
+  opts: { replace?: boolean } = {},
+): Promise<WriteOutcome> {
+  const problem = runProblem(JSON.parse(JSON.stringify(record)));
+  if (problem) {
+    throw new Error(
+      `Refusing to write ${record.experiment}/${record.run}: ${problem.field} is ` +
+        `${problem.found}, expected ${problem.expected} (a bug in that experiment's run code)`,
+    );
+  }
+  const path = runPath(outDir, record.experiment, record.run);
+  await Deno.mkdir(`${outDir}/runs/${record.experiment}`, { recursive: true });
+  const tmp = `${path}.${WRITER_ID}.tmp`;
+  const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  try {
+    await f.write(new TextEncoder().encode(JSON.stringify(record, null, 1) + "\n"));
+    await f.syncData();
+  } finally {
+    f.close();
+  }
+  try {
+    const delay = writeDelayMs();
+    if (delay) await sleep(delay * (0.5 + Math.random()));
+    return await withLock(path, async () => {
+      try {
+        await Deno.link(tmp, path); // only when no file is there
+        return { path, kept: false, record };
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      }
+      let there: RunFile | null = null;
+      try {
+        there = await readRunFile(path);
+      } catch { /* removed meanwhile */ }
+      const old = there?.record;
+      if (
+        !opts.replace && old && old.status !== "failed" && old.configHash === record.configHash
+      ) {
+        return { path, kept: true, record: old };
+      }
+      await Deno.rename(tmp, path);
+      return { path, kept: false, record };
+    });
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
+}
+
+/** Writes a run file (see `storeRun`); returns its path. */
+export async function writeRun(outDir: string, record: RunRecord): Promise<string> {
+  return (await storeRun(outDir, record)).path;
 }

@@ -10,9 +10,13 @@ import {
   configHash,
   findFinishedRun,
   type Profile,
+  readRunFile,
+  runPath,
+  runProblem,
   type RunRecord,
-  writeRun,
+  storeRun,
 } from "../lib/results.ts";
+import { Claim, leaseMs, tryClaim } from "./_store.ts";
 import type { ExperimentDeclaration, RunDeclaration } from "../lib/experiments/declaration.ts";
 import { overrideDeviations, overrideSuffix } from "../lib/experiments/overrides.ts";
 
@@ -87,12 +91,78 @@ function formatDuration(seconds: number): string {
   return m > 0 ? `${m} min ${Math.round(seconds % 60)} s` : `${Math.round(seconds)} s`;
 }
 
-/** Executes the plan's missing runs in order; returns every record (reused, new or failed). */
+/** Options of `execute`. */
+export interface ExecuteOptions {
+  /** Retrain and replace even a finished run of the same config (`train --force`). */
+  force?: boolean;
+  /** How often to look again at a run another worker holds (ms); default a quarter lease. */
+  pollMs?: number;
+}
+
+/**
+ * Waits until this process holds the run's claim, or another worker has finished the run.
+ * Returns the claim, or the finished record.
+ */
+async function claimOrFinished(
+  item: PlanItem,
+  outDir: string,
+  log: (line: string) => void,
+  opts: ExecuteOptions,
+): Promise<Claim | RunRecord> {
+  const id = `${item.experiment.id}/${item.run}`;
+  let waiting = false;
+  for (;;) {
+    if (!opts.force) {
+      const done = await findFinishedRun(outDir, item.experiment.id, item.run, item.hash);
+      if (done) return done;
+    }
+    const got = await tryClaim(outDir, item.experiment.id, item.run, item.hash);
+    if (got instanceof Claim) {
+      if (opts.force) return got;
+      // Finished between the look and the claim: nothing to train.
+      const done = await findFinishedRun(outDir, item.experiment.id, item.run, item.hash);
+      if (!done) return got;
+      await got.release();
+      return done;
+    }
+    if (!waiting) {
+      const h = got.heldBy;
+      log(
+        `${id}: being trained by ${h.host} pid ${h.pid} (claim until ` +
+          `${new Date(h.expiresAt).toISOString()}); waiting for it`,
+      );
+      waiting = true;
+    }
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? Math.min(2000, leaseMs() / 4)));
+  }
+}
+
+/** The baseline run an RC run compares against: trained here, or found in the store. */
+async function baselineRecord(
+  item: PlanItem,
+  finished: RunRecord[],
+  outDir: string,
+): Promise<RunRecord[]> {
+  const name = item.decl.baseline && item.decl.baseline + overrideSuffix(item.overrides);
+  if (!name || finished.some((r) => r.run === name)) return finished;
+  try {
+    const { record } = await readRunFile(runPath(outDir, item.experiment.id, name));
+    if (record && record.status !== "failed") return [...finished, record];
+  } catch { /* not there: the run goes without its comparison */ }
+  return finished;
+}
+
+/**
+ * Executes the plan's missing runs in order; returns every record (reused, new or failed). Each
+ * run is claimed in the run store first, so several processes (or array tasks) can execute plans
+ * into one folder: a run another worker is training is waited for, then reused.
+ */
 export async function execute(
   items: PlanItem[],
   profile: Profile,
   outDir: string,
   log: (line: string) => void = (l) => console.error(l),
+  opts: ExecuteOptions = {},
 ): Promise<RunRecord[]> {
   const records: RunRecord[] = [];
   const todo = items.filter((i) => !i.done);
@@ -107,34 +177,65 @@ export async function execute(
       records.push(item.done);
       continue;
     }
-    const elapsed = (performance.now() - began) / 1000;
-    const eta = doneCost > 0 ? (elapsed / doneCost) * (totalCost - doneCost) : NaN;
-    log(
-      `[${(100 * doneCost / totalCost).toFixed(0)} %] ${id}: starting (elapsed ${
-        formatDuration(elapsed)
-      }, ` +
-        `remaining about ${formatDuration(eta)})`,
-    );
-    const finished = records.filter((r) => r.experiment === item.experiment.id);
-    let record: RunRecord;
-    const startedAt = new Date().toISOString();
-    try {
-      record = await item.decl.execute(item.config, {
-        profile,
-        configHash: item.hash,
-        run: item.run,
-        baseline: item.decl.baseline && item.decl.baseline + overrideSuffix(item.overrides),
-        finished,
-        log,
-      });
-    } catch (e) {
-      const error = e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e);
-      log(`${id}: FAILED: ${e instanceof Error ? e.message : e}`);
-      record = await failedRecord(item, profile, startedAt, error);
+    const claimed = await claimOrFinished(item, outDir, log, opts);
+    if (!(claimed instanceof Claim)) {
+      log(`${id}: finished by another worker (config ${item.hash}), reused`);
+      records.push(claimed);
+      doneCost += cost(item);
+      continue;
     }
-    record = withOverrides(item, record);
-    const path = await writeRun(outDir, record);
-    log(`${id}: ${record.status} -> ${path}`);
+    let record: RunRecord;
+    try {
+      const elapsed = (performance.now() - began) / 1000;
+      const eta = doneCost > 0 ? (elapsed / doneCost) * (totalCost - doneCost) : NaN;
+      log(
+        `[${(100 * doneCost / totalCost).toFixed(0)} %] ${id}: starting (elapsed ${
+          formatDuration(elapsed)
+        }, ` +
+          `remaining about ${formatDuration(eta)})`,
+      );
+      const finished = await baselineRecord(
+        item,
+        records.filter((r) => r.experiment === item.experiment.id),
+        outDir,
+      );
+      const startedAt = new Date().toISOString();
+      try {
+        record = await item.decl.execute(item.config, {
+          profile,
+          configHash: item.hash,
+          run: item.run,
+          baseline: item.decl.baseline && item.decl.baseline + overrideSuffix(item.overrides),
+          finished,
+          log,
+        });
+        const problem = runProblem(JSON.parse(JSON.stringify(record)));
+        if (problem) {
+          throw new Error(
+            `the run's record is invalid: ${problem.field} is ${problem.found}, expected ` +
+              `${problem.expected} (a bug in ${item.experiment.id}'s run code)`,
+          );
+        }
+      } catch (e) {
+        const error = e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e);
+        log(`${id}: FAILED: ${e instanceof Error ? e.message : e}`);
+        record = await failedRecord(item, profile, startedAt, error);
+      }
+      record = withOverrides(item, record);
+      const stored = await storeRun(outDir, record, { replace: opts.force });
+      if (stored.kept) {
+        log(
+          `${id}: another worker finished this config first; its run file is kept ` +
+            `(${stored.path}), this result dropped`,
+        );
+        record = stored.record;
+      } else {
+        log(`${id}: ${record.status} -> ${stored.path}`);
+      }
+      if (claimed.lost) log(`${id}: note: this worker's claim expired and was taken over`);
+    } finally {
+      await claimed.release();
+    }
     records.push(record);
     doneCost += cost(item);
   }

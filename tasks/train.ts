@@ -63,7 +63,7 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   if (values.force) items = items.map((i) => ({ ...i, done: null }));
-  const records = await execute(items, profile, values.out);
+  const records = await execute(items, profile, values.out, undefined, { force: values.force });
   return records.some((r) => r.status === "failed") ? 1 : 0;
 }
 
