@@ -6,6 +6,8 @@
  *
  *   deno run -A bench/conv_lstm.ts [--backend wasm] [--iterations 3] [--models 20x3,20x5,10x3]
  *   [--steps 10,1] [--profile]   (--profile: tf.profile of one iteration, time per kernel)
+ *   [--pytorch]   (also runs bench/pytorch_conv_lstm.py with Debian's python3-torch, same models,
+ *                  and prints both side by side: ms per iteration, examples/s and our ratio)
  *   RC_BLAS=off: tfjs-wasm's own matmul and convolutions (the JS im2col filter gradient)
  * @module
  */
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     models: { type: "string", default: "20x3,20x5,10x3" },
     steps: { type: "string", default: "10,1" },
     profile: { type: "boolean", default: false },
+    pytorch: { type: "boolean", default: false },
   },
 });
 const info = await initBackend(values.backend as BackendName);
@@ -38,6 +41,8 @@ const frames = Array.from(
 );
 const labels = tf.oneHot(tf.tensor1d(Array.from({ length: B }, () => rng.int(10)), "int32"), 10);
 
+/** Ours, per "model|steps": ms per iteration. */
+const ours = new Map<string, number>();
 for (const spec of values.models!.split(",")) {
   const [hidden, k] = spec.split("x").map(Number);
   const model = new ConvLstm({ hiddenChannels: hidden, kernelSize: k, numOutputs: 10, seed: 1 });
@@ -82,6 +87,7 @@ for (const spec of values.models!.split(",")) {
     for (let i = 0; i < iterations; i++) await iteration();
     const ms = (performance.now() - began) / iterations;
     const gflop = 3 * model.flopsPerStep() * B * T / 1e9;
+    ours.set(`ConvLSTM-${hidden} ${k}x${k}|${T}`, ms);
     console.log(
       `${info.backend}${
         info.blas ? "+blas" : ""
@@ -94,3 +100,41 @@ for (const spec of values.models!.split(",")) {
   optimizer.dispose();
 }
 tf.dispose([...frames, labels]);
+
+if (values.pytorch) await sideBySide();
+
+/** PyTorch on the same machine in the same command, joined with ours. */
+async function sideBySide(): Promise<void> {
+  const python = "/usr/bin/python3"; // Debian's, where python3-torch installs
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(python, {
+      args: ["bench/pytorch_conv_lstm.py", "--iterations", String(iterations)],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (e) {
+    console.log(`pytorch: not run (${(e as Error).message}; apt-get install -y python3-torch)`);
+    return;
+  }
+  if (!out.success) {
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1);
+    console.log(`pytorch: not run (${err}; apt-get install -y python3-torch)`);
+    return;
+  }
+  const lines = new TextDecoder().decode(out.stdout).split("\n");
+  const rows = lines.filter((l) => l.startsWith('{"model"')).map((l) =>
+    JSON.parse(l) as { model: string; steps: number; msPerIteration: number }
+  );
+  console.log("\nmodel, steps: ours ms | PyTorch ms | ratio | examples/s ours, PyTorch");
+  for (const r of rows) {
+    const mine = ours.get(`${r.model}|${r.steps}`);
+    if (mine === undefined) continue;
+    console.log(
+      `${r.model}, T=${r.steps}: ${mine.toFixed(0)} | ${r.msPerIteration.toFixed(0)} | ` +
+        `${(mine / r.msPerIteration).toFixed(2)}x | ${(B / (mine / 1000)).toFixed(0)}, ${
+          (B / (r.msPerIteration / 1000)).toFixed(0)
+        }`,
+    );
+  }
+}
