@@ -3,27 +3,64 @@
  *  [--data-mirror URL|DIR] [--out DIR]`
  *
  * Runs the experiments' missing runs, writes `OUT/runs/<experiment>/<run>.json`, then renders
- * `OUT/index.html` and `OUT/summary.json`. Exits non-zero when any run failed.
+ * `OUT/index.html` and `OUT/summary.json`. Exits non-zero when any run failed. Before training
+ * anything it checks that OUT can be written and that the run files already there are valid.
+ *
+ * `--plan` prints the missing runs as JSON (experiment, run, config hash, estimated cost, backend,
+ * resources and the command that trains each) and trains nothing; `--emit slurm|k8s` writes a
+ * Slurm job array (`OUT/cluster/grid.sbatch` and `submit.sh`) or Kubernetes Indexed Jobs
+ * (`OUT/cluster/grid.k8s.json`) that train them into OUT (tasks/cluster/emit.ts).
  * @module
  */
 import { BACKEND_NAMES, initBackend } from "../lib/backend.ts";
+import { scanRuns, WRITER_ID } from "../lib/results.ts";
 import { writeReport } from "../lib/report/write.ts";
 import { choice, idList, parseCli, PROFILES, runCli } from "./_cli.ts";
 import { experimentById, EXPERIMENTS } from "./experiments.ts";
 import { execute, plan } from "./orchestrate.ts";
+import { emit, plannedRuns } from "./cluster/emit.ts";
 
 const CLI = {
   task: "reproduce",
   usage: "usage: deno task reproduce [--profile smoke|default|paper] [--only ID,ID] " +
-    "[--backend auto|webgpu|wasm|cpu] [--data-mirror URL|DIR] [--out DIR]",
+    "[--backend auto|webgpu|wasm|cpu] [--data-mirror URL|DIR] [--out DIR] [--plan] " +
+    "[--emit slurm|k8s]",
   options: {
     profile: { type: "string", default: "default" },
     only: { type: "string" },
     backend: { type: "string", default: "auto" },
     "data-mirror": { type: "string" },
     out: { type: "string", default: "reports" },
+    plan: { type: "boolean", default: false },
+    emit: { type: "string" },
   },
 } as const;
+
+/**
+ * Checks, before anything trains, that `out` can be written (a probe file in `out/runs`) and that
+ * the run files already there pass the schema. Returns the lines to print (empty: all good).
+ */
+export async function checkOutput(out: string): Promise<string[]> {
+  const probe = `${out}/runs/.write-probe.${WRITER_ID}`;
+  try {
+    await Deno.mkdir(`${out}/runs`, { recursive: true });
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (e) {
+    return [
+      `Cannot write to the output folder ${out} (${(e as Error).message}); ` +
+      `choose a writable --out (the deno task may write under reports/ and /tmp)`,
+    ];
+  }
+  const bad = (await scanRuns(out)).flatMap((f) => f.problem ? [f.problem] : []);
+  if (bad.length) {
+    bad.push(
+      `${bad.length} run file(s) in ${out}/runs are invalid: fix or delete them, then run again ` +
+        `(nothing was trained)`,
+    );
+  }
+  return bad;
+}
 
 /** The task; `args` as on the command line. Throws a UsageError for a bad command line. */
 export async function main(args: string[]): Promise<number> {
@@ -45,8 +82,56 @@ export async function main(args: string[]): Promise<number> {
     console.error("Nothing to run: every experiment selected with --only is not built yet.");
     return 1;
   }
+  const out = values.out.replace(/\/+$/, "") || "/";
+  const emitKind = values.emit === undefined
+    ? undefined
+    : choice("emit", values.emit, ["slurm", "k8s"] as const);
+  if (values.plan || emitKind) {
+    const items = await plan(selected, profile, out);
+    const runs = plannedRuns(items, { profile, backend, out });
+    if (values.plan) {
+      console.log(JSON.stringify(
+        {
+          profile,
+          out,
+          finished: items.filter((i) => i.done).length,
+          notBuilt: selected.filter((e) => !e.runs).map((e) => e.id),
+          missing: runs,
+        },
+        null,
+        1,
+      ));
+    }
+    if (emitKind) {
+      if (!runs.length) {
+        console.error(`emit: nothing to emit, every selected run is finished in ${out}/runs`);
+        return 0;
+      }
+      const cwd = Deno.cwd();
+      const abs = out.startsWith("/") ? out : `${cwd}/${out}`;
+      const paths = await emit(emitKind, runs, {
+        profile,
+        out: abs,
+        repo: cwd,
+        dataMirror: values["data-mirror"],
+      });
+      for (const p of paths) console.error(`wrote ${p}`);
+      console.error(
+        emitKind === "slurm"
+          ? `submit: bash ${paths[1]}   (${runs.length} array tasks; logs in ${abs}/cluster/logs)`
+          : `submit: kubectl apply -f ${paths[0]}   (needs a PersistentVolumeClaim rc-shared ` +
+            `holding this checkout at ${cwd})`,
+      );
+      console.error(`then: deno task report --out ${abs}`);
+    }
+    return 0;
+  }
+  const problems = await checkOutput(out);
+  if (problems.length) {
+    for (const p of problems) console.error(p);
+    return 1;
+  }
   await initBackend(backend);
-  const out = values.out;
   const items = await plan(selected, profile, out);
   console.error(
     `reproduce: profile ${profile}, ${items.length} runs (${

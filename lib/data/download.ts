@@ -122,7 +122,10 @@ export function sourcesFor(spec: FileSpec, mirrors: string[]): Source[] {
   for (const m of mirrors) {
     if (isUrl(m)) out.push({ kind: "url", url: `${m.replace(/\/+$/, "")}/${spec.path}` });
     else {
-      const dir = m.startsWith("file://") ? decodeURIComponent(new URL(m).pathname) : m;
+      let dir = m;
+      try {
+        if (m.startsWith("file://")) dir = decodeURIComponent(new URL(m).pathname);
+      } catch { /* not a valid file URL: tried as a path, and reported as not found */ }
       out.push({ kind: "dir", path: `${dir.replace(/\/+$/, "")}/${spec.path}` });
     }
   }
@@ -428,7 +431,12 @@ export async function ensureFileWithHash(
     const where = describe(source);
     let host = "";
     if (source.kind === "url") {
-      host = new URL(source.url).host;
+      try {
+        host = new URL(source.url).host;
+      } catch (e) {
+        failures.push(`${where}: not a valid URL (${errorText(e)})`);
+        continue;
+      }
       const dead = deadHosts.get(host);
       if (dead) {
         failures.push(`${where}: skipped, host unreachable earlier (${dead})`);
@@ -460,8 +468,11 @@ export async function ensureFileWithHash(
         return { path: target, sha256: h.sha256 };
       } catch (e) {
         if (!(e instanceof SourceError)) {
-          await removeIfExists(tmp);
-          throw e;
+          // Anything else this source did (a mirror path through a file, no permission to read
+          // it, ...) is this source's failure too: listed with its reason, and the next is tried.
+          await removeIfExists(tmp).catch(() => {});
+          failures.push(`${where}: ${errorText(e)}`);
+          break;
         }
         const size = (await statOrNull(tmp))?.size ?? 0;
         const droppedMidway = e.network && size > 0;

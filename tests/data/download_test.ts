@@ -235,3 +235,39 @@ Deno.test("download: sources are canonical first, then mirrors (URL or folder); 
   const repo = new URL("../../", import.meta.url).pathname;
   assert.ok(!defaultDataDir().startsWith(repo), defaultDataDir());
 });
+
+Deno.test("download: a mirror list whose first entries fail for any reason (a file's path, a malformed URL, HTTP 500, a wrong file) goes on to the next, listing each reason", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const wrong = await Deno.makeTempDir();
+  const server = startServer(SHARED);
+  const spec = labelsSpec([]);
+  server.behaviour.set(`/${spec.path}`, "500");
+  const aFile = `${wrong}/not-a-folder`;
+  try {
+    await Deno.writeTextFile(aFile, "a file, not a mirror folder");
+    await Deno.mkdir(`${wrong}/mnist`);
+    await Deno.writeTextFile(`${wrong}/${spec.path}`, "not the labels");
+    const bad = [aFile, "http://[not-a-host", server.url, wrong];
+    // With no good source: every entry is tried and listed with its reason.
+    await assert.rejects(
+      () => ensureFile(spec, { dataDir, mirror: bad, ...quiet }),
+      (e: Error) => {
+        assert.ok(e instanceof DataUnavailableError, e.message);
+        const lines = e.message.split("\n");
+        const line = (prefix: string) => lines.find((l) => l.startsWith(`  - ${prefix}`)) ?? "";
+        assert.match(line(`${aFile}/`), /Not a directory|not found/i);
+        assert.match(line("http://[not-a-host"), /not a valid URL/);
+        assert.match(line(server.url), /HTTP 500/);
+        assert.match(line(`${wrong}/mnist/`), /checksum mismatch/);
+        return true;
+      },
+    );
+    // The same list followed by a good mirror: the file arrives, verified.
+    const out = await ensureFile(spec, { dataDir, mirror: [...bad, SHARED], ...quiet });
+    assert.equal((await hashFile(out)).sha256, spec.digests[0].sha256);
+  } finally {
+    await server.close();
+    await Deno.remove(dataDir, { recursive: true });
+    await Deno.remove(wrong, { recursive: true });
+  }
+});
