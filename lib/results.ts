@@ -561,6 +561,16 @@ async function withLock<T>(path: string, body: () => Promise<T>): Promise<T> {
   }
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
 /** What `writeRun` did: published the record, or kept the finished run already there. */
 export interface WriteOutcome {
   path: string;
@@ -604,7 +614,11 @@ export async function storeRun(
         await Deno.link(tmp, path); // only when no file is there
         return { path, kept: false, record };
       } catch (e) {
-        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+        // A filesystem without hard links: the lock alone keeps the look-then-rename whole.
+        if (!(e instanceof Deno.errors.AlreadyExists) && await exists(path) === false) {
+          await Deno.rename(tmp, path);
+          return { path, kept: false, record };
+        }
       }
       let there: RunFile | null = null;
       try {

@@ -53,7 +53,7 @@ Deno.test("store: 4 writers, slowed at the write, publish 6 runs each into one f
       // The first writer publishes; the other three find its finished run and keep it.
       assert.equal(published.length, 1, `r${i}: ${JSON.stringify(forRun)}`);
       const file = await readRunFile(runPath(out, "seq-spotting", `r${i}`));
-      assert.ok(file.record, file.problem);
+      assert.ok(file.record, file.problem ?? "");
       assert.equal(file.record.title, `by w${published[0].w}`);
     }
     assert.equal((await readRuns(out, { onProblem: assert.fail })).length, 6);
