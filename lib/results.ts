@@ -501,19 +501,32 @@ export async function findFinishedRun(
 
 /** This process's writer id: host (when readable), pid and a random part. */
 export const WRITER_ID = (() => {
-  let host = "host";
-  try {
-    host = Deno.hostname().replace(/[^A-Za-z0-9_-]/g, "_");
-  } catch { /* no --allow-sys=hostname: the random part keeps ids apart */ }
+  const host = (hostName() ?? "host").replace(/[^A-Za-z0-9_-]/g, "_");
   return `${host}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}`;
 })();
 
-/** An environment variable's value, or undefined when unset or not permitted. */
+/**
+ * An environment variable's value, or undefined when unset or not permitted (asked without a
+ * prompt: the tasks' `--allow-env` lists name only the variables a user sets).
+ */
 export function envValue(name: string): string | undefined {
   try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return;
     return Deno.env.get(name);
   } catch {
     return undefined;
+  }
+}
+
+/** This machine's name, or null without `--allow-sys=hostname` (never prompts). */
+export function hostName(): string | null {
+  try {
+    if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state !== "granted") {
+      return null;
+    }
+    return Deno.hostname();
+  } catch {
+    return null;
   }
 }
 

@@ -13,7 +13,7 @@
  * `RC_STORE_LEASE_MS` sets the lease (default 120 s).
  * @module
  */
-import { envValue, WRITER_ID } from "../lib/results.ts";
+import { envValue, hostName, WRITER_ID } from "../lib/results.ts";
 
 /** What a claim file holds. */
 export interface ClaimInfo {
@@ -111,10 +111,7 @@ export async function tryClaim(
   const path = claimPath(outDir, experiment, run);
   const lease = leaseMs();
   await Deno.mkdir(`${outDir}/runs/${experiment}`, { recursive: true });
-  let host = "unknown";
-  try {
-    host = Deno.hostname();
-  } catch { /* no --allow-sys=hostname */ }
+  const host = hostName() ?? "unknown host";
   for (let attempt = 0; attempt < 20; attempt++) {
     const info: ClaimInfo = {
       writer: WRITER_ID,

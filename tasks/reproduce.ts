@@ -42,6 +42,13 @@ const CLI = {
  */
 export async function checkOutput(out: string): Promise<string[]> {
   const probe = `${out}/runs/.write-probe.${WRITER_ID}`;
+  if (Deno.permissions.querySync({ name: "write", path: out }).state !== "granted") {
+    return [
+      `Cannot write to the output folder ${out}: this task may write only under reports/ and ` +
+      `/tmp; choose one of those for --out, or run the task's command from deno.json with ` +
+      `--allow-write=${out} --allow-read=${out} added`,
+    ];
+  }
   try {
     await Deno.mkdir(`${out}/runs`, { recursive: true });
     await Deno.writeTextFile(probe, "");
@@ -87,6 +94,11 @@ export async function main(args: string[]): Promise<number> {
     ? undefined
     : choice("emit", values.emit, ["slurm", "k8s"] as const);
   if (values.plan || emitKind) {
+    const problems = emitKind ? await checkOutput(out) : [];
+    if (problems.length) {
+      for (const p of problems) console.error(p);
+      return 1;
+    }
     const items = await plan(selected, profile, out);
     const runs = plannedRuns(items, { profile, backend, out });
     if (values.plan) {
