@@ -199,3 +199,10 @@ async function writeBad(out: string, record: unknown): Promise<void> {
   await Deno.mkdir(`${out}/runs/seq-spotting`, { recursive: true });
   await Deno.writeTextFile(runPath(out, "seq-spotting", "old"), JSON.stringify(record));
 }
+
+Deno.test("reproduce --emit takes slurm or k8s only", async () => {
+  await assert.rejects(
+    () => main(["--profile", "smoke", "--emit", "pbs", "--out", "/tmp/rc-never"]),
+    /--emit must be slurm or k8s: got "pbs"/,
+  );
+});
