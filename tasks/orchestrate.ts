@@ -2,6 +2,11 @@
  * Runs what is missing: each declared run is identified by the hash of its experiment, run,
  * profile and config (with `--set` overrides applied); a finished run file with that hash is
  * reused, anything else is (re)run. A failing run is recorded as `failed` and the others go on.
+ *
+ * Several processes (or a cluster's array tasks) may execute into one output folder: each run is
+ * claimed before it trains (tasks/_store.ts), a run another worker holds is waited for and then
+ * reused, and run files are published through the run store (lib/results.ts `storeRun`), which
+ * keeps a finished run once, intact.
  * @module
  */
 import { environment } from "../lib/backend.ts";
