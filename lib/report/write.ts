@@ -27,9 +27,16 @@ export interface WrittenReport {
   summary: string;
 }
 
+/** Writes under a name of this writer's own, then renames: processes finishing together never collide. */
 async function writeAtomic(path: string, text: string): Promise<void> {
-  await Deno.writeTextFile(`${path}.tmp`, text);
-  await Deno.rename(`${path}.tmp`, path);
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
 }
 
 /** The latest benchmark results under `OUT/bench/latest.json`, or null when there are none. */
