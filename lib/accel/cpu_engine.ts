@@ -390,8 +390,16 @@ export function nativeTraces(
   batch: SequenceBatch,
   opts: { readout: Readout; haltThreshold?: number },
 ): { confidence: Float32Array; label: Int32Array; stepsComputed: number; stepsRun: number } {
-  // Inputs and activations of the step being computed; states (2H) per step.
-  const ctx = prepare(model, batch, opts.readout, 2 * model.hiddenSize);
+  // Inputs and activations of the step being computed; states (2H) per step, one more state
+  // (the first) and the gathered inputs (F, which can exceed the transients' room when F >> H,
+  // e.g. 784 pixels into 32 units) spread over the T steps.
+  const H2 = 2 * model.hiddenSize;
+  const ctx = prepare(
+    model,
+    batch,
+    opts.readout,
+    H2 + Math.ceil((batch.numFeatures + H2) / batch.numSteps) + 4,
+  );
   const { T, B, F, H, O, arena, f32 } = ctx;
   const x = arena.alloc(B * F);
   const acts = arena.alloc(B * 5 * H);

@@ -72,6 +72,75 @@ export interface SectionSpec {
 /** Profiles: what each one changes from the paper's protocol, and why. */
 export type ProfileNotes = Record<Profile, string>;
 
+/** A row of a comparison table as printed in a cited work (or the paper), copied as is. */
+export interface CitedRow {
+  kind: "cited";
+  /** Who reported it, e.g. "Comşa et al. (2021)" or "paper (RC-training)". */
+  source: string;
+  model: string;
+  architecture: string;
+  /** The value as printed (e.g. "97.4", "<97.4"). */
+  value: string;
+}
+
+/**
+ * A row the report fills from run records: the runs named in `runs` (by base name, without a
+ * profile or override suffix), grouped by profile, shown as best and mean ± sd of `measure`
+ * over them, beside the paper's value (`paper`, met when the best is within `tolerance` at the
+ * paper profile).
+ */
+export interface MeasuredRow {
+  kind: "measured";
+  model: string;
+  architecture: string;
+  /** Base run names (seeds) that make this row. */
+  runs: string[];
+  /** The paper's value, in the unit of `measure` (fraction for accuracies). */
+  paper: number;
+  /** Absolute tolerance in the same unit (0.003 = 0.3 points). */
+  tolerance: number;
+  /** The speed class the row belongs to (a `speedClasses` label); runs elsewhere miss it. */
+  speedClass?: string;
+}
+
+/** A class of runs by mean first-spike step (e.g. the paper's fast and slow regimes). */
+export interface SpeedClass {
+  label: string;
+  /** Mean spike step strictly below this (1-based steps consumed). */
+  below?: number;
+  /** Mean spike step strictly above this. */
+  above?: number;
+}
+
+/** A table that interleaves cited rows with rows measured by this experiment's runs. */
+export interface ComparisonTableSpec {
+  /** Paper table label, e.g. "T1" or "Table 1" (matched by a section's `figureKeys`). */
+  paperFigure: string;
+  title: string;
+  caption: string;
+  /** Metric key of a run record's `metrics` (e.g. "testAccuracy"); shown as a percentage. */
+  measure: "testAccuracy" | "eosAccuracy";
+  /** Groups of rows in order (e.g. the paper's regimes), each with a heading. */
+  groups: { title: string; rows: (CitedRow | MeasuredRow)[] }[];
+  /** Classes every measured run is put in by its mean spike step; first match wins. */
+  speedClasses?: SpeedClass[];
+}
+
+/** The speed class of a mean spike step: the first class it fits, else `otherwise`. */
+export function speedClassOf(
+  meanSpikeTime: number,
+  classes: readonly SpeedClass[],
+  otherwise = "between",
+): string {
+  for (const c of classes) {
+    if (
+      (c.below === undefined || meanSpikeTime < c.below) &&
+      (c.above === undefined || meanSpikeTime > c.above)
+    ) return c.label;
+  }
+  return otherwise;
+}
+
 /** The part of a declaration the report reads: plain data, no code that trains. */
 export interface ExperimentInfo {
   id: ExperimentId;
@@ -91,6 +160,8 @@ export interface ExperimentInfo {
   figures?: Record<string, Pick<FigureSpec, "paperFigure" | "caption">>;
   /** What the report's training-curve chart of spike times reproduces, e.g. "the paper's Fig. 2B". */
   spikeTimeCurveIs?: string;
+  /** Comparison tables (cited rows and measured rows), drawn in the section whose keys match. */
+  tables?: ComparisonTableSpec[];
 }
 
 /** What a run's code gets besides its config. */

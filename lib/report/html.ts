@@ -32,6 +32,7 @@ import {
   tolerance,
 } from "./format.ts";
 import { type Comparison, computeSavings, type PhaseSavings, type SavingsRow } from "./savings.ts";
+import { comparisonTableHtml } from "./table.ts";
 import {
   commandFor,
   type ExperimentInfo,
@@ -334,6 +335,11 @@ Data: ${esc(dataOf(runs))}; profiles: ${
           declared.map((d) => `<li>${esc(d)}</li>`).join("")
         }</ul></div>`,
       );
+    }
+  }
+  for (const table of info?.tables ?? []) {
+    if (section.figureKeys.includes(figureKey(table.paperFigure))) {
+      parts.push(comparisonTableHtml(table, runs));
     }
   }
   parts.push(figuresFor(section, experiment, runs, page));

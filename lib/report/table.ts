@@ -1,0 +1,165 @@
+/**
+ * Comparison tables (e.g. the paper's Table 1): rows cited from the literature as printed,
+ * interleaved with rows measured by an experiment's runs (best and mean ± sd over seeds, per
+ * profile), each measured row marked met or missed against the paper's value. Pure functions of
+ * a declaration's `ComparisonTableSpec` and run records.
+ * @module
+ */
+
+import {
+  type ComparisonTableSpec,
+  type MeasuredRow,
+  speedClassOf,
+} from "../experiments/declaration.ts";
+import type { RunRecord } from "../results.ts";
+import { esc, isNum, NA, steps } from "./format.ts";
+
+/** A run's base name: without its profile (`@paper`) and override (`+beta=0.2`) suffixes. */
+export function baseRunName(run: string): string {
+  return run.replace(/[@+].*$/, "");
+}
+
+/** What the report shows for one measured row at one profile. */
+export interface MeasuredCell {
+  profile: string;
+  seeds: number;
+  /** Best and mean ± sd (sample sd; 0 for one run) of the measure over the runs. */
+  best: number;
+  mean: number;
+  sd: number;
+  /** Mean spike step, mean over the runs. */
+  meanSpikeTime: number;
+  /** Speed class of each run, in run order. */
+  classes: string[];
+  /** "met" / "missed" at the paper profile; "below protocol" elsewhere. */
+  verdict: "met" | "missed" | "below protocol";
+  /** Why the verdict (tolerance, or the class a run landed in). */
+  why: string;
+  /** Data set name of the runs (cells never mix data sets). */
+  data: string;
+}
+
+/** Mean and sample standard deviation (0 for a single value). */
+export function meanSd(values: readonly number[]): { mean: number; sd: number } {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd };
+}
+
+/**
+ * The cells of a measured row: its runs (finished, by base name), one cell per profile in the
+ * order paper, default, smoke.
+ */
+export function measuredCells(
+  row: MeasuredRow,
+  spec: ComparisonTableSpec,
+  runs: readonly RunRecord[],
+): MeasuredCell[] {
+  const mine = runs.filter((r) =>
+    row.runs.includes(baseRunName(r.run)) && r.status !== "failed" &&
+    isNum(r.metrics?.[spec.measure])
+  );
+  const out: MeasuredCell[] = [];
+  const dataNames = [...new Set(mine.map((r) => r.data?.name ?? ""))];
+  for (const profile of ["paper", "default", "smoke"]) {
+    for (const dataName of dataNames) {
+      // One cell per profile and data set: runs on another data set (e.g. Fashion-MNIST) never mix.
+      const here = mine.filter((r) => r.profile === profile && (r.data?.name ?? "") === dataName);
+      if (here.length === 0) continue;
+      const values = here.map((r) => r.metrics[spec.measure] as number);
+      const { mean, sd } = meanSd(values);
+      const best = Math.max(...values);
+      const classes = here.map((r) =>
+        speedClassOf(r.metrics.meanSpikeTime, spec.speedClasses ?? [])
+      );
+      const bestRun = here[values.indexOf(best)];
+      const bestClass = classes[values.indexOf(best)];
+      const inClass = row.speedClass === undefined || bestClass === row.speedClass;
+      const within = Math.abs(best - row.paper) <= row.tolerance;
+      const verdict = profile !== "paper" ? "below protocol" : within && inClass ? "met" : "missed";
+      const why = [
+        `best ${((best - row.paper) * 100).toFixed(2)} points from the paper (tolerance ±${
+          (row.tolerance * 100).toFixed(1)
+        })`,
+        ...(inClass
+          ? []
+          : [`best run ${bestRun.run} landed in "${bestClass}", not "${row.speedClass}"`]),
+        ...(profile !== "paper"
+          ? [`profile ${profile}: the paper's protocol is the paper profile`]
+          : []),
+      ].join("; ");
+      out.push({
+        profile,
+        seeds: here.length,
+        best,
+        mean,
+        sd,
+        meanSpikeTime: meanSd(here.map((r) => r.metrics.meanSpikeTime)).mean,
+        classes,
+        verdict,
+        why,
+        data: dataName,
+      });
+    }
+  }
+  return out;
+}
+
+const pts = (x: number) => (isNum(x) ? (x * 100).toFixed(2) : NA);
+
+/** The table as HTML: group headings, cited rows as printed, measured rows per profile. */
+export function comparisonTableHtml(
+  spec: ComparisonTableSpec,
+  runs: readonly RunRecord[],
+): string {
+  const rows: string[] = [];
+  for (const group of spec.groups) {
+    rows.push(`<tr class="group"><th colspan="8">${esc(group.title)}</th></tr>`);
+    for (const row of group.rows) {
+      if (row.kind === "cited") {
+        rows.push(
+          `<tr class="cited"><td>${esc(row.source)}</td><td>${esc(row.model)}</td><td>${
+            esc(row.architecture)
+          }</td><td>${esc(row.value)}</td><td colspan="4" class="muted">as printed</td></tr>`,
+        );
+        continue;
+      }
+      const cells = measuredCells(row, spec, runs);
+      const head = `<td>this harness</td><td>${esc(row.model)}</td><td>${
+        esc(row.architecture)
+      }</td>`;
+      if (cells.length === 0) {
+        rows.push(
+          `<tr class="measured">${head}<td>${pts(row.paper)} (paper)</td>` +
+            `<td colspan="4" class="notrun">not run (runs ${esc(row.runs.join(", "))})</td></tr>`,
+        );
+        continue;
+      }
+      for (const c of cells) {
+        const badge = c.verdict === "met"
+          ? "status-met"
+          : c.verdict === "missed"
+          ? "status-missed"
+          : "profile-below";
+        rows.push(
+          `<tr class="measured">${head}<td><strong>${pts(c.best)}</strong> best; ${pts(c.mean)} ± ${
+            pts(c.sd)
+          } over ${c.seeds} seed${c.seeds === 1 ? "" : "s"}${
+            c.data ? ` <small>(${esc(c.data)})</small>` : ""
+          }</td><td>${steps(c.meanSpikeTime)}</td><td>${esc(c.classes.join(", "))}</td><td>${
+            esc(c.profile)
+          }</td><td><span class="badge ${badge}" title="${esc(c.why)}">${
+            esc(c.verdict)
+          }</span> vs ${pts(row.paper)}</td></tr>`,
+        );
+      }
+    }
+  }
+  return `<figure class="table"><table class="comparison">
+<caption><strong>${esc(spec.paperFigure)}</strong> — ${esc(spec.title)}</caption>
+<thead><tr><th>source</th><th>model</th><th>architecture</th><th>accuracy (%)</th>` +
+    `<th>mean spike step</th><th>regime</th><th>profile</th><th>vs paper</th></tr></thead>
+<tbody>${rows.join("\n")}</tbody></table>
+<figcaption>${esc(spec.caption)}</figcaption></figure>`;
+}

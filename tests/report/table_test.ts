@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import type { ComparisonTableSpec, MeasuredRow } from "../../lib/experiments/declaration.ts";
+import type { RunRecord } from "../../lib/results.ts";
+import { baseRunName, comparisonTableHtml, meanSd, measuredCells } from "../../lib/report/table.ts";
+
+/** The fields of a run record a comparison table reads. */
+function rec(
+  run: string,
+  profile: string,
+  acc: number,
+  spike: number,
+  data = "MNIST",
+  status = "met",
+): RunRecord {
+  return {
+    run,
+    profile,
+    status,
+    data: { name: data, checksum: "x" },
+    metrics: { testAccuracy: acc, meanSpikeTime: spike, eosAccuracy: acc },
+  } as unknown as RunRecord;
+}
+
+const ROW: MeasuredRow = {
+  kind: "measured",
+  model: "RC-ConvLSTM",
+  architecture: "784-20-10",
+  runs: ["c20-fast-s1", "c20-fast-s2"],
+  paper: 0.9919,
+  tolerance: 0.003,
+  speedClass: "fast",
+};
+const SPEC: ComparisonTableSpec = {
+  paperFigure: "Table 1",
+  title: "t",
+  caption: "c",
+  measure: "testAccuracy",
+  speedClasses: [{ label: "fast", below: 1.5 }, { label: "slow", above: 2.5 }],
+  groups: [{
+    title: "Fast <regime>",
+    rows: [
+      { kind: "cited", source: "Comşa", model: "α-PSP", architecture: "784-340-10", value: "97.4" },
+      ROW,
+      { ...ROW, runs: ["never-run"] },
+    ],
+  }],
+};
+
+Deno.test("baseRunName drops profile and override suffixes", () => {
+  assert.equal(baseRunName("c20-fast-s1@paper+beta=0.2"), "c20-fast-s1");
+  assert.equal(baseRunName("c20-fast-s1+dataset=fashion-mnist"), "c20-fast-s1");
+  assert.equal(baseRunName("lstm"), "lstm");
+});
+
+Deno.test("meanSd: sample standard deviation, 0 for one value", () => {
+  assert.deepEqual(meanSd([2]), { mean: 2, sd: 0 });
+  const { mean, sd } = meanSd([1, 2, 3, 4]);
+  assert.equal(mean, 2.5);
+  assert.ok(Math.abs(sd - Math.sqrt(5 / 3)) < 1e-12);
+});
+
+Deno.test("measured cells: best, mean ± sd and verdict per profile and data set", () => {
+  const runs = [
+    rec("c20-fast-s1@paper", "paper", 0.9910, 1.1),
+    rec("c20-fast-s2@paper", "paper", 0.9890, 1.3),
+    rec("c20-fast-s1", "default", 0.95, 9),
+    rec("c20-fast-s2", "default", 0.97, 1.2),
+    rec("c20-fast-s1+dataset=fashion-mnist", "default", 0.85, 3, "Fashion-MNIST"),
+    rec("c20-fast-s3@paper", "paper", 0.999, 1, "MNIST", "failed"), // failed: not counted
+    rec("other-run@paper", "paper", 0.999, 1),
+  ];
+  const cells = measuredCells(ROW, SPEC, runs);
+  assert.deepEqual(cells.map((c) => [c.profile, c.data, c.seeds]), [
+    ["paper", "MNIST", 2],
+    ["default", "MNIST", 2],
+    ["default", "Fashion-MNIST", 1],
+  ]);
+  const [paper, def] = cells;
+  assert.equal(paper.best, 0.9910);
+  assert.ok(Math.abs(paper.mean - 0.99) < 1e-12);
+  assert.ok(Math.abs(paper.sd - Math.sqrt(2) * 0.001) < 1e-9);
+  assert.equal(paper.verdict, "met", paper.why);
+  assert.deepEqual(def.classes, ["slow", "fast"]);
+  assert.equal(def.verdict, "below protocol");
+  // At the paper profile a best run outside the row's regime misses, however accurate.
+  const slowBest = measuredCells(ROW, SPEC, [rec("c20-fast-s1@paper", "paper", 0.992, 2)]);
+  assert.equal(slowBest[0].verdict, "missed");
+  assert.match(slowBest[0].why, /landed in "between", not "fast"/);
+  const far = measuredCells(ROW, SPEC, [rec("c20-fast-s1@paper", "paper", 0.985, 1)]);
+  assert.equal(far[0].verdict, "missed");
+});
+
+Deno.test("comparison table HTML: cited rows as printed, measured rows, not-run rows, escaped", () => {
+  const html = comparisonTableHtml(SPEC, [rec("c20-fast-s1", "default", 0.95, 1.2)]);
+  assert.match(html, /Fast &lt;regime&gt;/);
+  assert.match(html, /<td>97\.4<\/td>/);
+  assert.match(html, /<strong>95\.00<\/strong> best; 95\.00 ± 0\.00 over 1 seed/);
+  assert.match(html, /below protocol<\/span> vs 99\.19/);
+  assert.match(html, /not run \(runs never-run\)/);
+  assert.equal((html.match(/<tr class="measured">/g) ?? []).length, 2);
+});
