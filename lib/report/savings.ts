@@ -142,6 +142,9 @@ export function findBaseline(rc: RunRecord, records: RunRecord[]): RunRecord | n
     const named = same.find((r) => r.run === rc.baseline);
     if (named) return named;
   }
+  // Where the experiment's RC runs name their baselines, one that names none has none (e.g. a
+  // ConvLSTM beside an LSTM's EOS baseline): not the first EOS run of another model.
+  if (!rc.baseline && same.some((r) => r.method === "rc" && r.baseline)) return null;
   return same.find((r) => r.method === "eos") ?? null;
 }
 
@@ -155,7 +158,13 @@ export function computeSavings(records: RunRecord[]): SavingsRow[] {
         `named baseline "${rc.baseline}" not found; compared with "${eos?.run ?? "none"}"`,
       );
     }
-    if (!eos) notes.push("no EOS run in this experiment");
+    if (!eos) {
+      notes.push(
+        records.some((r) => r.experiment === rc.experiment && r.method === "eos")
+          ? "no EOS baseline of its own (the experiment's EOS runs are other runs' baselines)"
+          : "no EOS run in this experiment",
+      );
+    }
     for (const r of eos ? [rc, eos] : [rc]) {
       if (r.status === "failed") notes.push(`run "${r.run}" failed: counts may be partial`);
       if (r.environment?.backend === "webgpu" && r.environment.adapter?.isFallbackAdapter) {

@@ -228,6 +228,12 @@ Deno.test("savings: per example, baseline fallback, and n/a where undefined", ()
   assert.equal(lonely.baseline, null);
   assert.equal(lonely.train, null);
   assert.ok(render([rc]).includes("no EOS run in this experiment"));
+  // Where another RC run names the EOS run as its baseline, an RC run naming none has none.
+  const named = { ...rc, run: "rc-named", baseline: "eos-long" };
+  const [unnamed, withBaseline] = computeSavings([rc, named, eos]);
+  assert.equal(unnamed.baseline, null);
+  assert.ok(unnamed.notes.some((n) => /no EOS baseline of its own/.test(n)));
+  assert.equal(withBaseline.baseline, "eos-long");
   const zero = phaseSavings(counts(0, 10, 1), counts(0, 10, 1), "backwardSteps");
   assert.equal(zero.stepSaving, null);
   assert.equal(zero.realisedRatio, null);
