@@ -41,10 +41,14 @@ Deno.test("mnist declaration: runs, seeds and profiles follow the issue", () => 
   // Default: one seed per row, two for the headline ConvLSTM-20 fast row; EOS LSTM first.
   const def = names("default");
   assert.equal(def[0], "lstm340-eos");
-  assert.deepEqual(def.filter((n) => n.startsWith("convlstm20-fast")), [
+  assert.deepEqual(def.filter((n) => /^convlstm20-fast-s\d+$/.test(n)), [
     "convlstm20-fast-s1",
     "convlstm20-fast-s2",
   ]);
+  // The kernel comparison: a 5 × 5 run of seed 1 beside the 3 × 3 one.
+  const k5 = mnistRunSpecs("default").find((s) => s.name === "convlstm20-fast-s1-k5")!;
+  assert.equal(mnistConfig(k5, "default").kernelSize, 5);
+  assert.equal(mnistConfig(mnistRunSpecs("default")[0], "default").kernelSize, 3);
   // Slow before fast, so the fast run's Fig. 3 can draw both.
   assert.ok(def.indexOf("convlstm20-slow-s1") < def.indexOf("convlstm20-fast-s1"));
   // Paper: 5 seeds for every Table 1 row, every measured row's runs exist, 50 epochs.
