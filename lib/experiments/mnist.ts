@@ -261,9 +261,12 @@ export const MNIST_PROFILES: ProfileNotes = {
     "here); ConvLSTMs tested on the first 2,000 test images, validated on 500 every 20 batches; " +
     "one seed per row except ConvLSTM-20 fast (2, and one 5 × 5 run of seed 1 against the 3 × 3)",
   paper: "the paper's protocol: 50 epochs of batches of 128 (22,657 batches) per run, 5 seeds " +
-    "per row, the full test set, plus a 5 × 5 kernel run of ConvLSTM-20 fast; for a GPU: on this " +
-    "CPU an epoch costs about 29 s (LSTM-340), 16 min (ConvLSTM-10) and 29 min (ConvLSTM-20) " +
-    "at 10 steps, less once spikes come early",
+    "per row, the full test set, plus a 5 × 5 kernel run of ConvLSTM-20 fast; for a GPU. " +
+    "Measured here (default-profile runs, 2 shared cores): an epoch of training took 53 s " +
+    "(EOS LSTM-340), 29 s (RC LSTM-340 at about 3 steps), 14-15 min (ConvLSTM-10) and 26 min " +
+    "(ConvLSTM-20), the ConvLSTMs still spiking at 8-10 of 10 steps; 50 epochs of the 27 runs " +
+    "imply about 390 CPU-hours here (about 11 and 22 h per ConvLSTM run), less as models " +
+    "reach the fast regime (a ConvLSTM-20 step at one input step costs a twelfth of ten)",
 };
 
 const COMSA = "Comşa et al. (2021)";
