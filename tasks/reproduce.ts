@@ -15,16 +15,18 @@
 import { BACKEND_NAMES, initBackend } from "../lib/backend.ts";
 import { scanRuns, WRITER_ID } from "../lib/results.ts";
 import { writeReport } from "../lib/report/write.ts";
-import { choice, idList, parseCli, PROFILES, runCli } from "./_cli.ts";
+import { choice, idList, parseCli, PROFILES, runCli, UsageError } from "./_cli.ts";
 import { experimentById, EXPERIMENTS } from "./experiments.ts";
 import { execute, plan } from "./orchestrate.ts";
+import { parseOverrides } from "../lib/experiments/overrides.ts";
+import type { ExperimentDeclaration } from "../lib/experiments/declaration.ts";
 import { emit, plannedRuns } from "./cluster/emit.ts";
 
 const CLI = {
   task: "reproduce",
   usage: "usage: deno task reproduce [--profile smoke|default|paper] [--only ID,ID] " +
     "[--backend auto|webgpu|wasm|cpu] [--data-mirror URL|DIR] [--out DIR] [--plan] " +
-    "[--emit slurm|k8s]",
+    "[--emit slurm|k8s] [--dataset mnist|fashion-mnist]",
   options: {
     profile: { type: "string", default: "default" },
     only: { type: "string" },
@@ -33,6 +35,7 @@ const CLI = {
     out: { type: "string", default: "reports" },
     plan: { type: "boolean", default: false },
     emit: { type: "string" },
+    dataset: { type: "string" },
   },
 } as const;
 
@@ -81,6 +84,7 @@ export async function main(args: string[]): Promise<number> {
     what: "experiment",
     known: EXPERIMENTS.map((e) => e.id),
   }).map(experimentById);
+  const overrides = datasetOverride(values.dataset, selected);
   if (values["data-mirror"]) Deno.env.set("RC_DATA_MIRROR", values["data-mirror"]);
   for (const e of selected.filter((e) => !e.runs)) {
     console.error(`${e.id}: not run (${e.pending})`);
@@ -99,7 +103,7 @@ export async function main(args: string[]): Promise<number> {
       for (const p of problems) console.error(p);
       return 1;
     }
-    const items = await plan(selected, profile, out);
+    const items = await plan(selected, profile, out, overrides);
     const runs = plannedRuns(items, { profile, backend, out });
     if (values.plan) {
       console.log(JSON.stringify(
@@ -144,7 +148,7 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   await initBackend(backend);
-  const items = await plan(selected, profile, out);
+  const items = await plan(selected, profile, out, overrides);
   console.error(
     `reproduce: profile ${profile}, ${items.length} runs (${
       items.filter((i) => i.done).length
@@ -173,3 +177,29 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) await runCli(CLI, main);
+
+/**
+ * `--dataset NAME`: a `--set dataset=NAME` for experiments that declare a data set choice (temporal
+ * MNIST: mnist or fashion-mnist). Every selected experiment must take it, or it is a usage error.
+ */
+function datasetOverride(
+  dataset: string | undefined,
+  selected: readonly ExperimentDeclaration[],
+): Record<string, unknown> {
+  if (dataset === undefined) return {};
+  const built = selected.filter((e) => e.runs);
+  const without = built.filter((e) => !e.settable?.["dataset" as never]);
+  if (without.length || !built.length) {
+    const takers = EXPERIMENTS.filter((e) => e.runs && e.settable?.["dataset" as never]);
+    throw new UsageError(
+      `--dataset applies to ${takers.map((e) => e.id).join(", ")} only` +
+        (without.length ? `, not ${without.map((e) => e.id).join(", ")}` : "") +
+        ` (e.g. --only mnist --dataset fashion-mnist)`,
+    );
+  }
+  try {
+    return parseOverrides([`dataset=${dataset}`], built[0].settable ?? {}, built[0].id);
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace("--set dataset=", "--dataset "));
+  }
+}

@@ -17,7 +17,7 @@ import { execute, plan } from "./orchestrate.ts";
 const CLI = {
   task: "train",
   usage: "usage: deno task train --experiment ID [--run NAME] [--profile smoke|default|paper] " +
-    "[--backend auto|webgpu|wasm|cpu] [--out DIR] [--force] [--set KEY=VALUE ...]",
+    "[--backend auto|webgpu|wasm|cpu] [--out DIR] [--force] [--set KEY=VALUE ...] [--dataset mnist|fashion-mnist]",
   options: {
     experiment: { type: "string" },
     run: { type: "string" },
@@ -26,6 +26,7 @@ const CLI = {
     out: { type: "string", default: "reports" },
     force: { type: "boolean", default: false },
     set: { type: "string", multiple: true },
+    dataset: { type: "string" },
   },
 } as const;
 
@@ -47,7 +48,9 @@ export async function main(args: string[]): Promise<number> {
   }
   let overrides: Record<string, unknown>;
   try {
-    overrides = parseOverrides(values.set ?? [], experiment.settable ?? {}, experiment.id);
+    // --dataset NAME is --set dataset=NAME (temporal MNIST: mnist or fashion-mnist).
+    const pairs = [...(values.set ?? []), ...(values.dataset ? [`dataset=${values.dataset}`] : [])];
+    overrides = parseOverrides(pairs, experiment.settable ?? {}, experiment.id);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -41,6 +41,8 @@ export interface PlannedRun {
   declaredRun: string;
   /** The exact command that trains this one run, from the repository's root. */
   command: string;
+  /** `--set key=value` words of the run's config overrides (empty when none). */
+  setArgs: string[];
 }
 
 /** The backend a run needs at `profile` when `requested` (auto: a GPU only at paper). */
@@ -90,6 +92,8 @@ export function plannedRuns(
       "--out",
       opts.out,
     ];
+    const setArgs = Object.entries(i.overrides ?? {}).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+    args.push(...setArgs);
     return {
       experiment: i.experiment.id,
       run: i.run,
@@ -101,6 +105,7 @@ export function plannedRuns(
       ...(baseline ? { baseline } : {}),
       declaredRun: i.decl.run,
       command: args.map(shellWord).join(" "),
+      setArgs,
     };
   });
   return [...runs.filter((r) => r.wave === 0), ...runs.filter((r) => r.wave === 1)];
@@ -153,7 +158,8 @@ export function slurmScript(runs: PlannedRun[], opts: EmitOptions): string {
     'read -r EXPERIMENT RUN HASH <<<"${RUNS[$SLURM_ARRAY_TASK_ID]}"',
     'echo "array task $SLURM_ARRAY_TASK_ID on $(hostname): $EXPERIMENT/$RUN (config $HASH)"',
     `exec "\${DENO:-deno}" task train --experiment "$EXPERIMENT" --run "$RUN" ` +
-    `--profile ${opts.profile} --backend ${runs[0].backend} --out ${shellWord(opts.out)}`,
+    `--profile ${opts.profile} --backend ${runs[0].backend} --out ${shellWord(opts.out)}` +
+    runs[0].setArgs.map((w) => ` ${shellWord(w)}`).join(""),
     "",
   ];
   return lines.join("\n");
@@ -207,7 +213,8 @@ export function k8sManifest(runs: PlannedRun[], opts: EmitOptions): Record<strin
       `log=${shellWord(opts.out)}/cluster/logs/k8s-wave${w.wave}_$JOB_COMPLETION_INDEX.log`,
       'echo "index $JOB_COMPLETION_INDEX: $EXPERIMENT/$RUN (config $HASH)" | tee "$log"',
       `deno task train --experiment "$EXPERIMENT" --run "$RUN" --profile ${opts.profile} ` +
-      `--backend ${mine[0].backend} --out ${shellWord(opts.out)} 2>&1 | tee -a "$log"`,
+      `--backend ${mine[0].backend} --out ${shellWord(opts.out)}` +
+      mine[0].setArgs.map((w) => ` ${shellWord(w)}`).join("") + ` 2>&1 | tee -a "$log"`,
     ].join("\n");
     const limits: Record<string, string> = { memory: `${r.memGiB}Gi` };
     if (r.gpus > 0) limits["nvidia.com/gpu"] = String(r.gpus);

@@ -66,6 +66,8 @@ const CASES: Record<string, [string[], RegExp][]> = {
     [["--profile", "huge"], /--profile must be smoke, default or paper: got "huge"/],
     [["--backend", "tpu"], /--backend must be auto, webgpu, wasm or cpu: got "tpu"/],
     [["extra"], /Unexpected argument 'extra'/],
+    [["--dataset", "fashion-mnist"], /--dataset applies to mnist only, not seq-spotting/],
+    [["--only", "mnist", "--dataset", "emnist"], /--dataset emnist: dataset expects one of mnist/],
   ],
   train: [
     [["--bogus"], /Unknown option '--bogus'/],
@@ -74,6 +76,7 @@ const CASES: Record<string, [string[], RegExp][]> = {
     [["--experiment", ""], /--experiment needs a value/],
     [["--experiment", "nope"], /--experiment must be seq-spotting, .*: got "nope"/],
     [["--experiment", "two-sequence", "--profile", "huge"], /--profile must be/],
+    [["--experiment", "two-sequence", "--dataset", "fashion-mnist"], /dataset/],
   ],
   report: [
     [["--bogus"], /Unknown option '--bogus'/],
