@@ -143,9 +143,11 @@ export function comparisonTableHtml(
           ? "status-missed"
           : "profile-below";
         rows.push(
-          `<tr class="measured">${head}<td><strong>${pts(c.best)}</strong> best; ${pts(c.mean)} ± ${
-            pts(c.sd)
-          } over ${c.seeds} seed${c.seeds === 1 ? "" : "s"}${
+          `<tr class="measured">${head}<td><strong>${pts(c.best)}</strong>${
+            // One seed has no spread to show.
+            c.seeds === 1
+              ? " (1 seed)"
+              : ` best; ${pts(c.mean)} ± ${pts(c.sd)} over ${c.seeds} seeds`}${
             c.data ? ` <small>(${esc(c.data)})</small>` : ""
           }</td><td>${steps(c.meanSpikeTime)}</td><td>${esc(c.classes.join(", "))}</td><td>${
             esc(c.profile)
