@@ -329,9 +329,16 @@ function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
 }
 
 /** Scales `grads` in place so that their global L2 norm is at most `maxNorm`. */
-export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): void {
+export function clipByGlobalNorm(
+  grads: tf.NamedTensorMap,
+  maxNorm: number,
+  /** The gradients' global norm, when the caller has it already. */
+  norm?: tf.Scalar,
+): void {
   const names = Object.keys(grads);
-  const scale = tf.tidy(() => tf.minimum(1, tf.div(maxNorm, tf.maximum(globalNorm(grads), 1e-12))));
+  const scale = tf.tidy(() =>
+    tf.minimum(1, tf.div(maxNorm, tf.maximum(norm ?? globalNorm(grads), 1e-12)))
+  );
   for (const k of names) {
     const old = grads[k];
     grads[k] = tf.mul(old, scale);
@@ -439,8 +446,9 @@ function tfjsRunner(model: RecurrentModel, opts: FitOptions, path: PathChoice): 
         ...opts,
         path: path.name === "cpu-engine" ? "cpu-engine" : "tfjs",
       });
-      norms.push(globalNorm(r.grads));
-      if (opts.clipNorm !== undefined) clipByGlobalNorm(r.grads, opts.clipNorm);
+      const norm = globalNorm(r.grads); // kept for the divergence check, and used to clip
+      norms.push(norm);
+      if (opts.clipNorm !== undefined) clipByGlobalNorm(r.grads, opts.clipNorm, norm);
       optimizer.applyGradients(Object.entries(r.grads).map(([name, tensor]) => ({ name, tensor })));
       tf.dispose(r.grads);
       values.push(r.value);
