@@ -1,6 +1,7 @@
 /** Test helpers: the cpu backend for exact, fast tests, and a WebGPU probe for the GPU group. */
 import * as tf from "@tensorflow/tfjs";
 import { describeAdapter, initBackend } from "../lib/backend.ts";
+import { openBlas } from "../lib/ops/blas.ts";
 
 /** Switches tfjs to the cpu backend (tests share one process, so each test sets its own). */
 export async function useCpu(): Promise<void> {
@@ -17,3 +18,13 @@ export const noWebGpuReason: string | null = await (async () => {
   }
 })();
 if (noWebGpuReason) console.error(`webgpu tests skipped: ${noWebGpuReason}`);
+
+/**
+ * Why the CPU engine's tests are skipped here (it needs OpenBLAS through FFI), or null. Probed
+ * without switching the backend, so importing this module leaves tfjs as it was.
+ */
+export const noBlasReason: string | null = (() => {
+  const opened = openBlas();
+  return opened.sgemm ? null : `no BLAS here (the CPU engine needs OpenBLAS): ${opened.why}`;
+})();
+if (noBlasReason) console.error(`CPU-engine tests skipped: ${noBlasReason}`);

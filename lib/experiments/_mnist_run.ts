@@ -8,14 +8,14 @@
 import type { SequenceBatch } from "../data/batch.ts";
 import { type ImageSet, loadMnist } from "../data/mnist.ts";
 import { encodeBatch, PIXELS } from "../encode/temporal.ts";
-import { assembleRecord, check, disposeModel, histogram } from "../experiment.ts";
+import { assembleRecord, check, disposeModel, histogram, thresholdCurve } from "../experiment.ts";
 import { ConvLstm } from "../models/conv_lstm.ts";
 import { Lstm } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
 import { Rng } from "../random.ts";
 import { spikeMetrics } from "../rc/evaluate.ts";
 import { pairedTiming, testTraces, timeInference } from "../rc/measure.ts";
-import { firstSpikes, type Traces } from "../rc/spike.ts";
+import { firstSpikes } from "../rc/spike.ts";
 import { fit } from "../rc/train.ts";
 import type { CurvePoint } from "../rc/types.ts";
 import type { FigureSpec, RunRecord } from "../results.ts";
@@ -119,11 +119,6 @@ const dataLabel = (c: MnistConfig) =>
   `${c.dataset === "fashion-mnist" ? "Fashion-MNIST" : "MNIST"}, temporal (T = ${c.numSteps}, ` +
   `background ${c.background})`;
 
-/** Accuracy and mean spike step of `traces` at each threshold (Fig. 6B). */
-function thresholdPoints(traces: Traces, labels: Int32Array, thresholds: readonly number[]) {
-  return thresholds.map((t) => ({ threshold: t, ...spikeMetrics(traces, labels, t) }));
-}
-
 /** Trains and evaluates one temporal-MNIST run with `config` and returns its record. */
 export async function runMnist(
   spec: MnistRunSpec,
@@ -226,7 +221,7 @@ export async function runMnist(
         ((config.numBatches * config.batchSize) / trainSize),
     };
     const fig6bThresholds = FIG6B_THRESHOLDS[config.method];
-    const fig6b = thresholdPoints(traces, test.y, fig6bThresholds);
+    const fig6b = thresholdCurve(traces, test.y, [...fig6bThresholds]);
     for (const p of fig6b) {
       extra[`accuracyAtTheta${p.threshold}`] = p.accuracy;
       extra[`spikeTimeAtTheta${p.threshold}`] = p.meanSpikeTime;

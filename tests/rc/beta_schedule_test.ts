@@ -3,21 +3,11 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
-import { blasInUse } from "../../lib/ops/blas.ts";
 import { Rng } from "../../lib/random.ts";
 import type { PathName } from "../../lib/rc/paths.ts";
 import { betaAt, fit, type FitOptions } from "../../lib/rc/train.ts";
 import { randomBatch } from "../accel/_engine.ts";
-import { noWebGpuReason } from "../_backend.ts";
-
-const noBlasReason: string | null = await (async () => {
-  try {
-    await initBackend("wasm", { quiet: true });
-    return blasInUse() ? null : "no BLAS here (the CPU engine needs OpenBLAS)";
-  } catch (e) {
-    return `the wasm backend did not start: ${(e as Error).message}`;
-  }
-})();
+import { noBlasReason, noWebGpuReason } from "../_backend.ts";
 
 Deno.test("betaAt: the initial β until the first switch, then each entry from its batch on", () => {
   const schedule = [{ fromBatch: 3, beta: 0.5 }, { fromBatch: 5, beta: 0.1 }];

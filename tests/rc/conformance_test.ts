@@ -11,13 +11,12 @@ import type { SequenceBatch } from "../../lib/data/batch.ts";
 import { ConvLstm } from "../../lib/models/conv_lstm.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import type { RecurrentModel } from "../../lib/models/model.ts";
-import { blasInUse } from "../../lib/ops/blas.ts";
 import { Rng } from "../../lib/random.ts";
 import { choosePath, type PathName } from "../../lib/rc/paths.ts";
 import type { Readout } from "../../lib/rc/spike.ts";
 import { fit, lossAndGrads, type Method } from "../../lib/rc/train.ts";
 import { assertClose, randomBatch } from "../accel/_engine.ts";
-import { noWebGpuReason } from "../_backend.ts";
+import { noBlasReason, noWebGpuReason } from "../_backend.ts";
 
 interface ModelRow {
   name: string;
@@ -88,16 +87,6 @@ interface PathRow {
   /** Why the row cannot run on this machine, or null. */
   skip: string | null;
 }
-
-/** Why the CPU engine cannot run here (it needs OpenBLAS through FFI), or null. */
-const noBlasReason: string | null = await (async () => {
-  try {
-    await initBackend("wasm", { quiet: true });
-    return blasInUse() ? null : "no BLAS here (the CPU engine needs OpenBLAS)";
-  } catch (e) {
-    return `the wasm backend did not start: ${(e as Error).message}`;
-  }
-})();
 
 const PATHS: PathRow[] = [
   { backend: "cpu", path: "tfjs", singlePass: true, skip: null },

@@ -7,21 +7,11 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
 import type { SequenceBatch } from "../../lib/data/batch.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
-import { blasInUse } from "../../lib/ops/blas.ts";
 import { Rng } from "../../lib/random.ts";
 import type { PathName } from "../../lib/rc/paths.ts";
 import { DivergenceError, fit } from "../../lib/rc/train.ts";
 import { randomBatch } from "../accel/_engine.ts";
-import { noWebGpuReason } from "../_backend.ts";
-
-const noBlasReason: string | null = await (async () => {
-  try {
-    await initBackend("wasm", { quiet: true });
-    return blasInUse() ? null : "no BLAS here (the CPU engine needs OpenBLAS)";
-  } catch (e) {
-    return `the wasm backend did not start: ${(e as Error).message}`;
-  }
-})();
+import { noBlasReason, noWebGpuReason } from "../_backend.ts";
 
 const CASES: { backend: "cpu" | "wasm" | "webgpu"; path: PathName; skip: string | null }[] = [
   { backend: "cpu", path: "tfjs", skip: null },
