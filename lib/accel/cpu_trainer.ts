@@ -21,6 +21,7 @@ import type { Lstm } from "../models/lstm.ts";
 import { type CellExports, newInstance } from "../ops/lstm_cell_wasm.ts";
 import { writeVariables } from "../models/model.ts";
 import { nativeLossAndGrads } from "./cpu_engine.ts";
+import { checkOptimizerState, type OptimizerState } from "../rc/checkpoint.ts";
 import type { Readout } from "../rc/spike.ts";
 
 const f = Math.fround;
@@ -75,6 +76,7 @@ export class CpuTrainer {
   readonly #clipNorm: number | undefined;
   #acc1 = f(BETA1);
   #acc2 = f(BETA2);
+  #steps = 0;
 
   /**
    * Starts from the model's current weights, moments at zero (as tfjs's adam(learningRate)).
@@ -164,11 +166,39 @@ export class CpuTrainer {
     );
     this.#acc1 = f(this.#acc1 * b1);
     this.#acc2 = f(this.#acc2 * b2);
+    this.#steps++;
     return { loss: f(r.loss), gradNorm, steps: r.steps, stepsComputed: r.stepsComputed };
   }
 
   /** Writes the weights into the model's variables. */
   syncToModel(): void {
     writeVariables(this.#model.variables, this.#weights());
+  }
+
+  /** Adam's state (copies): moments per variable and the running powers of β1, β2. */
+  exportState(): OptimizerState {
+    const slice = (base: number) =>
+      this.#model.variables.map((v, k) =>
+        this.#f32.slice(base + this.#offsets[k], base + this.#offsets[k] + v.size)
+      );
+    return {
+      m: slice(this.#m),
+      v: slice(this.#v),
+      acc1: this.#acc1,
+      acc2: this.#acc2,
+      step: this.#steps,
+    };
+  }
+
+  /** Restores Adam's state saved by {@link exportState} (the weights come from the model). */
+  importState(s: OptimizerState): void {
+    checkOptimizerState(s, this.#model.variables.map((v) => v.size), "CpuTrainer");
+    this.#model.variables.forEach((_, k) => {
+      this.#f32.set(s.m[k], this.#m + this.#offsets[k]);
+      this.#f32.set(s.v[k], this.#v + this.#offsets[k]);
+    });
+    this.#acc1 = s.acc1;
+    this.#acc2 = s.acc2;
+    this.#steps = s.step;
   }
 }

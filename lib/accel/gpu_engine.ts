@@ -1315,6 +1315,27 @@ export class GpuLstmEngine {
     return this.split(await this.read(this.off.weights, this.paramCount));
   }
 
+  /** Adam's moments per variable and its step count (two readbacks; waits for the GPU). */
+  async readAdam(): Promise<{ m: Float32Array[]; v: Float32Array[]; step: number }> {
+    return {
+      m: this.split(await this.read(this.off.adamM, this.paramCount)),
+      v: this.split(await this.read(this.off.adamV, this.paramCount)),
+      step: this.adamStep,
+    };
+  }
+
+  /** Restores Adam's moments and step count (after `writeWeights`, which resets them). */
+  writeAdam(m: Float32Array[], v: Float32Array[], step: number): void {
+    const flat = (parts: Float32Array[]) => {
+      const out = new Float32Array(this.paramCount);
+      parts.forEach((p, k) => out.set(p, this.weightOff[k]));
+      return out;
+    };
+    this.device.queue.writeBuffer(this.buffer, this.off.adamM * 4, flat(m));
+    this.device.queue.writeBuffer(this.buffer, this.off.adamV * 4, flat(v));
+    this.adamStep = step;
+  }
+
   private split(data: ArrayBuffer): Float32Array[] {
     const all = new Float32Array(data);
     return this.sizes.map((n, k) => all.slice(this.weightOff[k], this.weightOff[k] + n));

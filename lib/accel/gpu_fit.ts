@@ -21,6 +21,7 @@ import { type RecurrentModel, writeVariables } from "../models/model.ts";
 import { argmaxLabel, confidence } from "./cpu_engine.ts";
 import { GpuLstmEngine, type GpuStepOptions, type GpuTotals } from "./gpu_engine.ts";
 import type { Readout } from "../rc/spike.ts";
+import { checkOptimizerState, type OptimizerState } from "../rc/checkpoint.ts";
 
 let enabled = true;
 
@@ -169,6 +170,21 @@ export class GpuTrainer {
    */
   totals(): Promise<GpuTotals> {
     return this.engine.readTotals();
+  }
+
+  /**
+   * Adam's state. The engine keeps a step count t and forms β^t in float64; `acc1`/`acc2` are
+   * β^t for the record; each path resumes exactly only on itself.
+   */
+  async exportState(): Promise<OptimizerState> {
+    const a = await this.engine.readAdam();
+    return { m: a.m, v: a.v, acc1: 0.9 ** a.step, acc2: 0.999 ** a.step, step: a.step };
+  }
+
+  /** Restores Adam's state saved by {@link exportState}. */
+  importState(s: OptimizerState): void {
+    checkOptimizerState(s, this.model.variables.map((v) => v.size), "GpuTrainer");
+    this.engine.writeAdam(s.m, s.v, s.step);
   }
 
   /** Writes the engine's weights into the model's variables. */

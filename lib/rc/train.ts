@@ -19,7 +19,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { selectRows, type SequenceBatch } from "../data/batch.ts";
 import { type Lstm, matMulT } from "../models/lstm.ts";
-import type { RecurrentModel } from "../models/model.ts";
+import { type RecurrentModel, writeVariables } from "../models/model.ts";
 import { nativeLossAndGrads } from "../accel/cpu_engine.ts";
 import { GpuTrainer } from "../accel/gpu_fit.ts";
 import { CpuTrainer, cpuTrainerEnabled } from "../accel/cpu_trainer.ts";
@@ -29,6 +29,7 @@ import { LossCollector } from "./loss.ts";
 import { choosePath, type PathChoice, type PathName } from "./paths.ts";
 import { confidenceAndLabel, firstSpikes, type Readout } from "./spike.ts";
 import { type ComputeCounts, type CurvePoint, zeroCounts } from "./types.ts";
+import { checkOptimizerState, type FitState, type OptimizerState } from "./checkpoint.ts";
 
 export type Method = "rc" | "eos";
 
@@ -69,6 +70,21 @@ export interface FitOptions {
   path?: PathName;
   /** Names the run in diagnostics (divergence). */
   runName?: string;
+  /**
+   * Early stopping: asked after each validation point (already in `curves`); a reason string
+   * ends training there (e.g. App. B.4: spiking accuracy below the majority class's share).
+   */
+  stopWhen?: (point: CurvePoint, curves: readonly CurvePoint[]) => string | null;
+  /**
+   * Called after each validation point with fit()'s whole state (lib/rc/checkpoint.ts), to save
+   * it; fit() waits for it. Resuming from the state with `resume` continues exactly.
+   */
+  checkpoint?: (state: FitState) => Promise<void>;
+  /**
+   * A state saved by `checkpoint`: fit() restores the weights, the optimizer, the curves and
+   * the counts and goes on from its batch, as if never stopped (same path, same batches by index).
+   */
+  resume?: FitState;
 }
 
 export interface FitResult {
@@ -78,6 +94,10 @@ export interface FitResult {
   compute: ComputeCounts;
   /** The path that trained the model, and why (lib/rc/paths.ts). */
   path: PathChoice;
+  /** Set when `stopWhen` ended training early. */
+  stopped?: { batch: number; reason: string };
+  /** The batch fit() resumed from, when it did. */
+  resumedFrom?: number;
 }
 
 /**
@@ -387,6 +407,10 @@ export interface StepRunner {
   flush(compute: ComputeCounts): Promise<{ meanLoss: number; nonFinite: NonFinite | null }>;
   /** Waits for the work in flight (timing), without touching the model's variables. */
   settle(): Promise<void>;
+  /** The optimizer's state (after a flush). */
+  exportState(): Promise<OptimizerState>;
+  /** Restores the optimizer's state, before the first step. */
+  importState(state: OptimizerState): Promise<void>;
   dispose(): void;
 }
 
@@ -472,6 +496,42 @@ function tfjsRunner(model: RecurrentModel, opts: FitOptions, path: PathChoice): 
     async settle() {
       if (values.length) await values[values.length - 1].data();
     },
+    async exportState() {
+      // [iterations, first moments..., second moments...] in model.variables order.
+      const named = await optimizer.getWeights();
+      const arrays = await Promise.all(
+        named.slice(1).map(async (w) => new Float32Array(await w.tensor.data())),
+      );
+      const n = arrays.length / 2;
+      // deno-lint-ignore no-explicit-any
+      const acc = optimizer as any as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+      const [acc1, acc2] = [(await acc.accBeta1.data())[0], (await acc.accBeta2.data())[0]];
+      tf.dispose(named[0].tensor);
+      return { m: arrays.slice(0, n), v: arrays.slice(n), acc1, acc2, step: optimizer.iterations };
+    },
+    async importState(state) {
+      checkOptimizerState(state, model.variables.map((v) => v.size), "fit (tfjs path)");
+      const tensors = [
+        ...state.m.map((a, k) => ({
+          name: `m${k}`,
+          tensor: tf.tensor(a, model.variables[k].shape),
+        })),
+        ...state.v.map((a, k) => ({
+          name: `v${k}`,
+          tensor: tf.tensor(a, model.variables[k].shape),
+        })),
+      ];
+      const iterations = tf.scalar(state.step, "int32");
+      await optimizer.setWeights([{ name: "iter", tensor: iterations }, ...tensors]);
+      tf.dispose([iterations, ...tensors.map((t) => t.tensor)]);
+      // setWeights forms β^(t+1) with pow(); the run had a running product: restore it exactly.
+      // deno-lint-ignore no-explicit-any
+      const acc = optimizer as any as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+      tf.tidy(() => {
+        acc.accBeta1.assign(tf.scalar(state.acc1));
+        acc.accBeta2.assign(tf.scalar(state.acc2));
+      });
+    },
     dispose() {
       tf.dispose([...values, ...norms]);
       optimizer.dispose();
@@ -505,6 +565,8 @@ function cpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner 
       return Promise.resolve({ meanLoss, nonFinite: null });
     },
     settle: () => Promise.resolve(),
+    exportState: () => Promise.resolve(trainer.exportState()),
+    importState: (state) => Promise.resolve(trainer.importState(state)),
     dispose() {},
   };
 }
@@ -517,6 +579,7 @@ function gpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner 
   let trainer: GpuTrainer | null = null;
   const flopsPerStep = model.flopsPerStep();
   let steps = 0;
+  let pending: OptimizerState | null = null; // imported before the trainer exists
   return {
     path,
     async step(batch, compute) {
@@ -529,6 +592,10 @@ function gpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner 
         opts.learningRate,
         { clipNorm: opts.clipNorm },
       );
+      if (pending) {
+        trainer.importState(pending);
+        pending = null;
+      }
       const counts = await trainer.step(batch, lossAt(opts, batch));
       steps++;
       compute.forwardSteps += counts.forwardExampleSteps;
@@ -557,6 +624,14 @@ function gpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner 
     },
     async settle() {
       await trainer?.totals();
+    },
+    async exportState() {
+      if (!trainer) throw new Error("fit: no training step before the checkpoint");
+      return await trainer.exportState();
+    },
+    importState(state) {
+      pending = state;
+      return Promise.resolve();
     },
     dispose() {
       trainer?.destroy();
@@ -589,11 +664,32 @@ export async function fit(model: RecurrentModel, options: FitOptions): Promise<F
   // The runners read β at every step, so the schedule changes it in this copy as training goes.
   const opts: FitOptions = { ...options };
   const selectBy = opts.selectBy ?? "spiking";
-  const compute: ComputeCounts = zeroCounts();
-  const curves: CurvePoint[] = [];
-  let best: CurvePoint | null = null;
+  const resume = opts.resume;
+  const compute: ComputeCounts = resume ? { ...resume.compute } : zeroCounts();
+  const curves: CurvePoint[] = resume ? [...resume.curves] : [];
+  let best: CurvePoint | null = resume?.best ?? null;
   let bestWeights: tf.Tensor[] | null = null;
+  let stopped = resume?.stopped;
+  if (resume) {
+    // The weights first: the accelerators copy them when their runner is made.
+    writeVariables(model.variables, resume.weights);
+    if (resume.bestWeights) {
+      bestWeights = resume.bestWeights.map((w, k) => tf.tensor(w, model.variables[k].shape));
+    }
+  }
   const runner = stepRunner(model, opts);
+  if (resume) {
+    if (resume.path !== runner.path.name) {
+      runner.dispose();
+      tf.dispose(bestWeights ?? []);
+      throw new Error(
+        `fit${opts.runName ? ` (${opts.runName})` : ""}: the checkpoint was saved on the ` +
+          `${resume.path} path, this machine trains on ${runner.path.name}; resuming elsewhere ` +
+          "would not give the same numbers: delete the checkpoint to start again",
+      );
+    }
+    await runner.importState(resume.optimizer);
+  }
   const restoreBest = () => {
     if (bestWeights) model.variables.forEach((v, k) => v.assign(bestWeights![k]));
   };
@@ -616,9 +712,9 @@ export async function fit(model: RecurrentModel, options: FitOptions): Promise<F
       { curves, best, compute, path: runner.path },
     );
   };
-  let intervalStart = 0;
+  let intervalStart = resume?.batch ?? 0;
   try {
-    for (let i = 0; i < opts.numBatches; i++) {
+    for (let i = intervalStart; i < opts.numBatches && !stopped; i++) {
       opts.beta = betaAt(options.beta, schedule, i);
       const batch = opts.trainBatch(i);
       const started = performance.now();
@@ -656,13 +752,40 @@ export async function fit(model: RecurrentModel, options: FitOptions): Promise<F
       point.rssBytes = Deno.memoryUsage().rss;
       curves.push(point);
       opts.onValidation?.(point);
+      const reason = opts.stopWhen?.(point, curves);
+      if (reason) stopped = { batch: i + 1, reason };
+      if (opts.checkpoint) {
+        await opts.checkpoint({
+          batch: i + 1,
+          curves: [...curves],
+          best,
+          compute: { ...compute },
+          weights: await readArrays(model.variables),
+          bestWeights: bestWeights ? await readArrays(bestWeights) : null,
+          optimizer: await runner.exportState(),
+          ...(stopped ? { stopped } : {}),
+          path: runner.path.name,
+        });
+      }
     }
     restoreBest();
   } finally {
     tf.dispose(bestWeights ?? []);
     runner.dispose();
   }
-  return { curves, best, compute, path: runner.path };
+  return {
+    curves,
+    best,
+    compute,
+    path: runner.path,
+    ...(stopped ? { stopped } : {}),
+    ...(resume ? { resumedFrom: resume.batch } : {}),
+  };
+}
+
+/** Copies of the values of `tensors`. */
+async function readArrays(tensors: readonly tf.Tensor[]): Promise<Float32Array[]> {
+  return await Promise.all(tensors.map(async (t) => new Float32Array(await t.data())));
 }
 
 /** The β schedule, checked: integer batches, increasing, finite values. */
