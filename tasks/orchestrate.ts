@@ -213,6 +213,7 @@ export async function execute(
           baseline: item.decl.baseline && item.decl.baseline + overrideSuffix(item.overrides),
           finished,
           log,
+          workDir: `${outDir}/runs/${item.experiment.id}`,
         });
         const problem = runProblem(JSON.parse(JSON.stringify(record)));
         if (problem) {

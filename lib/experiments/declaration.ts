@@ -175,6 +175,11 @@ export interface RunContext {
   /** Finished runs of the same experiment (the EOS run, for RC's comparison). */
   finished: RunRecord[];
   log: (line: string) => void;
+  /**
+   * A folder the run may keep its own files in across attempts (checkpoints, weights): the
+   * experiment's folder of the run store. Absent when the caller keeps no files.
+   */
+  workDir?: string;
 }
 
 /** One training run of an experiment at one profile. */
