@@ -79,7 +79,7 @@ export interface TargetCheck {
   /** Allowed distance, e.g. `{ kind: "atLeast", value: 0.93 }`. */
   tolerance: Tolerance;
   met: boolean;
-  unit: "fraction" | "steps" | "ratio";
+  unit: "fraction" | "steps" | "ratio" | "ms";
   /** Why this tolerance (absent in runs made before targets were declared with reasons). */
   why?: string;
 }
@@ -322,7 +322,7 @@ function checkRecord(v: unknown, where?: { experiment: string; run: string }): v
     num(check.paper, `${f}.paper`);
     num(check.measured, `${f}.measured`, true);
     need(typeof check.met === "boolean", `${f}.met`, check.met, "true or false");
-    oneOf(check.unit, `${f}.unit`, ["fraction", "steps", "ratio"]);
+    oneOf(check.unit, `${f}.unit`, ["fraction", "steps", "ratio", "ms"]);
   });
   arr(r.deviations, "deviations").forEach((d, i) => str(d, `deviations[${i}]`));
   const m = obj(r.metrics, "metrics");

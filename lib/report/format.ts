@@ -63,6 +63,7 @@ export function ratio(x: number | null | undefined): string {
 
 /** A value in the unit of a target check. */
 export function inUnit(x: number | null | undefined, unit: TargetCheck["unit"]): string {
+  if (unit === "ms") return isNum(x) ? `${x.toFixed(0)} ms` : NA;
   return unit === "fraction" ? pct(x) : unit === "steps" ? steps(x) : ratio(x);
 }
 
