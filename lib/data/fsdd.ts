@@ -11,13 +11,14 @@
  * The official split has takes 0-4 as test and the rest as train; validation is
  * carved out of that train part. Classes: the digits 0-9.
  *
+ * One recording as the features see it (resampled to 16 kHz, placed in a 1 s
+ * clip): `readFsddClip` in `lib/encode/clip_features.ts`.
+ *
  * @module
  */
 
 import { ensureFiles, type FetchOptions, type FileSpec, sha256Hex } from "./download.ts";
 import { FSDD_COMMIT, FSDD_MANIFEST } from "./fsdd_manifest.ts";
-import { resample } from "./resample.ts";
-import { padOrCrop, readWav } from "./wav.ts";
 
 /** Sample rate of the recordings, Hz. */
 export const FSDD_RATE = 8000;
@@ -119,16 +120,4 @@ export async function loadFsdd(
     validation: entries(bySplit.validation),
     test: entries(bySplit.test),
   };
-}
-
-/**
- * Reads one recording as 16 kHz audio of exactly 1 s: resampled 8 -> 16 kHz with
- * the polyphase windowed-sinc resampler of `resample.ts`, then zero-padded at the
- * end or cropped to its first second.
- *
- * @returns [16000] samples in [-1, 1]
- */
-export async function readFsddClip(path: string, sampleRate = 16000): Promise<Float32Array> {
-  const wav = await readWav(path);
-  return padOrCrop(resample(wav.samples, wav.sampleRate, sampleRate), sampleRate);
 }

@@ -121,22 +121,55 @@ export async function listSpeechCommands(
 
 const MARKER = ".extracted-from";
 
+/** Options of {@link loadSpeechCommands}. */
+export interface SpeechCommandsOptions extends FetchOptions {
+  /** An already-extracted dataset folder: used as it is, nothing is fetched. */
+  root?: string;
+  /**
+   * The archive to fetch instead of {@link SPEECH_COMMANDS_V2} (default): its
+   * `urls`, then the mirrors at its `path`, verified against its `digests` exactly
+   * as the real one is. Tests use it to run the whole path on a small archive
+   * laid out like the real one.
+   */
+  archive?: FileSpec;
+}
+
 /**
- * Fetches (if needed) and verifies the v0.02 archive, extracts it once into
- * `<dataDir>/speech_commands/v0.02/`, and lists the split.
+ * Where an archive is extracted: `<dataDir>/speech_commands/v0.02` for the real
+ * one (any spec at its path); for another, beside it in the cache, named after it without `.tar.gz`
+ * (`speech_commands/x.tar.gz` -> `speech_commands/x`).
+ */
+export function extractionRoot(archive: FileSpec, dataDir?: string): string {
+  const base = resolveDataDir(dataDir);
+  if (archive.path === SPEECH_COMMANDS_V2.path) return `${base}/speech_commands/v0.02`;
+  const stem = archive.path.replace(/\.(tar\.gz|tgz)$/i, "");
+  if (stem === archive.path) {
+    throw new Error(
+      `Speech Commands archive "${archive.path}": the path must end in .tar.gz or .tgz`,
+    );
+  }
+  return `${base}/${stem}`;
+}
+
+/**
+ * Fetches (if needed) and verifies the v0.02 archive (or `archive`), extracts it
+ * once (see {@link extractionRoot}; again whenever the verified archive's sha256
+ * differs from the one extracted), and lists the split. `checksum` is the
+ * archive's sha256.
  *
  * With `root`, uses that already-extracted folder instead and fetches nothing;
  * `checksum` is then the sha256 of every clip's path and content digest.
  */
 export async function loadSpeechCommands(
-  opts: FetchOptions & { root?: string } = {},
+  opts: SpeechCommandsOptions = {},
 ): Promise<SpeechCommandsSplits> {
   if (opts.root) {
     const listed = await listSpeechCommands(opts.root);
     return { ...listed, checksum: await contentChecksum(listed) };
   }
-  const archive = await ensureFileWithHash(SPEECH_COMMANDS_V2, opts);
-  const root = `${resolveDataDir(opts.dataDir)}/speech_commands/v0.02`;
+  const spec = opts.archive ?? SPEECH_COMMANDS_V2;
+  const root = extractionRoot(spec, opts.dataDir);
+  const archive = await ensureFileWithHash(spec, opts);
   let marker = "";
   try {
     marker = (await Deno.readTextFile(`${root}/${MARKER}`)).trim();

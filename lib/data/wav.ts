@@ -1,9 +1,14 @@
 /**
  * WAV decoding: RIFF/WAVE, PCM 16-bit, mono. Anything else is refused with an
- * error that names the file, the field and how to convert it.
+ * error that names the file, the field and how to convert it. Also the two ways a
+ * recording becomes a fixed-length clip: {@link padOrCrop} (zeros at the end) and
+ * {@link placeInRegion} (a seeded offset inside a region, the highest-energy window
+ * of a recording too long for it).
  *
  * @module
  */
+
+import { Rng } from "../random.ts";
 
 /** Decoded mono audio. */
 export interface WavAudio {
@@ -118,4 +123,76 @@ export function padOrCrop(samples: Float32Array, length: number): Float32Array {
   const out = new Float32Array(length);
   out.set(samples.length > length ? samples.subarray(0, length) : samples);
   return out;
+}
+
+/** Where {@link placeInRegion} put a recording, and what it had to drop. */
+export interface Placed {
+  /** [length] the clip: zeros, then the kept samples at `offset`, then zeros. */
+  samples: Float32Array;
+  /** Index in the clip of the first kept sample. */
+  offset: number;
+  /** Index in the recording of the first kept sample (0 unless it was cut). */
+  from: number;
+  /** Samples kept (contiguous, in order). */
+  kept: number;
+  /** Samples of the recording dropped because it is longer than the region. */
+  cut: number;
+}
+
+/** FNV-1a of a string's UTF-16 code units: a 32-bit seed from a file name. */
+export function nameSeed(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * Places a recording inside `region` ([start, end) of a clip of `length` samples),
+ * the rest zeros.
+ *
+ * A recording of n <= end - start samples is copied whole, unchanged, at an offset
+ * drawn uniformly from the integers start .. end - n by `new Rng(seed)`: the same
+ * seed (e.g. {@link nameSeed} of the file name) always gives the same offset.
+ * A longer one keeps its window of end - start samples with the highest energy
+ * (sum of squares; the earliest such window on ties), placed at `start`; `cut`
+ * counts the samples dropped.
+ */
+export function placeInRegion(
+  samples: Float32Array,
+  length: number,
+  region: { start: number; end: number },
+  seed: number,
+): Placed {
+  const { start, end } = region;
+  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start < end)) {
+    throw new Error(`placeInRegion: region [${start}, ${end}) is not a non-empty integer range`);
+  }
+  if (end > length) {
+    throw new Error(`placeInRegion: region [${start}, ${end}) exceeds the clip of ${length}`);
+  }
+  const room = end - start;
+  const out = new Float32Array(length);
+  const n = samples.length;
+  if (n <= room) {
+    const offset = start + new Rng(seed).int(room - n + 1);
+    out.set(samples, offset);
+    return { samples: out, offset, from: 0, kept: n, cut: 0 };
+  }
+  // Sliding sum of squares in float64; the earliest maximal window wins.
+  let energy = 0;
+  for (let i = 0; i < room; i++) energy += samples[i] * samples[i];
+  let best = energy;
+  let from = 0;
+  for (let i = room; i < n; i++) {
+    energy += samples[i] * samples[i] - samples[i - room] * samples[i - room];
+    if (energy > best) {
+      best = energy;
+      from = i - room + 1;
+    }
+  }
+  out.set(samples.subarray(from, from + room), start);
+  return { samples: out, offset: start, from, kept: room, cut: n - room };
 }

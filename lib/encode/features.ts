@@ -4,10 +4,17 @@
  *
  * Cache: `<dataDir>/features/<dataset>-<key>.bin` (per split: x as Float32 then y as
  * Int32, little-endian) and `.json` (header: counts, offsets, params, classes,
- * data checksum, train mean/std). `key` is a hash of the data checksum, the
+ * data checksum, train mean/std, what placement cut). `key` is a hash of the data checksum, the
  * feature parameters and the subset, so changing any of them computes anew. The
  * header is written last, after the `.bin` is complete, so a partial cache is
  * never read.
+ *
+ * Feature parameters beyond the log-mel ones (both in `params`, both in the key):
+ * `contextMode` ("recurrent", default: [N, 81, 20]; "stacked": [N, 81, 420], each
+ * step the frame with its 10 frames of context on each side) and `placement`
+ * (FSDD default "seeded-offset": each recording at a fixed per-file offset inside
+ * the samples the used frames see; Speech Commands default "start": its 1 s clips
+ * as they are). See `logmel.ts`.
  *
  * @module
  */
@@ -20,9 +27,14 @@ import {
   stderrProgress,
 } from "../data/download.ts";
 import { loadFsdd } from "../data/fsdd.ts";
-import { loadSpeechCommands } from "../data/speech_commands.ts";
-import { featuriseFiles } from "./clip_features.ts";
-import { DEFAULT_LOGMEL, frameLayout, type LogMelParams } from "./logmel.ts";
+import { loadSpeechCommands, type SpeechCommandsOptions } from "../data/speech_commands.ts";
+import {
+  addPlacementStats,
+  emptyPlacementStats,
+  featuriseFiles,
+  type PlacementStats,
+} from "./clip_features.ts";
+import { DEFAULT_LOGMEL, featureShape, type LogMelParams } from "./logmel.ts";
 
 /** One split's features. */
 export interface FeatureSplit {
@@ -48,6 +60,8 @@ export interface FeatureSet {
   mean: Float32Array;
   /** [numFeatures] per-feature standard deviation over the train split. */
   std: Float32Array;
+  /** What `params.placement` did: recordings cut because longer than their room, samples dropped. */
+  placementStats: PlacementStats;
   /** The `.bin` file of the cache entry. */
   cachePath: string;
   /** Whether the features were read from the cache rather than computed. */
@@ -56,7 +70,11 @@ export interface FeatureSet {
 
 /** Options of the feature loaders. */
 export interface FeatureOptions extends FetchOptions {
-  /** Overrides of {@link DEFAULT_LOGMEL}. */
+  /**
+   * Overrides of {@link DEFAULT_LOGMEL}, including `contextMode` ("recurrent" |
+   * "stacked") and `placement` ("start" | "seeded-offset"; FSDD defaults to
+   * "seeded-offset", Speech Commands to "start").
+   */
   params?: Partial<LogMelParams>;
   /** Worker threads for extraction; default: one per core (max 8) above 2,000 clips, else 0 (inline). */
   workers?: number;
@@ -66,7 +84,7 @@ export interface FeatureOptions extends FetchOptions {
 
 const SPLITS = ["train", "validation", "test"] as const;
 type SplitName = typeof SPLITS[number];
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 interface Header {
   version: number;
@@ -79,6 +97,7 @@ interface Header {
   limitPerSplit: number | null;
   mean: number[];
   std: number[];
+  placementStats: PlacementStats;
   splits: Record<SplitName, { count: number; xOffset: number; yOffset: number }>;
 }
 
@@ -86,21 +105,25 @@ type Listing = Record<SplitName, { path: string; label: number }[]>;
 
 /**
  * FSDD log-mel features: fetches and verifies the recordings if needed,
- * resamples 8 -> 16 kHz, pads/crops to 1 s, splits by take (0-4 test,
- * 5-9 validation, rest train). Default shape per split: [N, 81, 20], 10 classes.
+ * resamples 8 -> 16 kHz, places each in a 1 s clip (default `placement`
+ * "seeded-offset": at a fixed per-file offset inside the samples the used frames
+ * see; "start": zero-padded at the end), splits by take (0-4 test, 5-9 validation,
+ * rest train). Default shape per split: [N, 81, 20], 10 classes.
  */
 export async function loadFsddFeatures(opts: FeatureOptions = {}): Promise<FeatureSet> {
   const d = await loadFsdd({ ...opts, limitPerSplit: opts.limitPerSplit });
-  return await cachedFeatures("fsdd", d.checksum, d.classes, d, opts);
+  const params = { ...opts.params, placement: opts.params?.placement ?? "seeded-offset" };
+  return await cachedFeatures("fsdd", d.checksum, d.classes, d, { ...opts, params });
 }
 
 /**
  * Speech Commands v0.02 log-mel features: fetches, verifies and extracts the
- * archive if needed (or uses `root`, an extracted copy), official split, 11 classes.
- * Default shape per split: [N, 81, 20].
+ * archive if needed (`archive`: another archive spec, verified the same way; or
+ * `root`, an extracted copy), official split, 11 classes. Clips are used as they
+ * are (default `placement` "start"). Default shape per split: [N, 81, 20].
  */
 export async function loadSpeechCommandsFeatures(
-  opts: FeatureOptions & { root?: string } = {},
+  opts: FeatureOptions & SpeechCommandsOptions = {},
 ): Promise<FeatureSet> {
   const s = await loadSpeechCommands(opts);
   const listing = {} as Listing;
@@ -120,8 +143,11 @@ async function cachedFeatures(
   listing: Listing,
   opts: FeatureOptions,
 ): Promise<FeatureSet> {
-  const params = { ...DEFAULT_LOGMEL, ...opts.params };
-  const { numFrames } = frameLayout(params);
+  const params: LogMelParams = { ...DEFAULT_LOGMEL };
+  for (const [k, v] of Object.entries(opts.params ?? {})) {
+    if (v !== undefined) (params as unknown as Record<string, unknown>)[k] = v;
+  }
+  const { numSteps, numFeatures } = featureShape(params);
   const limit = opts.limitPerSplit ?? null;
   const key = sha256Hex(JSON.stringify({ v: CACHE_VERSION, dataset, checksum, params, limit }))
     .slice(0, 16);
@@ -132,19 +158,35 @@ async function cachedFeatures(
 
   const progress = opts.onProgress ?? (opts.quiet ? undefined : stderrProgress());
   const all = SPLITS.flatMap((s) => listing[s].map((e) => e.path));
-  const x = await featuriseParallel(all, params, opts.workers, progress, `${dataset} features`);
-  const per = numFrames * params.numMel;
+  const placementStats = emptyPlacementStats();
+  const x = await featuriseParallel(
+    all,
+    params,
+    opts.workers,
+    progress,
+    `${dataset} features`,
+    placementStats,
+  );
+  if (placementStats.cropped > 0 && !opts.quiet) {
+    console.error(
+      `${dataset} features: ${placementStats.cropped} of ${placementStats.clips} recordings ` +
+        `longer than their room (placement "${params.placement}"): ` +
+        `${placementStats.samplesCut} samples cut`,
+    );
+  }
+  const per = numSteps * numFeatures;
   const header: Header = {
     version: CACHE_VERSION,
     dataset,
     checksum,
     params,
     classes,
-    numSteps: numFrames,
-    numFeatures: params.numMel,
+    numSteps,
+    numFeatures,
     limitPerSplit: limit,
     mean: [],
     std: [],
+    placementStats,
     splits: {} as Header["splits"],
   };
   const parts: Uint8Array[] = [];
@@ -160,7 +202,7 @@ async function cachedFeatures(
     offset += xs.byteLength + ys.byteLength;
     clip += count;
   }
-  const stats = meanStd(x.subarray(0, listing.train.length * per), params.numMel);
+  const stats = meanStd(x.subarray(0, listing.train.length * per), numFeatures);
   header.mean = Array.from(stats.mean);
   header.std = Array.from(stats.std);
   await Deno.mkdir(dir, { recursive: true });
@@ -223,6 +265,7 @@ async function readCache(base: string, checksum: string): Promise<FeatureSet | n
     params: header.params,
     mean: Float32Array.from(header.mean),
     std: Float32Array.from(header.std),
+    placementStats: header.placementStats,
     cachePath: `${base}.bin`,
     fromCache: true,
   };
@@ -251,9 +294,10 @@ function meanStd(x: Float32Array, f: number): { mean: Float64Array; std: Float64
 const CHUNK = 512;
 
 /**
- * Features of `files`, split across `workers` worker threads (0: inline).
+ * Features of `files`, split across `workers` worker threads (0: inline);
+ * `stats`, when given, accumulates what placement cut.
  *
- * @returns [files.length, numFrames, numMel]
+ * @returns [files.length, numSteps, numFeatures] (see `featureShape`)
  */
 export async function featuriseParallel(
   files: string[],
@@ -261,8 +305,10 @@ export async function featuriseParallel(
   workers: number | undefined,
   onProgress: ((p: DownloadProgress) => void) | undefined,
   label = "features",
+  stats?: PlacementStats,
 ): Promise<Float32Array> {
-  const per = frameLayout(params).numFrames * params.numMel;
+  const { numSteps, numFeatures } = featureShape(params);
+  const per = numSteps * numFeatures;
   const n = workers ??
     (files.length > 2000 ? Math.min(navigator.hardwareConcurrency || 1, 8) : 0);
   const report = (done: number) =>
@@ -270,7 +316,7 @@ export async function featuriseParallel(
   if (n <= 0 || files.length === 0) {
     return await featuriseFiles(files, params, (d) => {
       if (d % 256 === 0 || d === files.length) report(d);
-    });
+    }, stats);
   }
   const out = new Float32Array(files.length * per);
   const pool = Array.from(
@@ -279,15 +325,23 @@ export async function featuriseParallel(
   );
   let next = 0;
   let done = 0;
+  // Chunks finish out of order: keep each chunk's stats and add them in file order.
+  const chunkStats: PlacementStats[] = [];
   try {
     await Promise.all(pool.map(async (w) => {
       while (next < files.length) {
         const start = next;
         next = Math.min(files.length, next + CHUNK);
         const chunk = files.slice(start, next);
-        const x = await new Promise<Float32Array>((resolve, reject) => {
-          w.onmessage = (e: MessageEvent<{ x?: Float32Array; error?: string }>) =>
-            e.data.x ? resolve(e.data.x) : reject(new Error(e.data.error));
+        const { x, stats: s } = await new Promise<
+          { x: Float32Array; stats: PlacementStats }
+        >((resolve, reject) => {
+          w.onmessage = (
+            e: MessageEvent<{ x?: Float32Array; stats?: PlacementStats; error?: string }>,
+          ) =>
+            e.data.x && e.data.stats
+              ? resolve({ x: e.data.x, stats: e.data.stats })
+              : reject(new Error(e.data.error));
           w.onerror = (e) => {
             e.preventDefault();
             reject(new Error(`feature worker failed: ${e.message}`));
@@ -295,6 +349,7 @@ export async function featuriseParallel(
           w.postMessage({ files: chunk, params });
         });
         out.set(x, start * per);
+        chunkStats[start / CHUNK] = s;
         done += chunk.length;
         report(done);
       }
@@ -302,5 +357,6 @@ export async function featuriseParallel(
   } finally {
     for (const w of pool) w.terminate();
   }
+  if (stats) { for (const s of chunkStats) addPlacementStats(stats, s); }
   return out;
 }

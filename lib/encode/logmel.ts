@@ -17,6 +17,19 @@
  * `numMel + 2` edges equally spaced in mel from `fMin` to `fMax`, unit peak);
  * feature = ln(E_m + logFloor). No normalisation here: `FeatureSet` carries the
  * train split's per-feature mean and std for the model to standardise with.
+ *
+ * Two ways to give each step its context (`contextMode`):
+ * - `"recurrent"` (default): step t is kept frame t alone, [81, 20]; the RNN gathers
+ *   the context through its recurrence.
+ * - `"stacked"`: step t is frames t, t+1, ..., t+2*context of the full 101-frame
+ *   sequence, concatenated in that order (the centre frame is t+context, i.e. kept
+ *   frame t): [81, 21 * 20 = 420], feature index j * numMel + m for frame t+j.
+ *
+ * `placement` says where audio shorter than a clip goes (see `lib/data/wav.ts`,
+ * `placeInRegion`): `"start"` zero-pads at the end (Speech Commands' clips are
+ * already 1 s, so they stay as they are); `"seeded-offset"` puts it at an offset
+ * drawn once per file name inside {@link seenRegion}, the samples the used frames
+ * see (the FSDD default).
  * `fMin`/`fMax` default to 20/4000 Hz, the defaults of TensorFlow's speech
  * commands front end used by Zhang et al. (2017).
  *
@@ -42,7 +55,20 @@ export interface LogMelParams {
   /** Centre frames on multiples of the stride (zero-pad half a window at each end). */
   center: boolean;
   logFloor: number;
+  /** How each step carries its context: the recurrence alone, or stacked frames (see module doc). */
+  contextMode: ContextMode;
+  /** Where shorter audio sits in the clip (see module doc). */
+  placement: Placement;
 }
+
+/** `"recurrent"`: [numFrames, numMel]; `"stacked"`: [numFrames, (2 context + 1) numMel]. */
+export type ContextMode = "recurrent" | "stacked";
+
+/** `"start"`: zero-pad at the end; `"seeded-offset"`: a fixed per-file offset in the seen region. */
+export type Placement = "start" | "seeded-offset";
+
+const CONTEXT_MODES: readonly ContextMode[] = ["recurrent", "stacked"];
+const PLACEMENTS: readonly Placement[] = ["start", "seeded-offset"];
 
 /** The paper's parameters: 81 frames x 20 features per 1 s clip at 16 kHz. */
 export const DEFAULT_LOGMEL: LogMelParams = {
@@ -57,6 +83,8 @@ export const DEFAULT_LOGMEL: LogMelParams = {
   fMax: 4000,
   center: true,
   logFloor: 1e-6,
+  contextMode: "recurrent",
+  placement: "start",
 };
 
 /** Samples per window, stride, total frames before the context crop, and frames kept. */
@@ -84,6 +112,40 @@ export function frameLayout(p: LogMelParams): {
     );
   }
   return { window, stride, allFrames, numFrames };
+}
+
+/** Steps per clip and features per step: [81, 20] recurrent, [81, 420] stacked (defaults). */
+export function featureShape(p: LogMelParams): { numSteps: number; numFeatures: number } {
+  if (!CONTEXT_MODES.includes(p.contextMode)) {
+    throw new Error(
+      `log-mel: contextMode "${p.contextMode}" is unknown; use one of ${CONTEXT_MODES.join(", ")}`,
+    );
+  }
+  if (!PLACEMENTS.includes(p.placement)) {
+    throw new Error(
+      `log-mel: placement "${p.placement}" is unknown; use one of ${PLACEMENTS.join(", ")}`,
+    );
+  }
+  const { numFrames } = frameLayout(p);
+  const width = p.contextMode === "stacked" ? 2 * p.context + 1 : 1;
+  return { numSteps: numFrames, numFeatures: width * p.numMel };
+}
+
+/**
+ * The samples of a clip that reach at least one frame the features use, as
+ * [start, end): the kept frames 10..90 in `"recurrent"` mode, all 101 frames in
+ * `"stacked"` mode, each covering `window` samples from its centre minus half a
+ * window (centred framing). Defaults: [1400, 14600) recurrent, [0, 16000) stacked.
+ */
+export function seenRegion(p: LogMelParams): { start: number; end: number } {
+  const { window, stride, allFrames } = frameLayout(p);
+  featureShape(p);
+  const pad = p.center ? Math.floor(window / 2) : 0;
+  const first = p.contextMode === "stacked" ? 0 : p.context;
+  const last = p.contextMode === "stacked" ? allFrames - 1 : allFrames - 1 - p.context;
+  const start = Math.max(0, first * stride - pad);
+  const end = Math.min(p.clipSamples, last * stride - pad + window);
+  return { start, end };
 }
 
 /** HTK mel scale. */
@@ -132,14 +194,16 @@ export function melFilterbank(p: LogMelParams): Float64Array {
 /**
  * Builds a reusable extractor (FFT plan, window and filterbank computed once).
  *
- * @returns a function from [clipSamples] audio to [numFrames, numMel] features,
- *   row-major (time first), written into `out` at `offset` when given
+ * @returns a function from [clipSamples] audio to [numSteps, numFeatures] features
+ *   (see {@link featureShape}), row-major (time first), written into `out` at
+ *   `offset` when given
  */
 export function createLogMel(
   params: Partial<LogMelParams> = {},
 ): (samples: Float32Array, out?: Float32Array, offset?: number) => Float32Array {
   const p = { ...DEFAULT_LOGMEL, ...params };
-  const { window, stride, numFrames } = frameLayout(p);
+  const { window, stride, allFrames, numFrames } = frameLayout(p);
+  const { numFeatures } = featureShape(p);
   const n = p.fftSize;
   if (!Number.isInteger(Math.log2(n)) || n < 4) {
     throw new Error(`log-mel: fftSize must be a power of two >= 4: current value is ${n}`);
@@ -170,34 +234,50 @@ export function createLogMel(
     return { first, weights: row.slice(first, last + 1) };
   });
   const pad = p.center ? Math.floor(window / 2) : 0;
-  const frameSize = p.numMel;
+  const stacked = p.contextMode === "stacked";
+  /** Writes the log-mel energies of frame `f` (of all `allFrames`) to dst[base..base+numMel). */
+  const frameFeatures = (samples: Float32Array, f: number, dst: Float32Array, base: number) => {
+    const start = f * stride - pad;
+    for (let i = 0; i < window; i++) {
+      const s = start + i;
+      frame[i] = s >= 0 && s < samples.length ? samples[s] * hamming[i] : 0;
+    }
+    frame.fill(0, window);
+    fft.realTransform(spectrum, frame);
+    for (let k = 0; k < bins; k++) {
+      const re = spectrum[2 * k];
+      const im = spectrum[2 * k + 1];
+      power[k] = re * re + im * im;
+    }
+    for (let m = 0; m < p.numMel; m++) {
+      const { first, weights } = rows[m];
+      let e = 0;
+      for (let j = 0; j < weights.length; j++) e += weights[j] * power[first + j];
+      dst[base + m] = Math.log(e + p.logFloor);
+    }
+  };
+  const all = stacked ? new Float32Array(allFrames * p.numMel) : new Float32Array(0);
+  const span = 2 * p.context + 1;
   return (samples, out, offset = 0) => {
     if (samples.length !== p.clipSamples) {
       throw new Error(
         `log-mel: clip has ${samples.length} samples, expected ${p.clipSamples}; pad or crop it first`,
       );
     }
-    const dst = out ?? new Float32Array(numFrames * frameSize);
+    const dst = out ?? new Float32Array(numFrames * numFeatures);
+    if (!stacked) {
+      for (let t = 0; t < numFrames; t++) {
+        frameFeatures(samples, t + p.context, dst, offset + t * numFeatures);
+      }
+      return dst;
+    }
+    for (let f = 0; f < allFrames; f++) frameFeatures(samples, f, all, f * p.numMel);
     for (let t = 0; t < numFrames; t++) {
-      const start = (t + p.context) * stride - pad;
-      for (let i = 0; i < window; i++) {
-        const s = start + i;
-        frame[i] = s >= 0 && s < samples.length ? samples[s] * hamming[i] : 0;
-      }
-      frame.fill(0, window);
-      fft.realTransform(spectrum, frame);
-      for (let k = 0; k < bins; k++) {
-        const re = spectrum[2 * k];
-        const im = spectrum[2 * k + 1];
-        power[k] = re * re + im * im;
-      }
-      const base = offset + t * frameSize;
-      for (let m = 0; m < p.numMel; m++) {
-        const { first, weights } = rows[m];
-        let e = 0;
-        for (let j = 0; j < weights.length; j++) e += weights[j] * power[first + j];
-        dst[base + m] = Math.log(e + p.logFloor);
-      }
+      // Frames t .. t + 2 context are contiguous in `all`: one copy per step.
+      dst.set(
+        all.subarray(t * p.numMel, (t + span) * p.numMel),
+        offset + t * numFeatures,
+      );
     }
     return dst;
   };
@@ -208,7 +288,7 @@ export function createLogMel(
  * {@link createLogMel} for many clips).
  *
  * @param samples [clipSamples] audio at `sampleRate`
- * @returns [numFrames, numMel] (default [81, 20]), time first
+ * @returns [numSteps, numFeatures] (default [81, 20]; [81, 420] stacked), time first
  */
 export function logMel(samples: Float32Array, params: Partial<LogMelParams> = {}): Float32Array {
   return createLogMel(params)(samples);

@@ -110,3 +110,13 @@ export function startServer(root: string, maxRequests = 200): TestServer {
     },
   };
 }
+
+/** Whether `path` exists (file or folder). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -11,19 +11,10 @@ import {
 } from "../../lib/data/download.ts";
 import { fsddFileSpec, fsddRecordings } from "../../lib/data/fsdd.ts";
 import { mnistFileSpecs } from "../../lib/data/mnist.ts";
-import { startServer } from "./_server.ts";
+import { exists, startServer } from "./_server.ts";
 
 const SHARED = "/work/shared/data";
 const quiet = { quiet: true };
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The MNIST train-labels spec with its canonical URL replaced by `urls`. */
 function labelsSpec(urls: string[]): FileSpec {

@@ -1,12 +1,18 @@
 import assert from "node:assert/strict";
 import { listSpeechCommands, readClip } from "../../lib/data/speech_commands.ts";
-import { createLogMel, DEFAULT_LOGMEL, frameLayout, logMel } from "../../lib/encode/logmel.ts";
+import { readFsddClip } from "../../lib/encode/clip_features.ts";
+import {
+  createLogMel,
+  DEFAULT_LOGMEL,
+  featureShape,
+  frameLayout,
+  logMel,
+} from "../../lib/encode/logmel.ts";
 import {
   featuriseParallel,
   loadFsddFeatures,
   loadSpeechCommandsFeatures,
 } from "../../lib/encode/features.ts";
-import { readFsddClip } from "../../lib/data/fsdd.ts";
 
 const SAMPLE = "/work/shared/data/speech_commands_v0.01_sample";
 const SHARED = "/work/shared/data";
@@ -148,6 +154,61 @@ Deno.test("features: FSDD subset via a mirror folder; workers give the same feat
     const inline = await featuriseParallel(files, DEFAULT_LOGMEL, 0, undefined);
     const pooled = await featuriseParallel(files, DEFAULT_LOGMEL, 2, undefined);
     assert.deepEqual(pooled, inline);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("logmel: stacked context: [81, 420], step t is frames t..t+20 of the 101 in order", async () => {
+  const stackedParams = { ...DEFAULT_LOGMEL, contextMode: "stacked" as const };
+  assert.deepEqual(featureShape(DEFAULT_LOGMEL), { numSteps: 81, numFeatures: 20 });
+  assert.deepEqual(featureShape(stackedParams), { numSteps: 81, numFeatures: 420 });
+  assert.throws(
+    () => featureShape({ ...DEFAULT_LOGMEL, contextMode: "window" as never }),
+    /contextMode "window" is unknown; use one of recurrent, stacked/,
+  );
+  const s = await listSpeechCommands(SAMPLE);
+  const x = await readClip(SAMPLE, s.validation[1]);
+  const full = logMel(x, { context: 0 }); // all 101 frames
+  assert.equal(full.length, 101 * 20);
+  const rec = logMel(x);
+  const st = logMel(x, { contextMode: "stacked" });
+  assert.equal(rec.length, 81 * 20);
+  assert.equal(st.length, 81 * 420);
+  for (let t = 0; t < 81; t++) {
+    for (let m = 0; m < 20; m++) assert.equal(rec[t * 20 + m], full[(t + 10) * 20 + m]);
+    for (let j = 0; j < 21; j++) {
+      for (let m = 0; m < 20; m++) {
+        assert.equal(st[t * 420 + j * 20 + m], full[(t + j) * 20 + m], `t=${t} j=${j} m=${m}`);
+      }
+    }
+  }
+  // The edge frames against the direct-DFT reference: frame 0 (step 0, first) and
+  // frame 100 (step 80, last), both half zero padding.
+  for (const [step, j, frame] of [[0, 0, 0], [80, 20, 100], [40, 10, 50]]) {
+    const ref = referenceFrame(x, frame - 10);
+    for (let m = 0; m < 20; m++) {
+      const got = st[step * 420 + j * 20 + m];
+      assert.ok(Math.abs(got - ref[m]) < 1e-4 * Math.max(1, Math.abs(ref[m])), `frame ${frame}`);
+    }
+  }
+
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const opts = { root: SAMPLE, dataDir, quiet: true, limitPerSplit: 2 };
+    const a = await loadSpeechCommandsFeatures(opts);
+    const b = await loadSpeechCommandsFeatures({ ...opts, params: { contextMode: "stacked" } });
+    assert.equal(b.fromCache, false);
+    assert.notEqual(b.cachePath, a.cachePath);
+    assert.deepEqual([a.train.numSteps, a.train.numFeatures], [81, 20]);
+    assert.deepEqual([b.train.numSteps, b.train.numFeatures], [81, 420]);
+    assert.equal(b.validation.x.length, 2 * 81 * 420);
+    assert.equal(b.mean.length, 420);
+    assert.equal(b.params.placement, "start");
+    assert.deepEqual(b.validation.x.subarray(81 * 420), st);
+    const c = await loadSpeechCommandsFeatures({ ...opts, params: { contextMode: "stacked" } });
+    assert.equal(c.fromCache, true);
+    assert.deepEqual(c.validation.x, b.validation.x);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }

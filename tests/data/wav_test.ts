@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { resample } from "../../lib/data/resample.ts";
 import { decodeWav, padOrCrop, readWav } from "../../lib/data/wav.ts";
-import { readFsddClip } from "../../lib/data/fsdd.ts";
+import { readFsddClip } from "../../lib/encode/clip_features.ts";
 
 const FSDD = "/work/shared/data/fsdd/recordings";
 
@@ -133,7 +133,7 @@ Deno.test("resample: 8 -> 16 kHz matches the band-limited signal", () => {
 Deno.test("resample: real FSDD recordings to 1 s at 16 kHz", async () => {
   for (const name of ["0_george_0.wav", "7_lucas_12.wav"]) {
     const src = await readWav(`${FSDD}/${name}`);
-    const clip = await readFsddClip(`${FSDD}/${name}`);
+    const clip = await readFsddClip(`${FSDD}/${name}`, { placement: "start" });
     assert.equal(clip.length, 16000);
     const up = resample(src.samples, 8000, 16000);
     // Even output samples sit on the input samples: close to them (low-pass with 0.94 rolloff).
