@@ -180,9 +180,11 @@ export async function runKws(
       validateEvery: order.perEpoch,
       selectBy: "spiking",
       runName: name,
+      // "Fell below": only after rising above it once, so chance-level noise in the first
+      // epochs (10 % on FSDD's balanced classes) does not stop a run that has not started.
       stopWhen: config.earlyStopping
-        ? (p) =>
-          p.spikingAccuracy < majority
+        ? (p, seen) =>
+          p.spikingAccuracy < majority && seen.some((q) => q.spikingAccuracy > majority)
             ? `validation spiking accuracy ${pct(p.spikingAccuracy)} fell below the majority ` +
               `class's share ${pct(majority)} (App. B.4's early stopping)`
             : null
