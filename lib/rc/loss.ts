@@ -5,6 +5,7 @@
  * - `sigmoid`: binary cross-entropy of each class's sigmoid against the one-hot label, summed
  *   over classes; H the sum of the per-class Bernoulli entropies.
  * - `softmax`: categorical cross-entropy; H the entropy of the softmax.
+ * - `lif`: as `softmax`, on the output neurons' membrane potentials (paper App. E).
  * All terms are written in a numerically stable form of the logits z:
  *   BCE(z, y) = softplus(z) - y z,  H_bern(z) = softplus(z) - σ(z) z,
  *   CE(z, y) = logsumexp(z) - z_y,  H_soft(z) = logsumexp(z) - Σ_j softmax(z)_j z_j.

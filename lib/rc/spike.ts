@@ -6,14 +6,17 @@
  * - `binary`  one sigmoid unit p: confidence max(p, 1 - p), label p >= 0.5 (spike at p >= θ or
  *             p <= 1 - θ, the paper's two-sided threshold for the toy tasks);
  * - `sigmoid` one sigmoid per class: confidence max_j σ(z_j), label argmax;
- * - `softmax` confidence max_j softmax(z)_j, label argmax.
+ * - `softmax` confidence max_j softmax(z)_j, label argmax;
+ * - `lif`     the logits are output neurons' membrane potentials (a spiking network): confidence
+ *             max_j z_j, label argmax; with θ = the neurons' V_th, the first output neuron to
+ *             fire (its loss, lib/rc/loss.ts, is softmax cross-entropy on the potentials).
  * Ties between classes go to the lowest class index (argmax's rule).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 
-export type Readout = "binary" | "sigmoid" | "softmax";
-export const READOUTS: readonly Readout[] = ["binary", "sigmoid", "softmax"];
+export type Readout = "binary" | "sigmoid" | "softmax" | "lif";
+export const READOUTS: readonly Readout[] = ["binary", "sigmoid", "softmax", "lif"];
 
 /** The first spike of one example: `step` is 0-based; no crossing gives the last step, unfired. */
 export interface FirstSpike {
@@ -36,6 +39,12 @@ export function confidenceAndLabel(
       const p = tf.sigmoid(logits).reshape([-1]) as tf.Tensor1D;
       const confidence = tf.maximum(p, tf.sub(1, p)) as tf.Tensor1D;
       return { confidence, label: tf.cast(tf.greaterEqual(p, 0.5), "int32") as tf.Tensor1D };
+    }
+    if (readout === "lif") {
+      return {
+        confidence: tf.max(logits, 1) as tf.Tensor1D,
+        label: tf.argMax(logits, 1) as tf.Tensor1D,
+      };
     }
     const probs = readout === "softmax" ? tf.softmax(logits) : tf.sigmoid(logits);
     return {
