@@ -141,6 +141,50 @@ export function speedClassOf(
   return otherwise;
 }
 
+/**
+ * Which trained weights an experiment evaluates: what the paper says (or that it is silent) and
+ * what this harness does. The report shows it beside each run's numbers, with the validation
+ * numbers of the final weights where another point was selected.
+ */
+export interface SelectionSpec {
+  /** The paper's rule, with where it says so, or where it is silent. */
+  paper: string;
+  /** The rule here, in words. */
+  ours: string;
+  /**
+   * Present when the rule here departs from the paper's or fills its silence: the deviation in
+   * words (listed with the experiment's declared deviations and beside each run's numbers).
+   */
+  deviation?: string;
+}
+
+/** How the report labels a number of a run's `metrics.extra`. */
+export interface MetricLabel {
+  /** Human name, e.g. "positive spikes at the earliest step". */
+  label: string;
+  /** How to print it: a fraction as a percentage, steps with 2 decimals, a count, seconds. */
+  unit: "fraction" | "steps" | "count" | "seconds" | "number";
+  /** Where it goes: the run's card (default), provenance (diagnostics), or nowhere. */
+  show?: "card" | "provenance" | "none";
+}
+
+/**
+ * How the report presents a run-made figure (`FigureSpec`): the paper panel it stands for per
+ * training method, and how the chart departs from that panel.
+ */
+export interface FigureView {
+  /** Matches the recorded `FigureSpec.paperFigure`. */
+  paperFigure: string;
+  /** And a part of the recorded title (one label may carry several charts). */
+  titleIncludes?: string;
+  /** The paper panel per training method, e.g. RC-trained in "1C", EOS-trained in "1F". */
+  panel?: Partial<Record<"rc" | "eos", string>>;
+  /** Caption per training method (replaces the recorded caption). */
+  caption?: Partial<Record<"rc" | "eos", string>>;
+  /** How the chart departs from the paper's panel, e.g. "a histogram where the paper shows a raster". */
+  differs?: string;
+}
+
 /** The part of a declaration the report reads: plain data, no code that trains. */
 export interface ExperimentInfo {
   id: ExperimentId;
@@ -160,6 +204,16 @@ export interface ExperimentInfo {
   figures?: Record<string, Pick<FigureSpec, "paperFigure" | "caption">>;
   /** What the report's training-curve chart of spike times reproduces, e.g. "the paper's Fig. 2B". */
   spikeTimeCurveIs?: string;
+  /** What the report's training-curve chart of accuracies stands for (default: no paper panel). */
+  accuracyCurveIs?: string;
+  /** What the report's accuracy-vs-speed chart over θ stands for (default: no paper panel). */
+  tradeoffIs?: string;
+  /** Which trained weights are evaluated (paper vs here). */
+  selection?: SelectionSpec;
+  /** Labels and units of the run records' `metrics.extra` keys; `*` matches any characters. */
+  metricLabels?: Record<string, MetricLabel>;
+  /** How run-made figures are presented (paper panel per method, departures). */
+  figureViews?: FigureView[];
   /** Comparison tables (cited rows and measured rows), drawn in the section whose keys match. */
   tables?: ComparisonTableSpec[];
 }

@@ -14,24 +14,35 @@ export interface ChartConfig {
   options: Record<string, unknown>;
 }
 
-/** Colours for generic figures (Tableau 10). */
-const PALETTE = [
-  "#4e79a7",
-  "#f28e2b",
-  "#e15759",
-  "#76b7b2",
-  "#59a14f",
-  "#edc948",
-  "#b07aa1",
-  "#ff9da7",
+/**
+ * The two method colours, the same in every chart and badge: RC blue, EOS red. Several runs of
+ * one method in a chart get shades of the same hue, the first run the base colour.
+ */
+export const RC_COLOUR = "#1f5fbf";
+export const EOS_COLOUR = "#d1402a";
+const RC_SHADES = [RC_COLOUR, "#6b9de8", "#0b3475", "#9cc3f5", "#3d7fd9", "#1a4a94"];
+const EOS_SHADES = [EOS_COLOUR, "#f08a76", "#8c2414", "#f5b4a6", "#b8321e", "#e0634c"];
+/**
+ * Colours of every other series (what a figure's own series mean: fired, no spike, positive,
+ * ...): no blue and no red, so that blue and red always mean RC and EOS.
+ */
+export const OTHER_COLOURS = [
+  "#2e9e4f",
+  "#e08a1a",
+  "#6e7781",
+  "#8e5bb5",
+  "#17a2a2",
+  "#b8860b",
   "#9c755f",
-  "#bab0ac",
 ];
-/** RC runs in blues, EOS runs in reds and greens, as in the paper's figures. */
-const RC_COLOURS = ["#1f5fbf", "#5b9bea", "#0b3475", "#8ec1ff", "#2a8fb0", "#4f46c8"];
-const EOS_COLOURS = ["#d1402a", "#2e9e4f", "#e08a1a", "#a32c5a", "#7a9e1f"];
 
-/** A stable colour per run of an experiment, by method. */
+/** The method a series label names ("RC-trained", "EOS read-out"), or null. */
+export function methodOfLabel(label: string): "rc" | "eos" | null {
+  const rc = /\bRC\b/.test(label), eos = /\bEOS\b/.test(label);
+  return rc === eos ? null : rc ? "rc" : "eos";
+}
+
+/** A stable colour per run of an experiment, by method: blue shades for RC, red for EOS. */
 export function runColours(runs: RunRecord[]): Map<RunRecord, string> {
   const out = new Map<RunRecord, string>();
   let rc = 0, eos = 0;
@@ -39,9 +50,66 @@ export function runColours(runs: RunRecord[]): Map<RunRecord, string> {
     out.set(
       r,
       r.method === "eos"
-        ? EOS_COLOURS[eos++ % EOS_COLOURS.length]
-        : RC_COLOURS[rc++ % RC_COLOURS.length],
+        ? EOS_SHADES[eos++ % EOS_SHADES.length]
+        : RC_SHADES[rc++ % RC_SHADES.length],
     );
+  }
+  return out;
+}
+
+/** Colours of a figure's series: a method's colour where the label names one, else the others. */
+function seriesColours(labels: string[]): string[] {
+  let other = 0, rc = 0, eos = 0;
+  return labels.map((l) => {
+    const m = methodOfLabel(l);
+    if (m === "rc") return RC_SHADES[rc++ % RC_SHADES.length];
+    if (m === "eos") return EOS_SHADES[eos++ % EOS_SHADES.length];
+    return OTHER_COLOURS[other++ % OTHER_COLOURS.length];
+  });
+}
+
+/** The smallest of 1, 2, 5, 10, 20, 50, ... at least `x` (a tick step). */
+export function niceStep(x: number): number {
+  if (!(x > 1)) return 1;
+  const p = 10 ** Math.floor(Math.log10(x));
+  return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= x)!;
+}
+
+/** `x` rounded up to a multiple of a nice step (an axis maximum that reads well). */
+export function niceMax(x: number): number {
+  if (!(x > 0)) return 1;
+  const step = niceStep(x / 5);
+  return Math.ceil(x / step) * step;
+}
+
+/** What charts compared side by side share: the y maximum and, for bars, the x labels. */
+export interface SharedScale {
+  yMax?: number;
+  labels?: number[];
+}
+
+/**
+ * The scale shared by figures drawn side by side: the largest y of any, and for bar charts the
+ * x range that holds a non-zero bar in any of them (widened to include 0 where it is in range).
+ */
+export function sharedScale(specs: FigureSpec[]): SharedScale {
+  const ys = specs.flatMap((f) => (f.series ?? []).flatMap((s) => s.y)).filter(isNum);
+  const out: SharedScale = ys.length ? { yMax: niceMax(Math.max(...ys)) } : {};
+  if (specs.length && specs.every((f) => f.kind === "bar")) {
+    const all = specs.flatMap((f) => (f.series ?? []).flatMap((s) => s.x));
+    const inked = specs.flatMap((f) =>
+      (f.series ?? []).flatMap((s) => s.x.filter((_, j) => isNum(s.y[j]) && s.y[j] !== 0))
+    );
+    const labels = [...new Set(all)].sort((a, b) => a - b);
+    if (inked.length) {
+      let lo = Math.min(...inked), hi = Math.max(...inked);
+      if (labels[0] <= 0 && labels[labels.length - 1] >= 0) {
+        lo = Math.min(lo, 0), hi = Math.max(hi, 0);
+      }
+      const kept = labels.filter((x) => x >= lo && x <= hi);
+      // Trimmed only where empty bars would take over 40 % of the axis.
+      out.labels = kept.length < 0.6 * labels.length ? kept : labels;
+    }
   }
   return out;
 }
@@ -72,6 +140,12 @@ function options(title: string, scales: Record<string, unknown>): Record<string,
   };
 }
 
+/** Turns on the page's point-label plugin: each point's `label` drawn beside it, no hover needed. */
+function withPointLabels(o: Record<string, unknown>): Record<string, unknown> {
+  const plugins = o.plugins as Record<string, unknown>;
+  return { ...o, plugins: { ...plugins, pointLabels: { display: true } } };
+}
+
 const finitePoint = (p: { x: unknown; y: unknown }) => isNum(p.x) && isNum(p.y);
 
 /** A run's label in a chart legend: its name, and its data set where an experiment mixes them. */
@@ -79,11 +153,21 @@ export function runLabel(r: RunRecord, showData: boolean): string {
   return showData ? `${r.run} (${r.data?.name ?? "?"})` : r.run;
 }
 
-/** A `FigureSpec` drawn as is. */
-export function figureChart(spec: FigureSpec): ChartConfig {
+/**
+ * A `FigureSpec` drawn as is; `shared` gives the scale of the charts it sits beside. Bar charts
+ * with numeric labels carry `ticks.multipleOf` (the page shows only those labels, 0 among them).
+ */
+export function figureChart(spec: FigureSpec, shared: SharedScale = {}): ChartConfig {
   const series = spec.series ?? [];
+  const colours = seriesColours(series.map((s) => s.label));
+  const yScale = {
+    title: { display: true, text: spec.yLabel },
+    ...(isNum(shared.yMax) ? { max: shared.yMax } : {}),
+  };
   if (spec.kind === "bar") {
-    const labels = [...new Set(series.flatMap((s) => s.x))].sort((a, b) => a - b);
+    const labels = shared.labels ??
+      [...new Set(series.flatMap((s) => s.x))].sort((a, b) => a - b);
+    const span = labels.length ? labels[labels.length - 1] - labels[0] : 0;
     return {
       type: "bar",
       data: {
@@ -93,13 +177,16 @@ export function figureChart(spec: FigureSpec): ChartConfig {
           return {
             label: s.label,
             data: labels.map((x) => isNum(at.get(x)) ? at.get(x)! : null),
-            backgroundColor: PALETTE[i % PALETTE.length],
+            backgroundColor: colours[i],
           };
         }),
       },
       options: options(spec.title, {
-        x: { title: { display: true, text: spec.xLabel } },
-        y: { title: { display: true, text: spec.yLabel }, beginAtZero: true },
+        x: {
+          title: { display: true, text: spec.xLabel },
+          ticks: { autoSkip: false, maxRotation: 0, multipleOf: niceStep(span / 12) },
+        },
+        y: { ...yScale, beginAtZero: true },
       }),
     };
   }
@@ -110,13 +197,13 @@ export function figureChart(spec: FigureSpec): ChartConfig {
         label: s.label,
         data: s.x.map((x, j) => ({ x, y: s.y[j] })).filter(finitePoint),
         showLine: spec.kind === "line",
-        borderColor: PALETTE[i % PALETTE.length],
-        backgroundColor: PALETTE[i % PALETTE.length],
+        borderColor: colours[i],
+        backgroundColor: colours[i],
         pointRadius: spec.kind === "line" ? 0 : 3,
         borderWidth: 2,
       })),
     },
-    options: options(spec.title, axes(spec.xLabel, spec.yLabel)),
+    options: options(spec.title, axes(spec.xLabel, spec.yLabel, {}, yScale)),
   };
 }
 
@@ -183,7 +270,10 @@ export function spikeTimeCurveChart(runs: RunRecord[], title: string): ChartConf
   };
 }
 
-/** Accuracy vs mean spike time over inference thresholds θ, one line per run (Fig. 5 style). */
+/**
+ * Accuracy vs mean spike time over inference thresholds θ, one line per run (Fig. 5 style),
+ * every point labelled with its θ.
+ */
 export function tradeoffChart(runs: RunRecord[], title: string): ChartConfig {
   const colours = runColours(runs);
   const showData = new Set(runs.map((r) => r.data?.name)).size > 1;
@@ -195,7 +285,12 @@ export function tradeoffChart(runs: RunRecord[], title: string): ChartConfig {
         data: [...(r.metrics?.thresholdCurve ?? [])]
           .filter((p) => isNum(p.meanSpikeTime) && isNum(p.accuracy))
           .sort((a, b) => a.meanSpikeTime - b.meanSpikeTime)
-          .map((p) => ({ x: p.meanSpikeTime, y: p.accuracy * 100, theta: p.threshold })),
+          .map((p) => ({
+            x: p.meanSpikeTime,
+            y: p.accuracy * 100,
+            theta: p.threshold,
+            label: String(p.threshold),
+          })),
         showLine: true,
         borderColor: colours.get(r),
         backgroundColor: colours.get(r),
@@ -203,6 +298,6 @@ export function tradeoffChart(runs: RunRecord[], title: string): ChartConfig {
         borderWidth: 2,
       })),
     },
-    options: options(title, axes("mean first-spike step", "test accuracy (%)")),
+    options: withPointLabels(options(title, axes("mean first-spike step", "test accuracy (%)"))),
   };
 }

@@ -127,3 +127,55 @@ export function compareFigureLabels(a: string, b: string): number {
 export function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
 }
+
+/**
+ * A camelCase key as words: "positiveSpikesAtEarliest" -> "positive spikes at earliest",
+ * "accuracyAtTheta0.25" -> "accuracy at θ = 0.25".
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { humanise } from "./format.ts";
+ * assert.equal(humanise("noSpikeFraction"), "no spike fraction");
+ * assert.equal(humanise("spikeTimeAtTheta0.9"), "spike time at θ = 0.9");
+ * assert.equal(humanise("accuracyAtStep14"), "accuracy at step 14");
+ * ```
+ */
+export function humanise(key: string): string {
+  return key.replace(/Theta(\d)/g, " θ = $1").replace(/([a-z])([A-Z])/g, "$1 $2")
+    .replace(/([a-zA-Z])(\d)/g, "$1 $2").replace(/\s+/g, " ").toLowerCase().trim();
+}
+
+/** Seconds as a plain number with one decimal (the unit goes in the column head). */
+export function secs(x: number | null | undefined): string {
+  return isNum(x)
+    ? x.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })
+    : NA;
+}
+
+/** A number in a declared unit: fractions as percentages, steps with 2 decimals, counts, seconds. */
+export function inMetricUnit(
+  x: number | null | undefined,
+  unit: "fraction" | "steps" | "count" | "seconds" | "number",
+): string {
+  if (!isNum(x)) return NA;
+  if (unit === "fraction") return pct(x);
+  if (unit === "steps") return `${steps(x)} steps`;
+  if (unit === "count") return count(x);
+  if (unit === "seconds") return `${secs(x)} s`;
+  return Number.isInteger(x) ? count(x) : x.toPrecision(4);
+}
+
+/**
+ * A git revision as the report prints it everywhere: the hash cut to 12 hex digits, anything
+ * after it (" (given)", "-dirty") kept, so the provenance table and the manifest agree.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gitShort } from "./format.ts";
+ * assert.equal(gitShort("f1cf1127c20e8a9b-dirty"), "f1cf1127c20e-dirty");
+ * assert.equal(gitShort("f474fffe95e1 (given)"), "f474fffe95e1 (given)");
+ * ```
+ */
+export function gitShort(rev: string | null | undefined): string {
+  return rev ? rev.replace(/^([0-9a-f]{12})[0-9a-f]+/, "$1") : NA;
+}

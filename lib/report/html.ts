@@ -1,15 +1,18 @@
 /**
  * The HTML report: one self-contained file (Chart.js inlined, no requests), a pure function of
- * run records. Sections follow the paper's order (`sections.ts`).
+ * run records. Sections follow the paper's order (`sections.ts`); each opens with a reading
+ * generated from its runs (`reading.ts`).
  * @module
  */
 
-import { canonicalJson, type ExperimentId, type RunRecord } from "../results.ts";
+import { canonicalJson, type ExperimentId, type FigureSpec, type RunRecord } from "../results.ts";
+import type { FigureView, MetricLabel } from "../experiments/declaration.ts";
 import { type BenchSummary, formatNs } from "./bench.ts";
 import {
   accuracyCurveChart,
   type ChartConfig,
   figureChart,
+  sharedScale,
   spikeTimeCurveChart,
   tradeoffChart,
 } from "./charts.ts";
@@ -19,19 +22,29 @@ import {
   count,
   esc,
   extraValue,
-  flops,
+  gitShort,
+  humanise,
+  inMetricUnit,
   inUnit,
   isNum,
   NA,
   pct,
   ratio,
   scriptJson,
-  seconds,
+  secs,
   slug,
   steps,
   tolerance,
 } from "./format.ts";
+import {
+  curvesReading,
+  runsReading,
+  savingsReading,
+  selectionReading,
+  tradeoffReading,
+} from "./reading.ts";
 import { type Comparison, computeSavings, type PhaseSavings, type SavingsRow } from "./savings.ts";
+import { seedsOf, seedStats, selectionOf } from "./select.ts";
 import { comparisonTableHtml } from "./table.ts";
 import {
   commandFor,
@@ -55,12 +68,13 @@ export interface RenderOptions {
   experiments: readonly ExperimentInfo[];
 }
 
-/** What every part of the page reads: sections, declarations and the charts drawn so far. */
+/** What every part of the page reads: sections, declarations, records and the charts so far. */
 interface Page {
   sections: ReportSection[];
   experiments: readonly ExperimentInfo[];
   info(id: ExperimentId): ExperimentInfo | undefined;
   charts: Charts;
+  records: RunRecord[];
 }
 
 /** The deviation added to every run that ran on a software WebGPU adapter. */
@@ -82,6 +96,31 @@ export function runDeviations(r: RunRecord): string[] {
     : own;
 }
 
+/** The deviations an experiment declares for all its runs, its model selection's included. */
+export function declaredDeviations(info: ExperimentInfo | undefined): string[] {
+  if (!info) return [];
+  const sel = info.selection?.deviation;
+  return [...(sel ? [`model selection: ${sel}`] : []), ...(info.deviations ?? [])];
+}
+
+/** Where a run's file is, relative to the report: `runs/<experiment>/<run>.json`. */
+export function runFileHref(r: Pick<RunRecord, "experiment" | "run">): string {
+  return `runs/${encodeURIComponent(r.experiment)}/${encodeURIComponent(r.run)}.json`;
+}
+
+/** The machine a run computed on, in words: the GPU adapter it used, else the CPU. */
+export function machineOf(r: RunRecord): string {
+  const e = r.environment;
+  if (!e) return "unknown machine";
+  const cpus = `${e.cpuCount} CPU core${e.cpuCount === 1 ? "" : "s"}`;
+  if (e.backend === "webgpu" && e.adapter) {
+    return `${e.adapter.description || "unnamed GPU adapter"}${
+      e.adapter.isFallbackAdapter ? " (software adapter)" : ""
+    }, ${cpus}`;
+  }
+  return `${cpus} (${e.os})`;
+}
+
 /** Collects the charts of a page; each canvas refers to its config by index. */
 class Charts {
   readonly configs: ChartConfig[] = [];
@@ -98,18 +137,52 @@ const statusBadge = (s: string) => badge(s, `status-${slug(s)}`);
 /** A run below the paper's protocol: a reduced profile that listed its reductions as deviations. */
 const belowProtocol = (r: RunRecord) =>
   r.profile !== "paper" && (r.deviations ?? []).some((d) => d.startsWith(`profile "${r.profile}"`));
-const profileBadge = (r: RunRecord) =>
-  r.profile === "paper"
-    ? badge("profile: paper", "profile-paper")
-    : belowProtocol(r)
-    ? badge(`profile: ${r.profile} — below the paper's protocol`, "profile-below")
-    : badge(`profile: ${r.profile} — the paper's protocol`, "profile-paper");
+/** The profile badge; `deviations` counts every deviation of the run (its own and declared). */
+function profileBadge(r: RunRecord, deviations: number): string {
+  if (belowProtocol(r)) {
+    return badge(`profile: ${r.profile} — below the paper's protocol`, "profile-below");
+  }
+  const base = r.profile === "paper"
+    ? "profile: paper"
+    : `profile: ${r.profile} — the paper's protocol`;
+  return deviations
+    ? badge(`${base}, with ${deviations} deviation${deviations === 1 ? "" : "s"}`, "profile-below")
+    : badge(base, "profile-paper");
+}
 const num = (text: string) => `<span class="num">${esc(text)}</span>`;
+/** A table of two columns (names and values) or any table that reads at every width as is. */
 const table = (head: string[] | null, rows: string[], cls = "") =>
   `<div class="table-wrap"><table${cls ? ` class="${cls}"` : ""}>${
     head ? `<thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead>` : ""
   }<tbody>${rows.join("")}</tbody></table></div>`;
+
+/** A row of a stacked table: cells (HTML), a group heading, or a note across the row. */
+type Row = { cells: string[]; cls?: string } | { group: string } | { note: string };
+
+/**
+ * A table that becomes one card per row on a narrow screen: every cell carries its column's
+ * name (`data-label`), shown before the value when the header row is hidden.
+ */
+function stackTable(head: string[], rows: Row[], cls: string): string {
+  const plain = head.map((h) => h.replace(/<[^>]*>/g, "").trim());
+  const body = rows.map((r) => {
+    if ("group" in r) return `<tr class="group"><th colspan="${head.length}">${r.group}</th></tr>`;
+    if ("note" in r) return `<tr class="note-row"><td colspan="${head.length}">${r.note}</td></tr>`;
+    return `<tr${r.cls ? ` class="${r.cls}"` : ""}>${
+      r.cells.map((c, i) =>
+        `<td data-label="${esc(plain[i] ?? "")}"><div class="v">${c}</div></td>`
+      )
+        .join("")
+    }</tr>`;
+  });
+  return `<div class="table-wrap"><table class="stack ${cls}"><thead><tr>${
+    head.map((h) => `<th>${h}</th>`).join("")
+  }</tr></thead><tbody>${body.join("")}</tbody></table></div>`;
+}
+
 const runAnchor = (r: RunRecord) => `run-${slug(r.experiment)}-${slug(r.run)}`;
+const runFileLink = (r: RunRecord) =>
+  `<a class="runfile" href="${esc(runFileHref(r))}">run file</a>`;
 
 function dataOf(runs: RunRecord[]): string {
   return [...new Set(runs.map((r) => r.data?.name ?? "unknown"))].join(", ");
@@ -120,30 +193,138 @@ function checkWhy(r: RunRecord, c: { name: string; why?: string }, info?: Experi
   return c.why ?? info?.targets?.[r.method]?.checks.find((t) => t.name === c.name)?.why;
 }
 
-function runCard(r: RunRecord, info?: ExperimentInfo): string {
+/** Numbers the harness records about itself (memory), shown with provenance, not as results. */
+const DIAGNOSTICS: Record<string, MetricLabel> = {
+  liveTensorsFirstValidation: { label: "live tensors, first validation", unit: "count" },
+  liveTensorsLastValidation: { label: "live tensors, last validation", unit: "count" },
+  peakRssMiB: { label: "peak resident memory (MiB)", unit: "number" },
+};
+
+/** The label of an extra metric: declared (`*` matches anything), a diagnostic, or its words. */
+export function metricLabel(key: string, info?: ExperimentInfo): MetricLabel & { key: string } {
+  for (const [pattern, label] of Object.entries(info?.metricLabels ?? {})) {
+    const re = new RegExp(
+      `^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`,
+    );
+    if (re.test(key)) return { key, ...label };
+  }
+  if (DIAGNOSTICS[key]) return { key, ...DIAGNOSTICS[key], show: "provenance" };
+  return { key, label: humanise(key), unit: "number" };
+}
+
+function metricText(key: string, v: number, label: MetricLabel): string {
+  return label.unit === "number" && label.label === humanise(key)
+    ? extraValue(key, v)
+    : inMetricUnit(v, label.unit);
+}
+
+/** How the weights were picked, in words, from the recorded rule. */
+function ruleWords(rule: string): string {
+  return rule === "last"
+    ? "the final weights (end of training)"
+    : rule === "eos"
+    ? "the best validation accuracy read at the last step"
+    : "the best validation RC-inference accuracy";
+}
+
+/** The model-selection note of a run card: rule, paper, deviation, final weights' numbers. */
+function selectionBlock(r: RunRecord, info?: ExperimentInfo): string {
+  const s = selectionOf(r);
+  if (!s.selected) return "";
+  const spec = info?.selection;
+  const total = s.final ? ` of ${count(s.final.batch)}` : "";
+  const v = (r.config as Record<string, unknown>)?.validationSize;
+  const valSize = isNum(v) ? ` (${count(v)} examples)` : "";
+  const rows = [["Weights evaluated", s.selected]];
+  if (s.differs && s.final) rows.push(["Final weights", s.final]);
+  return `<div class="selection"><p><strong>Model selection:</strong> ${
+    esc(ruleWords(s.rule))
+  } — batch ${count(s.selected.batch)}${total}.${
+    spec?.deviation ? ` ${badge("deviation", "warn", spec.deviation)}` : ""
+  }${spec ? ` Paper: ${esc(spec.paper)}.` : ""}</p>${
+    s.differs
+      ? stackTable(
+        [
+          `Validation${esc(valSize)}`,
+          "Batch",
+          "RC-inference accuracy",
+          "Mean first-spike step",
+          "Accuracy at the last step",
+        ],
+        rows.map(([name, p]) => {
+          const q = p as NonNullable<typeof s.selected>;
+          return {
+            cells: [
+              esc(name as string),
+              num(count(q.batch)),
+              num(pct(q.spikingAccuracy)),
+              num(steps(q.meanSpikeTime)),
+              num(pct(q.eosAccuracy)),
+            ],
+          };
+        }),
+        "selection",
+      )
+      : ""
+  }</div>`;
+}
+
+/** A run's target description without a leading "Paper Sec. 3.1:" (the section names it once). */
+function targetText(description: string): string {
+  return description.replace(/^Paper\s+[^:]{1,40}:\s*/, "");
+}
+
+function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: RunRecord[]): string {
   const m = r.metrics ?? ({} as Partial<RunRecord["metrics"]>);
-  const metric = (label: string, value: string, hint = "") =>
+  const tile = (label: string, value: string, hint = "") =>
     `<div><dt>${esc(label)}</dt><dd>${num(value)}${
-      hint ? ` <small>${esc(hint)}</small>` : ""
+      hint ? ` <small>${hint}</small>` : ""
     }</dd></div>`;
-  const extras = Object.entries(m.extra ?? {}).map(([k, v]) => metric(k, extraValue(k, v)));
+  const seeds = (
+    value: (x: RunRecord) => number | null | undefined,
+    fmt: (x: number) => string,
+  ) => {
+    const st = seedStats(r, all, value);
+    if (!st) return "";
+    return st.seeds >= 2
+      ? esc(`mean ± sd over ${st.seeds} seeds: ${fmt(st.mean)} ± ${fmt(st.sd)}`)
+      : "1 seed";
+  };
+  const sel = selectionOf(r);
+  const selHint = sel.selected
+    ? ` · ${sel.rule === "last" ? "final weights" : "best-validation weights"}${
+      info?.selection?.deviation ? " " + badge("deviation", "warn", info.selection.deviation) : ""
+    }`
+    : "";
+  const extras = Object.entries(m.extra ?? {}).map(([k, v]) => ({ k, v, l: metricLabel(k, info) }))
+    .filter(({ l }) => (l.show ?? "card") === "card")
+    .map(({ k, v, l }) =>
+      tile(l.label.charAt(0).toUpperCase() + l.label.slice(1), metricText(k, v, l))
+    );
   const checks = r.target?.checks ?? [];
-  const checkRows = checks.map((c) => {
+  const checkRows: Row[] = checks.map((c) => {
     const why = checkWhy(r, c, info);
-    return `<tr><td>${
-      c.met ? badge("met", "status-met") : badge("missed", "status-missed")
-    }</td><td>${esc(c.name)}${why ? `<br><small>${esc(why)}</small>` : ""}</td><td>${
-      num(inUnit(c.paper, c.unit))
-    }</td><td>${num(inUnit(c.measured, c.unit))}</td><td>${
-      num(tolerance(c.tolerance, c.unit))
-    }</td></tr>`;
+    return {
+      cells: [
+        c.met ? badge("met", "status-met") : badge("missed", "status-missed"),
+        `${esc(c.name)}${why ? `<br><small>${esc(why)}</small>` : ""}`,
+        num(inUnit(c.paper, c.unit)),
+        num(inUnit(c.measured, c.unit)),
+        num(tolerance(c.tolerance, c.unit)),
+      ],
+    };
   });
-  const devs = runDeviations(r);
+  const own = runDeviations(r);
+  const declared = declaredDeviations(info);
+  const devCount = own.length + declared.length;
+  const pctFmt = (x: number) => (x * 100).toFixed(2);
   return `<article class="run" id="${runAnchor(r)}">
-<h4>${esc(r.title ?? r.run)} <code>${esc(r.run)}</code></h4>
+<h4>${esc(r.title ?? r.run)} <code>${esc(r.run)}</code> ${runFileLink(r)}</h4>
 <p class="badges">${statusBadge(r.status)} ${badge(r.method.toUpperCase(), `method-${r.method}`)} ${
-    profileBadge(r)
-  } ${badge(`data: ${r.data?.name ?? "unknown"}`, "data")}${
+    profileBadge(r, devCount)
+  } ${badge(`data: ${r.data?.name ?? "unknown"}`, "data")} ${
+    badge(`seed ${r.seed ?? NA}`, "data")
+  }${
     r.overrides && Object.keys(r.overrides).length ? " " + badge("config overridden", "warn") : ""
   }${ranOnSoftwareAdapter(r) ? " " + badge("software adapter", "warn") : ""}</p>
 ${
@@ -153,99 +334,149 @@ ${
   }
 <dl class="metrics">
 ${
-    metric(
-      "test accuracy (RC-inference)",
+    tile(
+      `Test accuracy, RC-inference${isNum(m.threshold) ? ` (θ = ${m.threshold})` : ""}`,
       pct(m.testAccuracy),
-      isNum(m.threshold) ? `θ = ${m.threshold}` : "",
+      seeds((x) => x.metrics?.testAccuracy, pctFmt) + selHint,
     )
   }
 ${
-    metric(
-      "mean first-spike step",
+    tile(
+      "Mean first-spike step",
       steps(m.meanSpikeTime),
-      isNum(m.numSteps) ? `of ${m.numSteps}` : "",
+      (isNum(m.numSteps) ? `of ${m.numSteps}` : "") +
+        (seedsOf(r, all).length > 1
+          ? ` · ${seeds((x) => x.metrics?.meanSpikeTime, (x) => x.toFixed(2))}`
+          : ""),
     )
   }
-${metric("fraction fired", pct(m.fractionFired))}
-${metric("accuracy at last step (EOS)", pct(m.eosAccuracy))}
+${tile("Examples that spiked", pct(m.fractionFired))}
+${tile("Accuracy read at the last step (EOS)", pct(m.eosAccuracy))}
 ${extras.join("\n")}
 </dl>
-${r.target?.description ? `<p class="target">Paper: ${esc(r.target.description)}</p>` : ""}
+${selectionBlock(r, info)}
+${
+    r.target?.description
+      ? `<p class="target">Paper: ${esc(targetText(r.target.description))}</p>`
+      : ""
+  }
 ${
     checks.length
-      ? table(["", "Check", "Paper", "Ours", "Tolerance"], checkRows, "checks")
+      ? stackTable(["", "Check", "Paper", "Ours", "Tolerance"], checkRows, "checks")
       : '<p class="muted">No target checks declared.</p>'
   }
-<div class="deviations${
-    devs.length ? "" : " none"
-  }"><strong>Deviations from the paper (${devs.length})${devs.length ? ":" : ""}</strong>${
-    devs.length ? `<ul>${devs.map((d) => `<li>${esc(d)}</li>`).join("")}</ul>` : " none recorded."
+<div class="deviations${devCount ? "" : " none"}"><strong>Deviations from the paper (${devCount})${
+    devCount ? ":" : ""
+  }</strong>${devCount ? "" : " none recorded."}${
+    own.length ? `<ul>${own.map((d) => `<li>${esc(d)}</li>`).join("")}</ul>` : ""
+  }${
+    declared.length
+      ? `<p class="declared-ref">${own.length ? "and " : ""}${declared.length} declared for ${
+        esc(r.experiment)
+      }: <a href="#declared-${slug(r.experiment)}">listed under the runs</a>.</p>`
+      : ""
   }</div>
 </article>`;
 }
 
-function comparisonCell(c: Comparison, fmt: (x: number | null) => string): string {
-  const cls = isNum(c.saving) ? (c.saving >= 0 ? "good" : "bad") : "na";
-  return `<td><span class="saving ${cls}">${esc(pct(c.saving))}</span><br><small>RC ${
-    esc(fmt(c.rc))
-  } · EOS ${esc(fmt(c.eos))}</small></td>`;
+/** The class of a saving: only a positive one is good. */
+const savingClass = (x: number | null) =>
+  !isNum(x) ? "na" : x > 0.00005 ? "good" : x < -0.00005 ? "bad" : "zero";
+const saving = (x: number | null) => `<span class="saving ${savingClass(x)}">${esc(pct(x))}</span>`;
+
+/** Whether the FLOP saving says something the step saving does not (more than 0.05 points off). */
+function flopsDiffer(p: PhaseSavings | null): boolean {
+  return Boolean(
+    p && isNum(p.flops.saving) && isNum(p.stepSaving) &&
+      Math.abs(p.flops.saving - p.stepSaving) > 0.0005,
+  );
 }
 
-function phaseCells(p: PhaseSavings | null): string {
-  if (!p) return `<td colspan="5" class="muted">${NA}</td>`;
-  return comparisonCell(p.forwardSteps, count) + comparisonCell(p.backwardSteps, count) +
-    comparisonCell(p.flops, flops) + comparisonCell(p.wallSeconds, seconds) +
-    `<td>${num(ratio(p.realisedRatio))}<br><small>step saving ${esc(pct(p.stepSaving))}</small>${
-      p.paired
-        ? `<br><span class="paired" title="${esc(p.paired.what)}">paired: ${
-          num(ratio(p.paired.realisedRatio))
-        }</span><br><small>${esc(pct(p.paired.wallSaving))} wall / ${
-          esc(pct(p.paired.stepSaving))
-        } steps, ${p.paired.batches} batches</small>`
-        : ""
-    }</td>`;
+function stepsOf(p: PhaseSavings, phase: "train" | "inference"): Comparison {
+  return phase === "train" ? p.backwardSteps : p.forwardSteps;
 }
 
 function savingsTable(rows: SavingsRow[], withExperiment: boolean): string {
   if (rows.length === 0) return `<p class="muted">No RC run to compare.</p>`;
+  const withFlops = rows.some((s) => flopsDiffer(s.train) || flopsDiffer(s.inference));
   const head = [
-    ...(withExperiment ? ["Experiment"] : []),
-    "RC run vs EOS",
     "Phase",
-    "Forward example-steps",
-    "Backward example-steps",
-    "FLOPs",
-    "Wall-clock",
-    "Realised saving ratio",
+    "Example-steps, RC",
+    "Example-steps, EOS",
+    "Step saving",
+    ...(withFlops ? ["FLOP saving"] : []),
+    "Wall-clock, RC (s)",
+    "Wall-clock, EOS (s)",
+    "Wall-clock saving",
+    "Realised ratio",
+    "Paired ratio",
   ];
-  const body = rows.flatMap((s) => {
-    const span = s.notes.length ? 3 : 2;
-    const lead = (withExperiment
-      ? `<td rowspan="${span}"><a href="#exp-${slug(s.experiment)}">${esc(s.experiment)}</a></td>`
-      : "") +
-      `<td rowspan="${span}" class="pair"><code>${esc(s.run)}</code> vs <code>${
-        esc(s.baseline ?? NA)
-      }</code><br><small>${esc(s.data)}</small></td>`;
+  const body: Row[] = rows.flatMap((s) => {
+    const title = `${
+      withExperiment ? `<a href="#exp-${slug(s.experiment)}">${esc(s.experiment)}</a>: ` : ""
+    }<code>${esc(s.run)}</code> vs <code>${esc(s.baseline ?? NA)}</code> <small>(${
+      esc(s.data)
+    })</small>`;
+    const phase = (name: string, key: "train" | "inference", p: PhaseSavings | null): Row => {
+      if (!p) {
+        return {
+          cells: [
+            `<strong>${name}</strong>`,
+            ...Array(head.length - 1).fill(`<span class="muted">${NA}</span>`),
+          ],
+        };
+      }
+      const st = stepsOf(p, key);
+      return {
+        cells: [
+          `<strong>${name}</strong>`,
+          num(count(st.rc)),
+          num(count(st.eos)),
+          saving(p.stepSaving),
+          ...(withFlops ? [saving(p.flops.saving)] : []),
+          num(secs(p.wallSeconds.rc)),
+          num(secs(p.wallSeconds.eos)),
+          saving(p.wallSeconds.saving),
+          num(ratio(p.realisedRatio)),
+          p.paired
+            ? `<span class="paired" title="${esc(p.paired.what)}; wall-clock saving ${
+              esc(pct(p.paired.wallSaving))
+            }, step saving ${esc(pct(p.paired.stepSaving))}">${
+              num(ratio(p.paired.realisedRatio))
+            }</span> <small>(${p.paired.batches} batches)</small>`
+            : `<span class="muted">${NA}</span>`,
+        ],
+      };
+    };
     return [
-      `<tr>${lead}<th scope="row">training</th>${phaseCells(s.train)}</tr>`,
-      `<tr><th scope="row">inference</th>${phaseCells(s.inference)}</tr>`,
+      { group: title },
+      phase("training", "train", s.train),
+      phase("inference", "inference", s.inference),
       ...(s.notes.length
-        ? [`<tr><td colspan="6" class="notes"><ul>${
-          s.notes.map((n) => `<li>${esc(n)}</li>`).join("")
-        }</ul></td></tr>`]
+        ? [{ note: `<ul>${s.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` }]
         : []),
     ];
   });
-  return table(head, body, "savings");
+  return stackTable(head, body, "savings") +
+    (withFlops
+      ? ""
+      : `<p class="legend">FLOPs are proportional to example-steps in every row (one model per run), so their saving is the step saving.</p>`);
 }
 
 const SAVINGS_LEGEND = `<p class="legend">Saving = 1 − RC/EOS, per example seen (a positive
-percentage means the RC run did less). Realised saving ratio = wall-clock saving ÷ step saving,
-where the step saving counts backward example-steps in training and forward example-steps in
-inference: 1.00 means the wall clock fell as much as the steps did. The whole-run ratio compares
-two runs made at different times (a shared machine's speed drifts between them) and includes
-training while the RC model still spiked late; "paired" times RC against EOS on the trained RC
-model over the same batches, interleaved batch by batch, so drift cancels.</p>`;
+percentage means the RC run did less). Example-steps: backward example-steps in training, forward
+in inference. Realised ratio = wall-clock saving ÷ step saving: 1.00 means the wall clock fell as
+much as the steps did. The whole-run ratio compares two runs made at different times (a shared
+machine's speed drifts between them) and includes training while the RC model still spiked late;
+the paired ratio times RC against EOS on the trained RC model over the same batches, interleaved
+batch by batch, so drift cancels.</p>`;
+
+/** The declared view of a recorded figure, if any. */
+function viewOf(f: FigureSpec, info?: ExperimentInfo): FigureView | undefined {
+  return info?.figureViews?.find((v) =>
+    v.paperFigure === f.paperFigure && (!v.titleIncludes || f.title.includes(v.titleIncludes))
+  );
+}
 
 function figuresFor(
   section: ReportSection,
@@ -253,6 +484,7 @@ function figuresFor(
   runs: RunRecord[],
   page: Page,
 ): string {
+  const info = page.info(experiment);
   const keysHere = new Set(section.figureKeys);
   const allKeys = new Set(
     page.sections.filter((s) => s.experiments.includes(experiment)).flatMap((s) => s.figureKeys),
@@ -266,26 +498,42 @@ function figuresFor(
       compareFigureLabels(a.f.paperFigure, b.f.paperFigure) || (a.r.run < b.r.run ? -1 : 1)
     );
   if (figs.length === 0) return "";
+  // Charts of the same kind and axes are compared side by side: one scale, RC before EOS.
+  const groupKey = (f: FigureSpec) => `${f.kind}|${f.xLabel}|${f.yLabel}`;
+  const groups = new Map<string, typeof figs>();
+  for (const x of figs) groups.set(groupKey(x.f), [...(groups.get(groupKey(x.f)) ?? []), x]);
+  const ordered = [...groups.values()].flatMap((g) =>
+    [...g].sort((a, b) => (a.r.method === b.r.method ? 0 : a.r.method === "rc" ? -1 : 1))
+  );
+  const scales = new Map([...groups].map(([k, g]) => [k, sharedScale(g.map((x) => x.f))]));
   return `<div class="charts">${
-    figs.map(({ r, f }) =>
-      `<figure>${
-        page.charts.canvas(figureChart(f), `${f.paperFigure}: ${f.title}`)
-      }<figcaption><strong>Fig. ${esc(f.paperFigure)}</strong> — ${
-        esc(f.title)
-      } <small>(run <code>${esc(r.run)}</code>, data ${
-        esc(r.data?.name ?? "unknown")
-      })</small><br>${esc(f.caption)}</figcaption></figure>`
-    ).join("")
+    ordered.map(({ r, f }) => {
+      const view = viewOf(f, info);
+      const panel = view?.panel?.[r.method] ?? f.paperFigure;
+      const caption = view?.caption?.[r.method] ?? f.caption;
+      const shared = (groups.get(groupKey(f))?.length ?? 0) > 1;
+      return `<figure>${
+        page.charts.canvas(figureChart(f, scales.get(groupKey(f))), `Fig. ${panel}: ${f.title}`)
+      }<figcaption><strong>Fig. ${esc(panel)}</strong>${
+        view?.differs ? ` <em>(${esc(view.differs)})</em>` : ""
+      } — ${esc(f.title)} <small>(${r.method.toUpperCase()}-trained run <code>${esc(r.run)}</code>${
+        shared ? "; same scales as the charts beside it" : ""
+      })</small><br>${esc(caption)}</figcaption></figure>`;
+    }).join("")
   }</div>`;
 }
 
 /** Where an experiment's command goes: the command, or why there is none yet. */
-function commandHtml(e: Pick<ExperimentInfo, "id" | "pending">): string {
-  const command = commandFor(e);
+function commandHtml(e: Pick<ExperimentInfo, "id" | "pending">, runs: RunRecord[] = []): string {
+  const command = commandFor(e, runs);
   return command
     ? `<code>${esc(command)}</code>`
     : `${esc(e.id)}: not built yet (${esc(e.pending ?? "")})`;
 }
+
+/** "Stands for" text of a report-made chart: the declared panel, else that it is none. */
+const standsFor = (is: string | undefined) =>
+  is ? `<strong>${esc(is)}</strong>` : "<strong>Not a paper panel</strong>";
 
 function experimentBlock(
   section: ReportSection,
@@ -325,13 +573,15 @@ Data: ${esc(dataOf(runs))}; profiles: ${
       a,
       b,
     ) => (a.method === b.method ? 0 : a.method === "rc" ? -1 : 1));
-    parts.push(`<div class="runs">${rcFirst.map((r) => runCard(r, info)).join("\n")}</div>`);
-    const declared = info?.deviations ?? [];
+    parts.push(
+      `<div class="runs">${rcFirst.map((r) => runCard(r, info, all)).join("\n")}</div>`,
+    );
+    const declared = declaredDeviations(info);
     if (declared.length) {
       parts.push(
-        `<div class="deviations"><strong>Declared deviations of ${
+        `<div class="deviations" id="declared-${slug(experiment)}"><strong>Declared deviations of ${
           esc(experiment)
-        } (${declared.length}):</strong><ul>${
+        } (${declared.length}), for every run above:</strong><ul>${
           declared.map((d) => `<li>${esc(d)}</li>`).join("")
         }</ul></div>`,
       );
@@ -349,20 +599,22 @@ Data: ${esc(dataOf(runs))}; profiles: ${
       `<figure>${
         charts.canvas(
           accuracyCurveChart(runs, `${experiment}: accuracy during training`),
-          "accuracy during training",
+          `${experiment}: accuracy during training`,
         )
       }
-<figcaption>Validation accuracy of every run: RC-inference at the training θ (solid) and read at the
-last step (dashed).</figcaption></figure>`,
+<figcaption>${standsFor(info?.accuracyCurveIs)} — ${
+        esc(experiment)
+      }: validation accuracy of every run through training, RC-inference at the training θ (solid)
+and read at the last step (dashed); RC runs blue, EOS runs red.</figcaption></figure>`,
       `<figure>${
         charts.canvas(
           spikeTimeCurveChart(runs, `${experiment}: mean first-spike step during training`),
-          "mean spike time during training",
+          `${experiment}: mean first-spike step during training`,
         )
       }
-<figcaption>Mean first-spike step of every run on the validation set during training${
-        info?.spikeTimeCurveIs ? ` (${esc(info.spikeTimeCurveIs)})` : ""
-      }.</figcaption></figure>`,
+<figcaption>${standsFor(info?.spikeTimeCurveIs)} — ${
+        esc(experiment)
+      }: mean first-spike step of every run on the validation set through training.</figcaption></figure>`,
     );
   }
   if (section.parts.tradeoff && runs.some((r) => (r.metrics?.thresholdCurve ?? []).length > 0)) {
@@ -370,11 +622,13 @@ last step (dashed).</figcaption></figure>`,
       `<figure>${
         charts.canvas(
           tradeoffChart(runs, `${experiment}: accuracy vs speed over θ`),
-          "threshold trade-off",
+          `${experiment}: accuracy vs speed over θ`,
         )
       }
-<figcaption>Test accuracy against mean first-spike step as the inference threshold θ varies, one
-line per run (the paper's Fig. 5 style; hover a point for its θ).</figcaption></figure>`,
+<figcaption>${standsFor(info?.tradeoffIs)} — ${
+        esc(experiment)
+      }: test accuracy against mean first-spike step as the inference threshold θ varies, one
+line per run; each point is labelled with its θ.</figcaption></figure>`,
     );
   }
   if (drawn.length) parts.push(`<div class="charts">${drawn.join("")}</div>`);
@@ -385,119 +639,168 @@ line per run (the paper's Fig. 5 style; hover a point for its θ).</figcaption><
   return `<div class="experiment">${parts.join("\n")}</div>`;
 }
 
+/** The section's reading: what its runs show, generated from them. */
+function readingHtml(section: ReportSection, records: RunRecord[]): string {
+  const lines = section.experiments.flatMap((e) => {
+    const runs = records.filter((r) => r.experiment === e);
+    if (runs.length === 0) return [];
+    const p = section.parts;
+    return [
+      ...(p.runs ? runsReading(runs) : []),
+      ...(p.tradeoff ? tradeoffReading(runs) : []),
+      ...(p.curves ? curvesReading(runs) : []),
+      ...(p.runs ? selectionReading(runs) : []),
+      ...(p.savings ? savingsReading(runs) : []),
+    ];
+  });
+  return lines.length
+    ? `<div class="reading"><strong>What the runs show</strong><ul>${
+      lines.map((l) => `<li>${esc(l)}</li>`).join("")
+    }</ul></div>`
+    : "";
+}
+
 function sectionHtml(
   section: ReportSection,
   n: number,
   records: RunRecord[],
   page: Page,
 ): string {
-  const commands = section.experiments.map((e) => commandHtml(page.info(e) ?? { id: e })).join(
-    " · ",
-  );
+  const commands = section.experiments.map((e) =>
+    commandHtml(page.info(e) ?? { id: e }, records.filter((r) => r.experiment === e))
+  ).join(" · ");
+  const refs = [
+    ...new Set(section.experiments.map((e) => page.info(e)?.paper.section).filter(Boolean)),
+  ];
   return `<section id="${esc(section.id)}" class="paper-section">
 <h2><span class="secno">${n}</span> ${esc(section.title)} <small>${
     esc(section.paperFigures)
   }</small></h2>
-<p class="paper-shows"><strong>Paper:</strong> ${esc(section.paperShows)}</p>
+<p class="paper-shows"><strong>Paper${refs.length ? ` (${esc(refs.join("; "))})` : ""}:</strong> ${
+    esc(section.paperShows)
+  }</p>
+${readingHtml(section, records)}
 ${section.note ? `<p class="note">${esc(section.note)}</p>` : ""}
 <p class="command">Run: ${commands}</p>
 ${section.experiments.map((e) => experimentBlock(section, e, records, page)).join("\n")}
 </section>`;
 }
 
+/** Seeds per configuration of an experiment's runs, e.g. "1" or "1–2". */
+function seedRange(runs: RunRecord[]): string {
+  const counts = runs.map((r) => seedsOf(r, runs).length);
+  if (counts.length === 0) return "";
+  const lo = Math.min(...counts), hi = Math.max(...counts);
+  return lo === hi ? String(lo) : `${lo}–${hi}`;
+}
+
 function overview(records: RunRecord[], page: Page): string {
-  const rows = page.experiments.map(({ id: e, pending }) => {
+  const rows: Row[] = page.experiments.map(({ id: e, pending }) => {
     const runs = records.filter((r) => r.experiment === e);
     const checks = runs.flatMap((r) => r.target?.checks ?? []);
     const home = homeSection(page.sections, e);
-    return `<tr><td><a href="#${runs.length ? `exp-${slug(e)}` : esc(home.id)}">${
-      esc(e)
-    }</a></td><td>${
-      esc(
-        page.sections.filter((s) => s.experiments.includes(e)).map((s) => s.paperFigures).join(
-          "; ",
+    return {
+      cells: [
+        `<a href="#${runs.length ? `exp-${slug(e)}` : esc(home.id)}">${esc(e)}</a>`,
+        esc(
+          page.sections.filter((s) => s.experiments.includes(e)).map((s) => s.paperFigures).join(
+            "; ",
+          ),
         ),
-      )
-    }</td><td>${statusBadge(experimentStatus(runs, pending))}</td><td>${
-      runs.length ? esc(runs.map((r) => r.run).join(", ")) : commandHtml({ id: e, pending })
-    }</td><td>${esc(runs.length ? dataOf(runs) : "")}</td><td>${
-      esc([...new Set(runs.map((r) => r.profile))].join(", "))
-    }</td><td>${
-      runs.length ? num(`${checks.filter((c) => c.met).length} / ${checks.length}`) : ""
-    }</td></tr>`;
+        statusBadge(experimentStatus(runs, pending)),
+        runs.length
+          ? runs.map((r) => `<a href="#${runAnchor(r)}">${esc(r.run)}</a>`).join(", ")
+          : commandHtml({ id: e, pending }),
+        runs.length ? num(seedRange(runs)) : "",
+        esc([...new Set(runs.map((r) => r.profile))].join(", ")),
+        runs.length ? num(`${checks.filter((c) => c.met).length} / ${checks.length}`) : "",
+      ],
+    };
   });
-  return table(
-    ["Experiment", "Paper", "Status", "Runs (or command)", "Data", "Profile", "Checks met"],
+  return stackTable(
+    ["Experiment", "Paper", "Status", "Runs", "Seeds per config", "Profile", "Checks met"],
     rows,
     "overview",
   );
 }
 
-function provenance(records: RunRecord[]): string {
+function provenance(records: RunRecord[], envIndex: Map<RunRecord, number>): string {
   if (records.length === 0) return `<p class="muted">No runs.</p>`;
-  const rows = records.map((r) => {
+  const rows: Row[] = records.map((r) => {
     const env = r.environment;
-    const a = env?.adapter;
-    return `<tr><td><a href="#${runAnchor(r)}">${esc(r.experiment)}/${esc(r.run)}</a></td><td>${
-      statusBadge(r.status)
-    }</td><td>${esc(r.profile)}</td><td>${esc(env?.backend ?? NA)}<br><small>${
-      esc(env?.backendReason ?? "")
-    }</small></td><td>${
-      a
-        ? `${esc(a.description || "(no description)")}${
-          a.wgpuBackend ? ` <small>(${esc(a.wgpuBackend)})</small>` : ""
-        }${ranOnSoftwareAdapter(r) ? `<br>${badge(SOFTWARE_ADAPTER_DEVIATION, "warn")}` : ""}`
-        : `<span class="muted">none</span>`
-    }</td><td>${esc(env?.deno ?? NA)}</td><td>${esc(env?.tfjs ?? NA)}</td><td><code>${
-      esc((env?.gitRevision ?? NA).slice(0, 12))
-    }</code></td><td>${esc(r.data?.name ?? NA)}${
-      r.data?.note ? `<br><small>${esc(r.data.note)}</small>` : ""
-    }</td><td><code class="hash">${esc(r.data?.checksum ?? NA)}</code></td><td>${
-      num(String(r.seed ?? NA))
-    }</td><td><code>${esc(r.configHash)}</code></td><td><small>${esc(r.startedAt ?? "")} → ${
-      esc(r.finishedAt ?? "")
-    }</small></td></tr>`;
+    const extra = r.metrics?.extra ?? {};
+    const diag = Object.keys(DIAGNOSTICS).filter((k) => isNum(extra[k]));
+    return {
+      cells: [
+        `<a href="#${runAnchor(r)}">${esc(r.experiment)}/${esc(r.run)}</a><br>${runFileLink(r)}`,
+        statusBadge(r.status),
+        esc(r.profile),
+        `${esc(env?.backend ?? NA)}${env?.engine ? ` <small>(${esc(env.engine)})</small>` : ""}`,
+        `<a href="#env-${envIndex.get(r) ?? 0}">${envIndex.get(r) ?? NA}</a>`,
+        `<code title="${esc(env?.gitRevision ?? "")}">${esc(gitShort(env?.gitRevision))}</code>`,
+        num(String(r.seed ?? NA)),
+        `<code>${esc(r.configHash)}</code>`,
+        `<small>${esc((r.finishedAt ?? "").replace("T", " ").slice(0, 16))}</small>`,
+        diag.length
+          ? `<small>${
+            diag.map((k) =>
+              `${esc(DIAGNOSTICS[k].label)}: ${esc(inMetricUnit(extra[k], DIAGNOSTICS[k].unit))}`
+            ).join("<br>")
+          }</small>`
+          : `<span class="muted">${NA}</span>`,
+      ],
+    };
   });
   const details = records.map((r) =>
     `<details><summary>Config of <code>${esc(r.experiment)}/${
       esc(r.run)
-    }</code> <small>(configHash ${esc(r.configHash)})</small></summary><pre>${
-      esc(JSON.stringify(r.config ?? {}, null, 2))
-    }</pre></details>`
+    }</code> <small>(config hash ${esc(r.configHash)}; data checksum ${
+      esc(r.data?.checksum ?? NA)
+    })</small></summary><pre>${esc(JSON.stringify(r.config ?? {}, null, 2))}</pre></details>`
   ).join("\n");
-  return table(
+  return stackTable(
     [
       "Run",
       "Status",
       "Profile",
-      "Backend (why)",
-      "Adapter",
-      "Deno",
-      "TensorFlow.js",
-      "Git",
-      "Data",
-      "Checksum",
+      "Backend",
+      "Environment",
+      "Git revision",
       "Seed",
-      "configHash",
-      "Ran",
+      "Config hash",
+      "Finished (UTC)",
+      "Memory (diagnostics)",
     ],
     rows,
     "provenance",
   ) + `<div class="configs">${details}</div>`;
 }
 
-function manifest(records: RunRecord[], opts: RenderOptions): string {
-  const groups = new Map<string, { env: RunRecord["environment"]; runs: string[] }>();
+/** Runs grouped by identical environment, numbered from 1 in record order. */
+function environments(records: RunRecord[]) {
+  const groups = new Map<string, { env: RunRecord["environment"]; runs: RunRecord[] }>();
   for (const r of records) {
     const key = canonicalJson(r.environment ?? null);
     const g = groups.get(key) ?? { env: r.environment, runs: [] };
-    g.runs.push(`${r.experiment}/${r.run}`);
+    g.runs.push(r);
     groups.set(key, g);
   }
-  const envs = [...groups.values()].map((g, i) => {
+  const list = [...groups.values()];
+  const index = new Map<RunRecord, number>();
+  list.forEach((g, i) => g.runs.forEach((r) => index.set(r, i + 1)));
+  return { list, index };
+}
+
+function manifest(
+  records: RunRecord[],
+  opts: RenderOptions,
+  envs: ReturnType<typeof environments>,
+): string {
+  const blocks = envs.list.map((g, i) => {
     const e = g.env;
     const rows: [string, string][] = e
       ? [
+        ["Machine", machineOf(g.runs[0])],
         ["Deno / V8", `${e.deno} / ${e.v8}`],
         ["TensorFlow.js", e.tfjs],
         ["Backend", `${e.backend} — ${e.backendReason}`],
@@ -519,11 +822,11 @@ function manifest(records: RunRecord[], opts: RenderOptions): string {
           ] as [string, string]]
           : []),
         ["OS / CPUs", `${e.os} / ${e.cpuCount}`],
-        ["Git revision", e.gitRevision],
+        ["Git revision", gitShort(e.gitRevision)],
         ["TensorFlow.js flags", JSON.stringify(e.flags ?? {})],
       ]
       : [["Environment", "not recorded"]];
-    return `<h3>Environment ${i + 1} <small>(${g.runs.length} run${
+    return `<h3 id="env-${i + 1}">Environment ${i + 1} <small>(${g.runs.length} run${
       g.runs.length === 1 ? "" : "s"
     })</small></h3>
 ${
@@ -533,7 +836,9 @@ ${
         "kv",
       )
     }
-<p class="muted">Runs: ${g.runs.map((r) => `<code>${esc(r)}</code>`).join(", ")}</p>`;
+<p class="muted">Runs: ${
+      g.runs.map((r) => `<code>${esc(`${r.experiment}/${r.run}`)}</code>`).join(", ")
+    }</p>`;
   });
   const report: [string, string][] = [
     ["Generated at", opts.generatedAt],
@@ -544,7 +849,7 @@ ${
       opts.bench ? `${opts.bench.runtime}, ${opts.bench.cpu}` : "no benchmark results",
     ],
   ];
-  return envs.join("\n") +
+  return blocks.join("\n") +
     `<h3>This report</h3>${
       table(
         null,
@@ -559,18 +864,107 @@ function benchSection(bench: BenchSummary | null | undefined): string {
     return `<p class="muted">No benchmark results (<code>reports/bench/latest.json</code>). Run
 <code>deno task bench</code>.</p>`;
   }
-  const rows = bench.results.map((b) =>
-    `<tr><td>${esc(b.group ?? "")}</td><td>${esc(b.name)}</td><td>${
-      b.error ? `<span class="bad">failed: ${esc(b.error)}</span>` : num(formatNs(b.avgNs))
-    }</td><td>${num(formatNs(b.minNs))}</td><td>${num(formatNs(b.p75Ns))}</td><td>${
-      num(formatNs(b.p99Ns))
-    }</td><td>${num(count(b.n))}</td><td><small>${
-      esc(b.origin.split("/").at(-1) ?? "")
-    }</small></td></tr>`
-  );
+  const rows: Row[] = bench.results.map((b) => ({
+    cells: [
+      esc(b.group ?? ""),
+      esc(b.name),
+      b.error ? `<span class="bad">failed: ${esc(b.error)}</span>` : num(formatNs(b.avgNs)),
+      num(formatNs(b.minNs)),
+      num(formatNs(b.p75Ns)),
+      num(formatNs(b.p99Ns)),
+      num(count(b.n)),
+      `<small>${esc(b.origin.split("/").at(-1) ?? "")}</small>`,
+    ],
+  }));
   return `<p>Machine: ${esc(bench.cpu)} · ${esc(bench.runtime)}</p>${
-    table(["Group", "Benchmark", "Mean", "Min", "p75", "p99", "Iterations", "File"], rows, "bench")
+    stackTable(
+      ["Group", "Benchmark", "Mean", "Min", "p75", "p99", "Iterations", "File"],
+      rows,
+      "bench",
+    )
   }`;
+}
+
+/** Distinct values in first-seen order, each with how many records have it. */
+function tally(values: string[]): [string, number][] {
+  const m = new Map<string, number>();
+  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return [...m];
+}
+
+const listed = (t: [string, number][], total: number) =>
+  t.map(([v, n]) => (t.length > 1 || n !== total ? `${v} (${n} of ${total} runs)` : v)).join("; ");
+
+/** What the page is: machine, backend, profile, revision and the deviations that follow. */
+function about(records: RunRecord[], page: Page) {
+  const n = records.length;
+  const machine = listed(tally(records.map(machineOf)), n) || "no runs";
+  const backend = listed(
+    tally(
+      records.map((r) =>
+        `${r.environment?.backend ?? NA}${
+          r.environment?.engine ? ` (${r.environment.engine})` : ""
+        }`
+      ),
+    ),
+    n,
+  );
+  const profile = listed(
+    tally(
+      records.map((r) =>
+        `${r.profile}${
+          belowProtocol(r)
+            ? " (below the paper's protocol)"
+            : r.profile === "paper"
+            ? ""
+            : " (the paper's protocol)"
+        }`
+      ),
+    ),
+    n,
+  );
+  const git = listed(tally(records.map((r) => gitShort(r.environment?.gitRevision))), n);
+  // Deviations of every run in full; the rest counted per experiment, with links to them.
+  const runDevs = tally(records.flatMap(runDeviations));
+  const common = runDevs.filter(([, k]) => k === n).map(([d]) => d);
+  const ran = [...new Set(records.map((r) => r.experiment))];
+  const perExperiment = ran.map((id) => {
+    const declared = declaredDeviations(page.info(id)).length;
+    const own = new Set(
+      records.filter((r) => r.experiment === id).flatMap(runDeviations).filter((d) =>
+        !common.includes(d)
+      ),
+    ).size;
+    const parts = [
+      ...(declared ? [`${declared} declared for all its runs`] : []),
+      ...(own ? [`${own} more of single runs (on their cards)`] : []),
+    ];
+    return parts.length
+      ? `<a href="#${declared ? `declared-${slug(id)}` : `exp-${slug(id)}`}">${esc(id)}</a>: ${
+        parts.join("; ")
+      }`
+      : "";
+  }).filter(Boolean);
+  const devItems = [
+    ...common.map((d) => `${esc(d)} <small>(every run)</small>`),
+    ...perExperiment,
+  ];
+  const short = tally(records.map((r) => machineOf(r).split(",")[0]))[0]?.[0] ?? "no runs";
+  const backends = [...new Set(records.map((r) => r.environment?.backend ?? NA))].join(", ");
+  const profiles = [...new Set(records.map((r) => r.profile))].join(", ");
+  const html = `<dl class="about">
+<div><dt>Machine</dt><dd>${esc(machine)}</dd></div>
+<div><dt>Backend</dt><dd>${esc(backend || NA)}</dd></div>
+<div><dt>Profile</dt><dd>${esc(profile || NA)}</dd></div>
+<div><dt>Git revision</dt><dd><code>${esc(git || NA)}</code></dd></div>
+<div class="wide"><dt>Deviations from the paper that follow</dt><dd>${
+    devItems.length ? `<ul>${devItems.map((d) => `<li>${d}</li>`).join("")}</ul>` : "none recorded"
+  }</dd></div>
+</dl>`;
+  return {
+    html,
+    title: records.length ? `${short}, ${backends}, profile ${profiles}` : "no runs yet",
+  };
 }
 
 const CSS = `
@@ -598,17 +992,15 @@ table{border-collapse:collapse;width:100%;font-size:.88rem}
 th,td{padding:.35rem .55rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 thead th{background:var(--soft);white-space:nowrap;font-weight:600}
 tbody tr:last-child td,tbody tr:last-child th{border-bottom:0}
-table.savings td{min-width:7.5rem}
-table.savings thead th{white-space:normal}
-table.provenance td{min-width:10rem}
-table.provenance td:nth-child(-n+3){min-width:6rem}
-table.savings td.notes{min-width:0;background:#fffbea}
-table.savings td.pair{min-width:9rem}
+table.savings thead th,table.provenance thead th,table.overview thead th{white-space:normal}
+tr.group th{background:#f0f3f6;font-weight:600}
+tr.note-row td{background:#fffbea}
+tr.note-row ul{margin:0;padding-left:1rem;font-size:.82rem;color:var(--warn)}
+table.provenance{font-size:.82rem}
 table.checks td:first-child{width:1%}
 table.checks td:nth-child(2){min-width:8rem}
 table.kv th{width:1%;white-space:nowrap;padding-right:1.5rem}
-table.overview td{min-width:5.5rem}
-table.overview td:nth-child(4),table.overview td:nth-child(5){min-width:11rem}
+table.kv td{overflow-wrap:anywhere}
 .num{font-variant-numeric:tabular-nums;white-space:nowrap}
 .badge{display:inline-block;padding:.05rem .45rem;border-radius:999px;font-size:.75rem;font-weight:600;line-height:1.5;border:1px solid transparent;white-space:nowrap;vertical-align:middle}
 .status-met{background:#dafbe1;color:var(--met);border-color:#aceebb}
@@ -644,15 +1036,27 @@ figcaption strong{color:var(--fg)}
 .chart{position:relative;height:300px;width:100%}
 .chart.tall{height:380px}
 .saving{font-weight:700;font-variant-numeric:tabular-nums;white-space:nowrap}
-.saving.good{color:var(--met)}.saving.bad,.bad{color:var(--failed)}.saving.na{color:var(--muted);font-weight:normal}
+.saving.good{color:var(--met)}.saving.bad,.bad{color:var(--failed)}.saving.na,.saving.zero{color:var(--muted);font-weight:normal}
 td small{color:var(--muted)}
 td.notes ul{margin:0;padding-left:1rem;font-size:.82rem;color:var(--warn)}
 code.hash{font-size:11px}
 details{margin:.3rem 0}
-details summary{cursor:pointer}
+details summary{cursor:pointer;overflow-wrap:anywhere}
 .alerts{border:1px solid #f0d48a;background:var(--warnbg);border-radius:8px;padding:.5rem .9rem;margin:.6rem 0}
 .alerts ul{margin:.2rem 0;padding-left:1.2rem}
 footer{color:var(--muted);font-size:.85rem;padding-bottom:2rem}
+h1 small{display:block;font-size:.95rem;font-weight:normal;color:var(--muted)}
+dl.about{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.4rem .8rem;margin:.6rem 0;padding:.6rem .8rem;border:1px solid var(--line);border-radius:8px;background:var(--soft)}
+dl.about div.wide{grid-column:1/-1}
+dl.about dt{font-size:.78rem;color:var(--muted)}
+dl.about dd{margin:0;font-size:.92rem}
+dl.about ul{margin:.1rem 0;padding-left:1.1rem}
+.reading{border-left:4px solid var(--rc);background:#f3f7fd;padding:.45rem .8rem;border-radius:0 6px 6px 0;margin:.5rem 0;font-size:.93rem}
+.reading ul{margin:.2rem 0 0;padding-left:1.2rem}
+.selection{font-size:.9rem;margin:.3rem 0}
+.selection p{margin:.2rem 0}
+.declared-ref{margin:.2rem 0 0}
+a.runfile{font-size:.8rem;font-weight:normal}
 @media (max-width:600px){
 body{font-size:14px}
 main,header,nav,footer{padding:0 .6rem}
@@ -665,6 +1069,15 @@ table.checks th,table.checks td{padding:.3rem .4rem}
 dl.metrics{grid-template-columns:repeat(2,minmax(0,1fr))}
 dl.metrics dd{font-size:1rem}
 table.kv th{width:auto;white-space:normal}
+table.stack thead{display:none}
+table.stack,table.stack tbody,table.stack tr,table.stack td,table.stack tr.group th{display:block;width:100%}
+table.stack tr{border-bottom:1px solid var(--line);padding:.25rem 0}
+table.stack td,table.stack tr.group th{border:0;padding:.12rem .5rem}
+table.stack td[data-label]{display:flex;gap:.5rem}
+table.stack td[data-label]::before{content:attr(data-label);flex:0 0 42%;color:var(--muted);font-size:.8rem}
+table.stack td[data-label=""]::before{content:none}
+table.stack td .v{flex:1;min-width:0;overflow-wrap:anywhere}
+table.comparison caption{text-align:left}
 }
 `;
 
@@ -674,6 +1087,30 @@ const CLIENT = `
   var fmt = function (v) {
     return typeof v === "number" ? (Math.abs(v) >= 1000 ? v.toLocaleString("en-US", { maximumFractionDigits: 0 }) : String(+v.toFixed(2))) : String(v);
   };
+  // Each point's label (e.g. its threshold) drawn beside it, where a chart asks for it.
+  Chart.register({ id: "pointLabels", afterDatasetsDraw: function (chart, args, o) {
+    if (!o || !o.display) return;
+    var ctx = chart.ctx;
+    ctx.save();
+    ctx.font = "10px system-ui, sans-serif";
+    ctx.textAlign = "center";
+    var boxes = [];  // labels drawn so far: one that would overlap them is left out
+    chart.data.datasets.forEach(function (ds, i) {
+      var meta = chart.getDatasetMeta(i);
+      if (meta.hidden) return;
+      ctx.fillStyle = ds.borderColor;
+      meta.data.forEach(function (el, j) {
+        var raw = ds.data[j];
+        if (!raw || raw.label == null) return;
+        var text = String(raw.label), w = ctx.measureText(text).width + 2, y = el.y + (i % 2 ? 14 : -7);
+        var box = { l: el.x - w / 2, r: el.x + w / 2, t: y - 10, b: y + 1 };
+        if (boxes.some(function (o) { return box.l < o.r && box.r > o.l && box.t < o.b && box.b > o.t; })) return;
+        boxes.push(box);
+        ctx.fillText(text, el.x, y);
+      });
+    });
+    ctx.restore();
+  } });
   var drawn = 0;
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var cfg = specs[Number(canvas.getAttribute("data-chart"))];
@@ -684,6 +1121,12 @@ const CLIENT = `
       var theta = raw && raw.theta != null ? "  θ = " + raw.theta : "";
       return (ctx.dataset.label || "") + ": (" + x + ", " + fmt(ctx.parsed.y) + ")" + theta;
     } } };
+    // Numeric category labels: only multiples of a step (0 among them), so that 0 has a tick.
+    var x = cfg.options.scales && cfg.options.scales.x;
+    if (x && x.ticks && x.ticks.multipleOf) {
+      var step = x.ticks.multipleOf, labels = cfg.data.labels || [];
+      x.ticks.callback = function (v, i) { var l = labels[i]; return Number(l) % step === 0 ? String(l) : null; };
+    }
     try { new Chart(canvas, cfg); drawn++; } catch (e) { console.error("Chart " + canvas.getAttribute("data-chart") + " failed: " + e); }
   });
   window.__chartsDrawn = drawn;
@@ -717,6 +1160,7 @@ export function renderReport(records: RunRecord[], opts: RenderOptions): string 
     experiments: opts.experiments,
     info: (id) => byId.get(id),
     charts: new Charts(),
+    records,
   };
   const { charts } = page;
   const sections = page.sections.map((s, i) => sectionHtml(s, i + 1, records, page));
@@ -725,6 +1169,8 @@ export function renderReport(records: RunRecord[], opts: RenderOptions): string 
   const software = records.filter(ranOnSoftwareAdapter);
   const below = records.filter(belowProtocol);
   const failed = records.filter((r) => r.status === "failed");
+  const envs = environments(records);
+  const what = about(records, page);
   const alerts = [
     failed.length
       ? `${failed.length} run(s) failed: ${
@@ -752,12 +1198,12 @@ export function renderReport(records: RunRecord[], opts: RenderOptions): string 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<title>Rank coding (ICLR 2022): reproduction report</title>
+<title>Rank coding (ICLR 2022) reproduction: ${esc(what.title)}</title>
 <style>${CSS}</style>
 </head>
 <body>
 <header>
-<h1>Spike-inspired rank coding: reproduction report</h1>
+<h1>Spike-inspired rank coding: reproduction report <small>${esc(what.title)}</small></h1>
 <p class="muted">Reproducing Jeffares et al., “Spike-inspired rank coding for fast and accurate recurrent
 neural networks” (ICLR 2022). Generated ${
     esc(opts.generatedAt)
@@ -766,6 +1212,7 @@ ${ran.size} of ${opts.experiments.length} experiments run; ${
     allChecks.filter((c) => c.met).length
   } of
 ${allChecks.length} target checks met.</p>
+${what.html}
 ${
     alerts.length
       ? `<div class="alerts"><ul>${alerts.map((a) => `<li>${esc(a)}</li>`).join("")}</ul></div>`
@@ -781,8 +1228,8 @@ ${savingsTable(computeSavings(records), true)}
 </section>
 ${sections.join("\n")}
 <section id="bench"><h2>Benchmarks</h2>${benchSection(opts.bench)}</section>
-<section id="provenance"><h2>Provenance</h2>${provenance(records)}</section>
-<section id="manifest"><h2>Environment manifest</h2>${manifest(records, opts)}</section>
+<section id="provenance"><h2>Provenance</h2>${provenance(records, envs.index)}</section>
+<section id="manifest"><h2>Environment manifest</h2>${manifest(records, opts, envs)}</section>
 </main>
 <footer><p>The report is a pure function of the run files under <code>runs/</code>; re-render with
 <code>deno task report</code>.</p></footer>

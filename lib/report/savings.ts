@@ -183,6 +183,31 @@ export function computeSavings(records: RunRecord[]): SavingsRow[] {
         : null;
     const train = both("train", "backwardSteps");
     const inference = both("inference", "forwardSteps");
+    // An engine that runs every step (e.g. one that encodes whole sequences) saves no steps:
+    // say what RC needed, and that the paired timing measured another code path.
+    for (const [name, phase] of [["training", "train"], ["inference", "inference"]] as const) {
+      const c = rc.compute?.[phase];
+      if (
+        c && isNum(c.forwardStepsNeeded) && isNum(c.eosSteps) && c.forwardSteps >= c.eosSteps &&
+        c.forwardStepsNeeded < c.forwardSteps
+      ) {
+        notes.push(
+          `${name}: ${rc.environment?.engine ?? "the engine"} ran every step; RC needed ${
+            (100 * (1 - c.forwardStepsNeeded / c.forwardSteps)).toFixed(2)
+          } % fewer forward example-steps, a saving this engine does not realise`,
+        );
+      }
+    }
+    // Paired timings name their path since the step runners; older ones timed tfjs's
+    // lossAndGrads whatever engine trained the run.
+    const engine = rc.environment?.engine;
+    const pairedWhat = rc.compute?.paired?.train?.what ?? "";
+    if (engine && engine !== "tfjs" && pairedWhat && !/ path\b/.test(pairedWhat)) {
+      notes.push(
+        `paired training timing: measured on the tfjs path, not on the ${engine} that trained ` +
+          "the run; its ratio is not that engine's",
+      );
+    }
     for (const [name, p] of [["training", train], ["inference", inference]] as const) {
       if (p && !p.perExample) notes.push(`${name}: example counts missing, totals compared`);
       else if (p && p.examples.rc !== p.examples.eos) {

@@ -36,17 +36,29 @@ export function reportSections(experiments: readonly ExperimentInfo[]): ReportSe
 }
 
 /**
- * The command that runs one experiment, or null while it is not built.
+ * The command that runs one experiment, or null while it is not built. Given its runs, the
+ * command names their profile (when not the default) and the backend they ran on, so that it
+ * reproduces them.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { commandFor } from "./sections.ts";
  * assert.equal(commandFor({ id: "mnist" }), "deno task reproduce --only mnist");
  * assert.equal(commandFor({ id: "mnist", pending: "not built yet" }), null);
+ * const run = { profile: "default", environment: { backend: "webgpu" } } as const;
+ * assert.equal(commandFor({ id: "mnist" }, [run]), "deno task reproduce --only mnist --backend webgpu");
  * ```
  */
-export function commandFor(e: Pick<ExperimentInfo, "id" | "pending">): string | null {
-  return e.pending ? null : `deno task reproduce --only ${e.id}`;
+export function commandFor(
+  e: Pick<ExperimentInfo, "id" | "pending">,
+  runs: readonly { profile: string; environment?: { backend?: string } }[] = [],
+): string | null {
+  if (e.pending) return null;
+  const profiles = [...new Set(runs.map((r) => r.profile))];
+  const backends = [...new Set(runs.map((r) => r.environment?.backend).filter(Boolean))];
+  return `deno task reproduce --only ${e.id}` +
+    (profiles.length === 1 && profiles[0] !== "default" ? ` --profile ${profiles[0]}` : "") +
+    (backends.length === 1 ? ` --backend ${backends[0]}` : "");
 }
 
 /** The first section that shows an experiment's runs (where its unmatched figures go). */

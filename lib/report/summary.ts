@@ -8,6 +8,7 @@ import type { ExperimentId, Profile, RunRecord, RunStatus, TargetCheck } from ".
 import { isNum } from "./format.ts";
 import { computeSavings, type SavingsRow } from "./savings.ts";
 import { commandFor } from "./sections.ts";
+import { seedsOf, selectionOf } from "./select.ts";
 
 /**
  * Status of an experiment: the worst of its runs (failed > missed > met), else "not run", or
@@ -37,6 +38,19 @@ export interface RunSummary {
   extra: Record<string, number>;
   checks: TargetCheck[];
   deviations: string[];
+  /** Runs of the same configuration but for the seed, this one included. */
+  seeds: number;
+  /**
+   * Which weights were evaluated (rule and validation batch) and, where they differ, the final
+   * weights' validation numbers; null without a training curve.
+   */
+  selection: {
+    rule: string;
+    batch: number;
+    final:
+      | { batch: number; spikingAccuracy: number; meanSpikeTime: number; eosAccuracy: number }
+      | null;
+  } | null;
 }
 
 /** One experiment: its status, runs and savings. */
@@ -73,9 +87,10 @@ export function experimentStatus(
   return "met";
 }
 
-/** Headline numbers of one run. */
-export function summariseRun(r: RunRecord): RunSummary {
+/** Headline numbers of one run; `all` (the records) counts its seeds. */
+export function summariseRun(r: RunRecord, all: readonly RunRecord[] = [r]): RunSummary {
   const m = r.metrics ?? ({} as Partial<RunRecord["metrics"]>);
+  const sel = selectionOf(r);
   return {
     run: r.run,
     method: r.method,
@@ -97,6 +112,21 @@ export function summariseRun(r: RunRecord): RunSummary {
     extra: m.extra ?? {},
     checks: r.target?.checks ?? [],
     deviations: r.deviations ?? [],
+    seeds: seedsOf(r, all).length,
+    selection: sel.selected
+      ? {
+        rule: sel.rule,
+        batch: sel.selected.batch,
+        final: sel.differs && sel.final
+          ? {
+            batch: sel.final.batch,
+            spikingAccuracy: sel.final.spikingAccuracy,
+            meanSpikeTime: sel.final.meanSpikeTime,
+            eosAccuracy: sel.final.eosAccuracy,
+          }
+          : null,
+      }
+      : null,
   };
 }
 
@@ -122,12 +152,13 @@ export function summarise(
     schema: 1,
     runCount: records.length,
     experiments: experiments.map(({ id: experiment, pending }) => {
-      const runs = records.filter((r) => r.experiment === experiment).map(summariseRun);
+      const mine = records.filter((r) => r.experiment === experiment);
+      const runs = mine.map((r) => summariseRun(r, records));
       const checks = runs.flatMap((r) => r.checks);
       return {
         experiment,
         status: experimentStatus(runs, pending),
-        command: commandFor({ id: experiment, pending }),
+        command: commandFor({ id: experiment, pending }, mine),
         ...(pending ? { pending } : {}),
         checksMet: checks.filter((c) => c.met).length,
         checksTotal: checks.length,

@@ -108,6 +108,20 @@ export function measuredCells(
 
 const pts = (x: number) => (isNum(x) ? (x * 100).toFixed(2) : NA);
 
+/** Column names, also each cell's `data-label` (shown before it when a narrow screen stacks rows). */
+const COLUMNS = [
+  "source",
+  "model",
+  "architecture",
+  "accuracy (%)",
+  "mean spike step",
+  "regime",
+  "profile",
+  "vs paper",
+];
+const td = (i: number, html: string, attrs = "") =>
+  `<td data-label="${COLUMNS[i]}"${attrs ? ` ${attrs}` : ""}><div class="v">${html}</div></td>`;
+
 /** The table as HTML: group headings, cited rows as printed, measured rows per profile. */
 export function comparisonTableHtml(
   spec: ComparisonTableSpec,
@@ -119,19 +133,19 @@ export function comparisonTableHtml(
     for (const row of group.rows) {
       if (row.kind === "cited") {
         rows.push(
-          `<tr class="cited"><td>${esc(row.source)}</td><td>${esc(row.model)}</td><td>${
-            esc(row.architecture)
-          }</td><td>${esc(row.value)}</td><td colspan="4" class="muted">as printed</td></tr>`,
+          `<tr class="cited">${td(0, esc(row.source))}${td(1, esc(row.model))}${
+            td(2, esc(row.architecture))
+          }${td(3, esc(row.value))}<td colspan="4" class="muted">as printed</td></tr>`,
         );
         continue;
       }
       const cells = measuredCells(row, spec, runs);
-      const head = `<td>this harness</td><td>${esc(row.model)}</td><td>${
-        esc(row.architecture)
-      }</td>`;
+      const head = `${td(0, "this harness")}${td(1, esc(row.model))}${
+        td(2, esc(row.architecture))
+      }`;
       if (cells.length === 0) {
         rows.push(
-          `<tr class="measured">${head}<td>${pts(row.paper)} (paper)</td>` +
+          `<tr class="measured">${head}${td(3, `${pts(row.paper)} (paper)`)}` +
             `<td colspan="4" class="notrun">not run (runs ${esc(row.runs.join(", "))})</td></tr>`,
         );
         continue;
@@ -143,25 +157,34 @@ export function comparisonTableHtml(
           ? "status-missed"
           : "profile-below";
         rows.push(
-          `<tr class="measured">${head}<td><strong>${pts(c.best)}</strong>${
-            // One seed has no spread to show.
-            c.seeds === 1
-              ? " (1 seed)"
-              : ` best; ${pts(c.mean)} ± ${pts(c.sd)} over ${c.seeds} seeds`}${
-            c.data ? ` <small>(${esc(c.data)})</small>` : ""
-          }</td><td>${steps(c.meanSpikeTime)}</td><td>${esc(c.classes.join(", "))}</td><td>${
-            esc(c.profile)
-          }</td><td><span class="badge ${badge}" title="${esc(c.why)}">${
-            esc(c.verdict)
-          }</span> vs ${pts(row.paper)}</td></tr>`,
+          `<tr class="measured">${head}${
+            td(
+              3,
+              `<strong>${pts(c.best)}</strong>${
+                // One seed has no spread to show.
+                c.seeds === 1
+                  ? " (1 seed)"
+                  : ` best; ${pts(c.mean)} ± ${pts(c.sd)} over ${c.seeds} seeds`}${
+                c.data ? ` <small>(${esc(c.data)})</small>` : ""
+              }`,
+            )
+          }${td(4, steps(c.meanSpikeTime))}${td(5, esc(c.classes.join(", ")))}${
+            td(6, esc(c.profile))
+          }${
+            td(
+              7,
+              `<span class="badge ${badge}" title="${esc(c.why)}">${esc(c.verdict)}</span> vs ${
+                pts(row.paper)
+              }`,
+            )
+          }</tr>`,
         );
       }
     }
   }
-  return `<figure class="table"><table class="comparison">
+  return `<figure class="table"><div class="table-wrap"><table class="stack comparison">
 <caption><strong>${esc(spec.paperFigure)}</strong> — ${esc(spec.title)}</caption>
-<thead><tr><th>source</th><th>model</th><th>architecture</th><th>accuracy (%)</th>` +
-    `<th>mean spike step</th><th>regime</th><th>profile</th><th>vs paper</th></tr></thead>
-<tbody>${rows.join("\n")}</tbody></table>
+<thead><tr>${COLUMNS.map((c) => `<th>${c}</th>`).join("")}</tr></thead>
+<tbody>${rows.join("\n")}</tbody></table></div>
 <figcaption>${esc(spec.caption)}</figcaption></figure>`;
 }

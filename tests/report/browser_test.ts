@@ -22,6 +22,23 @@ const COUNT_INK = `(() => [...document.querySelectorAll("canvas")].map((c) => {
   return { id: c.getAttribute("data-chart"), label: c.getAttribute("aria-label"), w: c.width, h: c.height, ink };
 }))()`;
 
+/** Tables wider than the box they sit in (their wrapper), as "class: width/box". */
+const WIDE_TABLES = `[...document.querySelectorAll("table")]
+  .filter((t) => t.getClientRects().length > 0 && t.scrollWidth > t.parentElement.clientWidth + 1)
+  .map((t) => t.className + ": " + t.scrollWidth + "/" + t.parentElement.clientWidth)`;
+
+/** camelCase words in rendered text outside code, pre, script and style. */
+const VISIBLE_CAMEL_CASE = `(() => {
+  const out = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest("code, pre, script, style") || el.getClientRects().length === 0) continue;
+    for (const m of n.textContent.matchAll(/\\b[a-z]+[A-Z][A-Za-z]*\\b/g)) out.push(m[0]);
+  }
+  return [...new Set(out)];
+})()`;
+
 Deno.test({
   name: "report opens offline in headless Chromium, draws every chart, logs no errors",
   ignore: chromiumMissing,
@@ -39,7 +56,9 @@ Deno.test({
       await Deno.writeTextFile(`${out}/bench/latest.json`, fixtureBenchJson());
       const { html } = await writeReport(out, {
         generatedAt: "2026-11-22T12:00:00.000Z",
-        experiments: EXPERIMENTS,
+        experiments: EXPERIMENTS.map((e) =>
+          e.id === "snn-lif" ? { ...e, pending: "needs its run code" } : e
+        ),
       });
       const url = new URL(`file://${html}`).href;
 
@@ -66,6 +85,29 @@ Deno.test({
           assert(c.ink > 0, `${name}: canvas ${c.id} (${c.label}) drew nothing`);
         }
 
+        // Every table fits its box (narrow screens stack rows into cards).
+        const wide = await b.evaluate<string[]>(WIDE_TABLES);
+        assert.deepEqual(wide, [], `${name}: tables wider than their box`);
+        // One caption per figure, none repeated.
+        const captions = await b.evaluate<string[]>(
+          `[...document.querySelectorAll("figcaption")].map((f) => f.innerText.trim())`,
+        );
+        assert(captions.length >= 8, `${name}: only ${captions.length} captions`);
+        const repeated = captions.filter((c, i) => captions.indexOf(c) !== i);
+        assert.deepEqual(repeated, [], `${name}: repeated captions`);
+        // Every run links to its run file, and the file is there.
+        const hrefs = await b.evaluate<string[]>(
+          `[...new Set([...document.querySelectorAll("a.runfile")].map((a) => a.href))]`,
+        );
+        assert.equal(hrefs.length, runs.length, `${name}: one run-file link per run`);
+        for (const h of hrefs) {
+          const stat = await Deno.stat(new URL(h)).catch(() => null);
+          assert(stat?.isFile, `${name}: ${h} is linked but is no file`);
+        }
+        // No camelCase key in the visible text outside code.
+        const camel = await b.evaluate<string[]>(VISIBLE_CAMEL_CASE);
+        assert.deepEqual(camel, [], `${name}: camelCase keys visible`);
+
         const text = await b.evaluate<string>("document.body.innerText");
         const rc = runs.find((r) => r.experiment === "two-sequence" && r.run === "rc")!;
         for (
@@ -76,10 +118,10 @@ Deno.test({
         assert(text.includes("software adapter: timings not representative of a GPU"));
         // An experiment not built yet is labelled so, with no command that would fail.
         assert(
-          text.includes("kws-gsc: not built yet"),
-          `${name}: kws-gsc is not labelled "not built yet"`,
+          text.includes("snn-lif: not built yet"),
+          `${name}: snn-lif is not labelled "not built yet"`,
         );
-        assert(!text.includes("deno task reproduce --only kws-gsc"), `${name}: a failing command`);
+        assert(!text.includes("deno task reproduce --only snn-lif"), `${name}: a failing command`);
 
         // Tables scroll inside their wrappers; the page itself must not scroll sideways.
         const overflow = await b.evaluate<number>(

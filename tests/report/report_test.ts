@@ -23,6 +23,13 @@ const render = (
     experiments: EXPERIMENTS,
   });
 const SECTIONS = reportSections(EXPERIMENTS);
+/** The declarations with one experiment marked not built, whatever is built by now. */
+const UNBUILT = "snn-lif";
+const WITH_UNBUILT = EXPERIMENTS.map((e) =>
+  e.id === UNBUILT ? { ...e, pending: "needs <the test's> code" } : e
+);
+const renderWith = (records: RunRecord[]) =>
+  renderReport(records, { generatedAt: GENERATED, chartJs: "", experiments: WITH_UNBUILT });
 
 /** The HTML of one `<section id=...>` (sections do not nest). */
 function sectionOf(html: string, id: string): string {
@@ -102,12 +109,13 @@ Deno.test("sections follow the paper's order and cover every experiment", () => 
 });
 
 Deno.test("built experiments show their command; unbuilt ones say 'not built yet', no command", () => {
-  const html = render(fixtureRuns());
-  for (const s of SECTIONS) {
+  const runs = fixtureRuns();
+  const html = renderWith(runs);
+  for (const s of reportSections(WITH_UNBUILT)) {
     const sec = sectionOf(html, s.id);
     for (const e of s.experiments) {
-      const info = EXPERIMENTS.find((x) => x.id === e)!;
-      const command = commandFor(info);
+      const info = WITH_UNBUILT.find((x) => x.id === e)!;
+      const command = commandFor(info, runs.filter((r) => r.experiment === e));
       if (info.pending) {
         assert.equal(command, null);
         assert.match(sec, /Not built yet: /, `${s.id}: ${e} should be marked not built`);
@@ -115,10 +123,20 @@ Deno.test("built experiments show their command; unbuilt ones say 'not built yet
       } else assert.ok(sec.includes(esc(command!)), `${s.id}: command for ${e}`);
     }
   }
-  assert.doesNotMatch(html, /deno task reproduce --only (kws|threshold|hidden|snn)/);
+  assert.ok(!html.includes(`deno task reproduce --only ${UNBUILT}`));
   const overview = sectionOf(html, "overview");
-  assert.match(overview, /snn-lif: not built yet/);
-  assert.equal((overview.match(/status-not-built/g) ?? []).length, 5);
+  assert.ok(overview.includes(`${UNBUILT}: not built yet`));
+  assert.equal(
+    (overview.match(/status-not-built/g) ?? []).length,
+    WITH_UNBUILT.filter((e) => e.pending).length,
+  );
+  // A command reproduces the runs it stands for: their backend, and a profile other than default.
+  const two = runs.filter((r) => r.experiment === "two-sequence");
+  assert.ok(
+    sectionOf(html, "fig2").includes(
+      `deno task reproduce --only two-sequence --backend ${two[0].environment.backend}`,
+    ),
+  );
   // Without runs, a built experiment is "not run" with its command.
   const empty = sectionOf(render([]), "fig2");
   assert.match(empty, /Not run yet. Run it with\n<code>deno task reproduce --only two-sequence/);
@@ -134,17 +152,20 @@ Deno.test("the report draws from the declarations: targets' reasons, declared de
   const fig2 = sectionOf(render(runs), "fig2");
   assert.ok(fig2.includes(esc(target.why)), target.name);
   for (const d of two.deviations!) assert.ok(fig2.includes(esc(d)), d);
-  assert.ok(fig2.includes(`(${esc(two.spikeTimeCurveIs!)})`), "Fig. 2B caption");
+  assert.ok(fig2.includes(esc(`model selection: ${two.selection!.deviation}`)), "selection");
+  assert.ok(fig2.includes(`<strong>${esc(two.spikeTimeCurveIs!)}</strong>`), "Fig. 2B caption");
   // Another declaration set, another page: the report knows no experiment by itself.
   const renamed = EXPERIMENTS.map((e) =>
-    e.id === "two-sequence" ? { ...e, spikeTimeCurveIs: "Fig. 99Z", deviations: [] } : e
+    e.id === "two-sequence"
+      ? { ...e, spikeTimeCurveIs: "Fig. 99Z", deviations: [], selection: undefined }
+      : e
   );
   const other = renderReport(fixtureRuns(), {
     generatedAt: GENERATED,
     chartJs: "",
     experiments: renamed,
   });
-  assert.ok(sectionOf(other, "fig2").includes("(Fig. 99Z)"));
+  assert.ok(sectionOf(other, "fig2").includes("<strong>Fig. 99Z</strong>"));
   assert.doesNotMatch(other, /Declared deviations of two-sequence/);
 });
 
@@ -187,13 +208,17 @@ Deno.test("each run's numbers, checks and every deviation sit together in its ca
   }
   // A check table row: badge, name, paper, ours, tolerance.
   const card = cardOf(html, "two-sequence", "eos");
-  assert.match(
-    card,
-    new RegExp(
-      'status-missed">missed</span></td><td>RC-inference mean first-spike step</td>' +
-        '<td><span class="num">23\\.00</span></td><td><span class="num">23\\.41</span></td>' +
-        '<td><span class="num">± 0\\.30',
+  const cell = (label: string, inner: string) =>
+    `<td data-label="${label}"><div class="v">${inner}</div></td>`;
+  assert.ok(
+    card.includes(
+      cell("", '<span class="badge status-missed">missed</span>') +
+        cell("Check", "RC-inference mean first-spike step") +
+        cell("Paper", '<span class="num">23.00</span>') +
+        cell("Ours", '<span class="num">23.41</span>') +
+        cell("Tolerance", '<span class="num">± 0.30</span>'),
     ),
+    "check row: badge, name, paper, ours, tolerance",
   );
 });
 
@@ -260,7 +285,7 @@ Deno.test("paired timing: step and wall savings and their ratio, rendered beside
   const [row] = computeSavings([rc, eos]);
   assert.equal(row.train!.paired!.realisedRatio!.toFixed(4), "0.9375");
   assert.equal(row.inference!.paired!.realisedRatio!.toFixed(4), "1.0000");
-  assert.match(render([rc, eos]), /paired: <span class="num">0\.94</);
+  assert.match(render([rc, eos]), /<span class="paired"[^>]*><span class="num">0\.94</);
 });
 
 Deno.test("the page makes no requests: no external scripts, links or URLs in resources", () => {
@@ -352,7 +377,7 @@ Deno.test("keyword spotting names the data set of every number", () => {
   const sec = sectionOf(html, "fig4-fig5");
   assert.ok(sec.includes("data: FSDD (Free Spoken Digit Dataset, 3,000 recordings)"));
   assert.ok(sec.includes("offline stand-in"));
-  assert.match(sec, /kws-gsc[\s\S]*Not built yet[\s\S]*kws-fsdd/);
+  assert.match(sec, /kws-gsc[\s\S]*Not run yet[\s\S]*kws-fsdd/);
 });
 
 Deno.test("untrusted text is escaped and failed runs show their error", () => {
@@ -368,15 +393,20 @@ Deno.test("untrusted text is escaped and failed runs show their error", () => {
 });
 
 Deno.test("summarise: headline numbers, statuses and savings, JSON-safe", () => {
-  const s = summarise(fixtureRuns(), EXPERIMENTS);
+  const runs = fixtureRuns();
+  const s = summarise(runs, WITH_UNBUILT);
   assert.equal(s.runCount, 4);
   const byId = Object.fromEntries(s.experiments.map((e) => [e.experiment, e]));
   assert.equal(byId["seq-spotting"].status, "met");
   assert.equal(byId["two-sequence"].status, "missed");
-  assert.equal(byId["kws-gsc"].status, "not built");
-  assert.equal(byId["kws-gsc"].command, null);
+  assert.equal(byId[UNBUILT].status, "not built");
+  assert.equal(byId[UNBUILT].command, null);
   assert.equal(byId["mnist"].command, "deno task reproduce --only mnist");
-  assert.equal(byId["two-sequence"].command, "deno task reproduce --only two-sequence");
+  const backend = runs.find((r) => r.experiment === "two-sequence")!.environment.backend;
+  assert.equal(
+    byId["two-sequence"].command,
+    `deno task reproduce --only two-sequence --backend ${backend}`,
+  );
   assert.equal(byId["two-sequence"].checksMet, 4);
   assert.equal(byId["two-sequence"].checksTotal, 5);
   const rc = byId["two-sequence"].runs.find((r) => r.run === "rc")!;

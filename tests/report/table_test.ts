@@ -93,7 +93,7 @@ Deno.test("measured cells: best, mean ± sd and verdict per profile and data set
 Deno.test("comparison table HTML: cited rows as printed, measured rows, not-run rows, escaped", () => {
   const html = comparisonTableHtml(SPEC, [rec("c20-fast-s1", "default", 0.95, 1.2)]);
   assert.match(html, /Fast &lt;regime&gt;/);
-  assert.match(html, /<td>97\.4<\/td>/);
+  assert.match(html, /<td data-label="accuracy \(%\)"><div class="v">97\.4<\/div><\/td>/);
   assert.match(html, /<strong>95\.00<\/strong> \(1 seed\)/);
   assert.match(html, /below protocol<\/span> vs 99\.19/);
   assert.match(html, /not run \(runs never-run\)/);
