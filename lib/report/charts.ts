@@ -190,12 +190,22 @@ export function figureChart(spec: FigureSpec, shared: SharedScale = {}): ChartCo
       }),
     };
   }
-  return {
+  // A series labelled "θ ∈ {a, b, ...}" with one θ per point gets each point labelled with its θ.
+  const thetas = series.map((s) => {
+    const m = /θ ∈ \{([^}]*)\}/.exec(s.label);
+    const list = m ? m[1].split(",").map((t) => t.trim()) : [];
+    return list.length === s.x.length ? list : null;
+  });
+  const config: ChartConfig = {
     type: "scatter",
     data: {
       datasets: series.map((s, i) => ({
         label: s.label,
-        data: s.x.map((x, j) => ({ x, y: s.y[j] })).filter(finitePoint),
+        data: s.x.map((x, j) => ({
+          x,
+          y: s.y[j],
+          ...(thetas[i] ? { theta: Number(thetas[i]![j]), label: thetas[i]![j] } : {}),
+        })).filter(finitePoint),
         showLine: spec.kind === "line",
         borderColor: colours[i],
         backgroundColor: colours[i],
@@ -205,6 +215,8 @@ export function figureChart(spec: FigureSpec, shared: SharedScale = {}): ChartCo
     },
     options: options(spec.title, axes(spec.xLabel, spec.yLabel, {}, yScale)),
   };
+  if (thetas.some(Boolean)) config.options = withPointLabels(config.options);
+  return config;
 }
 
 /**

@@ -79,7 +79,7 @@ export function extraValue(name: string, x: number): string {
   if (/acc/i.test(name) && x >= 0 && x <= 1) return pct(x);
   if (/fraction|fired|rate/i.test(name) && x >= 0 && x <= 1) return pct(x);
   if (/step|time/i.test(name)) return steps(x);
-  return isNum(x) ? (Number.isInteger(x) ? count(x) : x.toPrecision(4)) : NA;
+  return isNum(x) ? (Number.isInteger(x) ? count(x) : x.toFixed(2)) : NA;
 }
 
 /**
@@ -162,7 +162,7 @@ export function inMetricUnit(
   if (unit === "steps") return `${steps(x)} steps`;
   if (unit === "count") return count(x);
   if (unit === "seconds") return `${secs(x)} s`;
-  return Number.isInteger(x) ? count(x) : x.toPrecision(4);
+  return Number.isInteger(x) ? count(x) : x.toFixed(2);
 }
 
 /**

@@ -75,6 +75,8 @@ interface Page {
   info(id: ExperimentId): ExperimentInfo | undefined;
   charts: Charts;
   records: RunRecord[];
+  /** The backend every run of the page used, if they all used one. */
+  backend?: string;
 }
 
 /** The deviation added to every run that ran on a software WebGPU adapter. */
@@ -235,14 +237,19 @@ function selectionBlock(r: RunRecord, info?: ExperimentInfo): string {
   const total = s.final ? ` of ${count(s.final.batch)}` : "";
   const v = (r.config as Record<string, unknown>)?.validationSize;
   const valSize = isNum(v) ? ` (${count(v)} examples)` : "";
-  const rows = [["Weights evaluated", s.selected]];
+  // Beside the weights evaluated: the final ones, or (when the final ones are evaluated) those
+  // of the best validation RC-inference accuracy, the rule the paper states for some tasks.
+  const rows: [string, NonNullable<typeof s.selected>][] = [["Weights evaluated", s.selected]];
   if (s.differs && s.final) rows.push(["Final weights", s.final]);
+  if (s.rule === "last" && s.bestSpiking && s.bestSpiking !== s.selected) {
+    rows.push(["Best validation RC-inference accuracy (not evaluated)", s.bestSpiking]);
+  }
   return `<div class="selection"><p><strong>Model selection:</strong> ${
     esc(ruleWords(s.rule))
   } — batch ${count(s.selected.batch)}${total}.${
     spec?.deviation ? ` ${badge("deviation", "warn", spec.deviation)}` : ""
   }${spec ? ` Paper: ${esc(spec.paper)}.` : ""}</p>${
-    s.differs
+    rows.length > 1
       ? stackTable(
         [
           `Validation${esc(valSize)}`,
@@ -251,18 +258,15 @@ function selectionBlock(r: RunRecord, info?: ExperimentInfo): string {
           "Mean first-spike step",
           "Accuracy at the last step",
         ],
-        rows.map(([name, p]) => {
-          const q = p as NonNullable<typeof s.selected>;
-          return {
-            cells: [
-              esc(name as string),
-              num(count(q.batch)),
-              num(pct(q.spikingAccuracy)),
-              num(steps(q.meanSpikeTime)),
-              num(pct(q.eosAccuracy)),
-            ],
-          };
-        }),
+        rows.map(([name, q]) => ({
+          cells: [
+            esc(name),
+            num(count(q.batch)),
+            num(pct(q.spikingAccuracy)),
+            num(steps(q.meanSpikeTime)),
+            num(pct(q.eosAccuracy)),
+          ],
+        })),
         "selection",
       )
       : ""
@@ -283,11 +287,12 @@ function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: RunRecord[
   const seeds = (
     value: (x: RunRecord) => number | null | undefined,
     fmt: (x: number) => string,
+    unit = "",
   ) => {
     const st = seedStats(r, all, value);
     if (!st) return "";
     return st.seeds >= 2
-      ? esc(`mean ± sd over ${st.seeds} seeds: ${fmt(st.mean)} ± ${fmt(st.sd)}`)
+      ? esc(`mean ± sd over ${st.seeds} seeds: ${fmt(st.mean)} ± ${fmt(st.sd)}${unit}`)
       : "1 seed";
   };
   const sel = selectionOf(r);
@@ -337,7 +342,7 @@ ${
     tile(
       `Test accuracy, RC-inference${isNum(m.threshold) ? ` (θ = ${m.threshold})` : ""}`,
       pct(m.testAccuracy),
-      seeds((x) => x.metrics?.testAccuracy, pctFmt) + selHint,
+      seeds((x) => x.metrics?.testAccuracy, pctFmt, " %") + selHint,
     )
   }
 ${
@@ -346,7 +351,7 @@ ${
       steps(m.meanSpikeTime),
       (isNum(m.numSteps) ? `of ${m.numSteps}` : "") +
         (seedsOf(r, all).length > 1
-          ? ` · ${seeds((x) => x.metrics?.meanSpikeTime, (x) => x.toFixed(2))}`
+          ? ` · ${seeds((x) => x.metrics?.meanSpikeTime, (x) => x.toFixed(2), " steps")}`
           : ""),
     )
   }
@@ -439,11 +444,13 @@ function savingsTable(rows: SavingsRow[], withExperiment: boolean): string {
           saving(p.wallSeconds.saving),
           num(ratio(p.realisedRatio)),
           p.paired
-            ? `<span class="paired" title="${esc(p.paired.what)}; wall-clock saving ${
-              esc(pct(p.paired.wallSaving))
-            }, step saving ${esc(pct(p.paired.stepSaving))}">${
-              num(ratio(p.paired.realisedRatio))
-            }</span> <small>(${p.paired.batches} batches)</small>`
+            ? `<span class="paired${key === "train" && s.pairedPath ? " muted" : ""}" title="${
+              esc(p.paired.what)
+            }; wall-clock saving ${esc(pct(p.paired.wallSaving))}, step saving ${
+              esc(pct(p.paired.stepSaving))
+            }">${num(ratio(p.paired.realisedRatio))}</span> <small>(${p.paired.batches} batches${
+              key === "train" && s.pairedPath ? `; ${esc(s.pairedPath)} path, see note` : ""
+            })</small>`
             : `<span class="muted">${NA}</span>`,
         ],
       };
@@ -524,8 +531,12 @@ function figuresFor(
 }
 
 /** Where an experiment's command goes: the command, or why there is none yet. */
-function commandHtml(e: Pick<ExperimentInfo, "id" | "pending">, runs: RunRecord[] = []): string {
-  const command = commandFor(e, runs);
+function commandHtml(
+  e: Pick<ExperimentInfo, "id" | "pending">,
+  page: Page,
+  runs: RunRecord[] = [],
+): string {
+  const command = commandFor(e, runs, page.backend);
   return command
     ? `<code>${esc(command)}</code>`
     : `${esc(e.id)}: not built yet (${esc(e.pending ?? "")})`;
@@ -550,7 +561,7 @@ function experimentBlock(
     statusBadge(experimentStatus(runs, info?.pending))
   }${runs.length ? ` <small>data: ${esc(dataOf(runs))}</small>` : ""}</h3>`;
   if (runs.length === 0) {
-    const command = commandFor(info ?? { id: experiment });
+    const command = commandFor(info ?? { id: experiment }, [], page.backend);
     return `<div class="experiment">${heading}<p class="notrun">${
       command
         ? `Not run yet. Run it with\n<code>${esc(command)}</code>`
@@ -667,7 +678,7 @@ function sectionHtml(
   page: Page,
 ): string {
   const commands = section.experiments.map((e) =>
-    commandHtml(page.info(e) ?? { id: e }, records.filter((r) => r.experiment === e))
+    commandHtml(page.info(e) ?? { id: e }, page, records.filter((r) => r.experiment === e))
   ).join(" · ");
   const refs = [
     ...new Set(section.experiments.map((e) => page.info(e)?.paper.section).filter(Boolean)),
@@ -710,7 +721,7 @@ function overview(records: RunRecord[], page: Page): string {
         statusBadge(experimentStatus(runs, pending)),
         runs.length
           ? runs.map((r) => `<a href="#${runAnchor(r)}">${esc(r.run)}</a>`).join(", ")
-          : commandHtml({ id: e, pending }),
+          : commandHtml({ id: e, pending }, page),
         runs.length ? num(seedRange(runs)) : "",
         esc([...new Set(runs.map((r) => r.profile))].join(", ")),
         runs.length ? num(`${checks.filter((c) => c.met).length} / ${checks.length}`) : "",
@@ -1162,6 +1173,8 @@ export function renderReport(records: RunRecord[], opts: RenderOptions): string 
     charts: new Charts(),
     records,
   };
+  const backends = [...new Set(records.map((r) => r.environment?.backend).filter(Boolean))];
+  if (backends.length === 1) page.backend = backends[0];
   const { charts } = page;
   const sections = page.sections.map((s, i) => sectionHtml(s, i + 1, records, page));
   const allChecks = records.flatMap((r) => r.target?.checks ?? []);

@@ -154,6 +154,18 @@ export function curvesReading(runs: RunRecord[]): string[] {
 export function selectionReading(runs: RunRecord[]): string[] {
   return done(runs).flatMap((r) => {
     const s = selectionOf(r);
+    if (s.rule === "last" && s.bestSpiking && s.final && s.bestSpiking !== s.final) {
+      const gap = s.bestSpiking.spikingAccuracy - s.final.spikingAccuracy;
+      return Math.abs(gap) < 0.005 ? [] : [
+        `${r.run}: the final weights are evaluated (validation RC-inference ${
+          pct(s.final.spikingAccuracy)
+        } at ${steps(s.final.meanSpikeTime)} steps); the best validation point, batch ${
+          count(s.bestSpiking.batch)
+        }, scored ${pct(s.bestSpiking.spikingAccuracy)} at ${
+          steps(s.bestSpiking.meanSpikeTime)
+        } steps.`,
+      ];
+    }
     if (!s.differs || !s.selected || !s.final) return [];
     const gap = s.selected.spikingAccuracy - s.final.spikingAccuracy;
     if (Math.abs(gap) < 0.01) return [];
@@ -168,13 +180,21 @@ export function selectionReading(runs: RunRecord[]): string[] {
   });
 }
 
+/** "25.64 % fewer example-steps" or "2.50 % more wall-clock": the sign in words. */
+function fewer(x: number | null, what: string, less = "fewer", more = "more"): string {
+  if (!isNum(x)) return `${what} n/a`;
+  if (Math.abs(x) < 0.00005) return `no ${what} saved`;
+  return `${pct(Math.abs(x))} ${x > 0 ? less : more} ${what}`;
+}
+
 /** Training and inference compute saved by each RC run against its baseline. */
 export function savingsReading(runs: RunRecord[]): string[] {
   return computeSavings(runs).filter((s) => s.train && s.inference).slice(0, 2).map((s) => {
     const t = s.train!, i = s.inference!;
-    return `${s.run} vs ${s.baseline}: training ${pct(t.stepSaving)} fewer example-steps, ` +
-      `${pct(t.wallSeconds.saving)} less wall-clock; inference ${pct(i.stepSaving)} fewer steps, ${
-        pct(i.wallSeconds.saving)
-      } less wall-clock.`;
+    return `${s.run} vs ${s.baseline}: training ${fewer(t.stepSaving, "example-steps")}, ${
+      fewer(t.wallSeconds.saving, "wall-clock", "less", "more")
+    }; inference ${fewer(i.stepSaving, "example-steps")}, ${
+      fewer(i.wallSeconds.saving, "wall-clock", "less", "more")
+    }.`;
   });
 }

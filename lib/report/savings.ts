@@ -67,6 +67,11 @@ export interface SavingsRow {
   inference: PhaseSavings | null;
   /** Why a comparison is missing or suspect (failed run, no baseline, software adapter, ...). */
   notes: string[];
+  /**
+   * The code path of the paired training timing where it is not the engine that trained the run
+   * (older records timed tfjs's path whatever the engine); absent otherwise.
+   */
+  pairedPath?: string;
 }
 
 function perUnit(c: ComputeCounts, key: keyof ComputeCounts, perExample: boolean): number | null {
@@ -202,7 +207,10 @@ export function computeSavings(records: RunRecord[]): SavingsRow[] {
     // lossAndGrads whatever engine trained the run.
     const engine = rc.environment?.engine;
     const pairedWhat = rc.compute?.paired?.train?.what ?? "";
-    if (engine && engine !== "tfjs" && pairedWhat && !/ path\b/.test(pairedWhat)) {
+    const pairedPath = engine && engine !== "tfjs" && pairedWhat && !/ path\b/.test(pairedWhat)
+      ? "tfjs"
+      : undefined;
+    if (pairedPath) {
       notes.push(
         `paired training timing: measured on the tfjs path, not on the ${engine} that trained ` +
           "the run; its ratio is not that engine's",
@@ -223,6 +231,7 @@ export function computeSavings(records: RunRecord[]): SavingsRow[] {
       train,
       inference,
       notes,
+      ...(pairedPath ? { pairedPath } : {}),
     };
   });
 }

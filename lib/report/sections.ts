@@ -52,10 +52,16 @@ export function reportSections(experiments: readonly ExperimentInfo[]): ReportSe
 export function commandFor(
   e: Pick<ExperimentInfo, "id" | "pending">,
   runs: readonly { profile: string; environment?: { backend?: string } }[] = [],
+  /** The backend of a page whose runs all used one: named for an experiment without runs. */
+  pageBackend?: string,
 ): string | null {
   if (e.pending) return null;
   const profiles = [...new Set(runs.map((r) => r.profile))];
-  const backends = [...new Set(runs.map((r) => r.environment?.backend).filter(Boolean))];
+  const backends = runs.length
+    ? [...new Set(runs.map((r) => r.environment?.backend).filter(Boolean))]
+    : pageBackend
+    ? [pageBackend]
+    : [];
   return `deno task reproduce --only ${e.id}` +
     (profiles.length === 1 && profiles[0] !== "default" ? ` --profile ${profiles[0]}` : "") +
     (backends.length === 1 ? ` --backend ${backends[0]}` : "");

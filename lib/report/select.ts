@@ -17,6 +17,8 @@ export interface Selection {
   selected: CurvePoint | null;
   /** The last validation point: the weights at the end of training. */
   final: CurvePoint | null;
+  /** The point of the best validation RC-inference accuracy (first maximum). */
+  bestSpiking: CurvePoint | null;
   /** True when the selected point is not the last one. */
   differs: boolean;
 }
@@ -41,13 +43,24 @@ export function selectionOf(r: Pick<RunRecord, "config" | "curves">): Selection 
   const rule = typeof raw === "string" ? raw : "spiking";
   const curve = (r.curves ?? []).filter((p) => isNum(p.spikingAccuracy));
   const final = curve.at(-1) ?? null;
-  let selected: CurvePoint | null = final;
-  if (rule !== "last") {
-    const score = (p: CurvePoint) => rule === "eos" ? p.eosAccuracy : p.spikingAccuracy;
-    selected = null;
-    for (const p of curve) if (!selected || score(p) > score(selected)) selected = p;
-  }
-  return { rule, selected, final, differs: Boolean(selected && final && selected !== final) };
+  const best = (score: (p: CurvePoint) => number) => {
+    let out: CurvePoint | null = null;
+    for (const p of curve) if (!out || score(p) > score(out)) out = p;
+    return out;
+  };
+  const bestSpiking = best((p) => p.spikingAccuracy);
+  const selected = rule === "last"
+    ? final
+    : rule === "eos"
+    ? best((p) => p.eosAccuracy)
+    : bestSpiking;
+  return {
+    rule,
+    selected,
+    final,
+    bestSpiking,
+    differs: Boolean(selected && final && selected !== final),
+  };
 }
 
 /** The key of a run's configuration without its seed: runs with equal keys are seeds of one. */
