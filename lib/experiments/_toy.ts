@@ -54,7 +54,8 @@ export const TOY_SETTABLE: ConfigSchema<ToyConfig> = {
 
 /** A toy experiment: the declaration plus what its run code needs to know. */
 export interface ToyExperiment extends ExperimentDeclaration {
-  id: "seq-spotting" | "two-sequence";
+  /** The two synthetic tasks, and App. C's θ-during-training study on the 2-sequence one. */
+  id: "seq-spotting" | "two-sequence" | "threshold-training";
   task: ToyTask;
   /** Training sequences in the paper (App. B). */
   paperExamples: number;

@@ -60,11 +60,29 @@ function spikeOffsets(test: SequenceBatch, traces: Traces, steps: Int32Array, fi
   };
 }
 
+/**
+ * What an experiment built on the toy runs (App. C's θ study) adds to a run, from its test
+ * traces: numbers for its declared checks (`measured`), extras, figures, a title.
+ */
+export type ToyExtension = (p: {
+  config: ToyConfig;
+  traces: Traces;
+  labels: Int32Array;
+  extra: Record<string, number>;
+  ctx: RunContext;
+}) => {
+  measured?: Record<string, number>;
+  extra?: Record<string, number>;
+  figures?: FigureSpec[];
+  title?: string;
+};
+
 /** Trains and evaluates one toy run with `config` and returns its record. */
 export async function runToy(
   exp: ToyExperiment,
   config: ToyConfig,
   ctx: RunContext,
+  extend?: ToyExtension,
 ): Promise<RunRecord> {
   const { run } = ctx;
   const experiment = exp.id;
@@ -133,26 +151,29 @@ export async function runToy(
       extra[`accuracyAtStep${exp.readAtStep}`] = accuracyAtStep(traces, test.y, exp.readAtStep - 1);
       measured.accuracyAtReadStep = extra[`accuracyAtStep${exp.readAtStep}`];
     }
-    const firstSpikeFigure = exp.figures!.firstSpikes;
-    const figures: FigureSpec[] = [{
-      paperFigure: firstSpikeFigure.paperFigure,
-      title:
-        `First-spike times on the test set (${config.method.toUpperCase()}-trained, θ = ${config.threshold})`,
-      kind: "bar",
-      xLabel: "first spike (time step, 1-based; no spike counted at the last step)",
-      yLabel: "test examples",
-      series: [
-        {
-          label: "fired",
-          ...histogram(Array.from(steps).filter((_, b) => fired[b]).map((s) => s + 1), 1, T),
-        },
-        {
-          label: "no spike",
-          ...histogram(Array.from(steps).filter((_, b) => !fired[b]).map((s) => s + 1), 1, T),
-        },
-      ],
-      caption: firstSpikeFigure.caption,
-    }];
+    const firstSpikeFigure = exp.figures?.firstSpikes;
+    const figures: FigureSpec[] = [];
+    if (firstSpikeFigure) {
+      figures.push({
+        paperFigure: firstSpikeFigure.paperFigure,
+        title:
+          `First-spike times on the test set (${config.method.toUpperCase()}-trained, θ = ${config.threshold})`,
+        kind: "bar",
+        xLabel: "first spike (time step, 1-based; no spike counted at the last step)",
+        yLabel: "test examples",
+        series: [
+          {
+            label: "fired",
+            ...histogram(Array.from(steps).filter((_, b) => fired[b]).map((s) => s + 1), 1, T),
+          },
+          {
+            label: "no spike",
+            ...histogram(Array.from(steps).filter((_, b) => !fired[b]).map((s) => s + 1), 1, T),
+          },
+        ],
+        caption: firstSpikeFigure.caption,
+      });
+    }
     if (test.earliest) {
       const { offsets, ...numbers } = spikeOffsets(test, traces, steps, fired);
       Object.assign(extra, numbers);
@@ -174,6 +195,10 @@ export async function runToy(
     if (config.method === "rc" && eosRun) {
       measured.spikeTimeRatio = spike.meanSpikeTime / eosRun.metrics.meanSpikeTime;
     }
+    const added = extend?.({ config, traces, labels: test.y, extra, ctx });
+    Object.assign(measured, added?.measured);
+    Object.assign(extra, added?.extra);
+    figures.push(...added?.figures ?? []);
     const target = exp.targets![config.method];
     const checks = target.checks.filter((t) => t.measure in measured).map((t) =>
       check(t.name, t.paper, measured[t.measure], t.tolerance, t.unit, t.why)
@@ -189,9 +214,10 @@ export async function runToy(
     return await assembleRecord({
       experiment,
       run,
-      title: `${
-        config.method === "rc" ? "RC" : "EOS"
-      }-trained LSTM-${config.hiddenSize}, ${config.task}`,
+      title: added?.title ??
+        `${
+          config.method === "rc" ? "RC" : "EOS"
+        }-trained LSTM-${config.hiddenSize}, ${config.task}`,
       method: config.method,
       baseline: config.method === "rc" ? ctx.baseline : undefined,
       profile: ctx.profile,
