@@ -175,11 +175,18 @@ export async function execute(
   const totalCost = todo.reduce((s, i) => s + cost(i), 0);
   let doneCost = 0;
   const began = performance.now();
+  // Experiments whose data set cannot be had here: their other runs are skipped, not retried.
+  const unavailable = new Map<string, string>();
   for (const item of items) {
     const id = `${item.experiment.id}/${item.run}`;
     if (item.done) {
       log(`${id}: finished earlier (config ${item.hash}), reused`);
       records.push(item.done);
+      continue;
+    }
+    if (unavailable.has(item.experiment.id)) {
+      log(`${id}: skipped, its data set cannot be had here (see above)`);
+      doneCost += cost(item);
       continue;
     }
     const claimed = await claimOrFinished(item, outDir, log, opts);
@@ -223,6 +230,17 @@ export async function execute(
           );
         }
       } catch (e) {
+        if (e instanceof Error && e.name === "DataUnavailableError") {
+          // Not a failure of the code: no record; the report shows the experiment as not run.
+          unavailable.set(item.experiment.id, e.message);
+          log(
+            `${id}: skipped, its data set cannot be had here (not a failure of the code): ` +
+              `${e.message}\nRun it where the data can be downloaded (or with --data-mirror): ` +
+              `deno task reproduce --only ${item.experiment.id}`,
+          );
+          doneCost += cost(item);
+          continue;
+        }
         const error = e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e);
         log(`${id}: FAILED: ${e instanceof Error ? e.message : e}`);
         record = await failedRecord(item, profile, startedAt, error);
