@@ -6,6 +6,7 @@
 
 import type { FigureSpec, RunRecord } from "../results.ts";
 import { isNum } from "./format.ts";
+import { heatmapChart } from "./heatmap.ts";
 
 /** A Chart.js configuration that survives `JSON.stringify`. */
 export interface ChartConfig {
@@ -158,6 +159,7 @@ export function runLabel(r: RunRecord, showData: boolean): string {
  * with numeric labels carry `ticks.multipleOf` (the page shows only those labels, 0 among them).
  */
 export function figureChart(spec: FigureSpec, shared: SharedScale = {}): ChartConfig {
+  if (spec.kind === "heatmap") return heatmapChart(spec);
   const series = spec.series ?? [];
   const colours = seriesColours(series.map((s) => s.label));
   const yScale = {

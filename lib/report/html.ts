@@ -680,9 +680,11 @@ function sectionHtml(
   const commands = section.experiments.map((e) =>
     commandHtml(page.info(e) ?? { id: e }, page, records.filter((r) => r.experiment === e))
   ).join(" · ");
-  const refs = [
+  // Each reference once: one that extends another ("Sec. 3.4 (stand-in)") adds nothing here.
+  const all = [
     ...new Set(section.experiments.map((e) => page.info(e)?.paper.section).filter(Boolean)),
-  ];
+  ] as string[];
+  const refs = all.filter((r) => !all.some((q) => q !== r && r.startsWith(q)));
   return `<section id="${esc(section.id)}" class="paper-section">
 <h2><span class="secno">${n}</span> ${esc(section.title)} <small>${
     esc(section.paperFigures)

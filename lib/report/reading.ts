@@ -8,7 +8,7 @@
 import type { RunRecord, ThresholdPoint } from "../results.ts";
 import { count, isNum, pct, steps } from "./format.ts";
 import { computeSavings, findBaseline } from "./savings.ts";
-import { selectionOf } from "./select.ts";
+import { seedsOf, selectionOf } from "./select.ts";
 
 const pts = (x: number) => `${(x * 100).toFixed(1)}`;
 
@@ -93,10 +93,18 @@ export function runsReading(runs: RunRecord[]): string[] {
       ? ` — ${(100 * (1 - m.meanSpikeTime / e.meanSpikeTime)).toFixed(0)} % fewer steps than EOS ` +
         `with RC-inference`
       : "";
+    const seeds = (r: RunRecord) => {
+      const n = seedsOf(r, runs).length;
+      return `${n} seed${n === 1 ? "" : "s"}`;
+    };
     out.push(
-      `${rc.run}: RC-trained reaches ${pct(m.testAccuracy)} with RC-inference after ` +
+      `${rc.run} (${seeds(rc)}): RC-trained reaches ${
+        pct(m.testAccuracy)
+      } with RC-inference after ` +
         `${steps(m.meanSpikeTime)} of ${m.numSteps} steps on average${faster}; its EOS baseline ` +
-        `(${eos!.run}) reaches ${pct(e.eosAccuracy)} read at step ${e.numSteps} and ` +
+        `(${eos!.run}, ${seeds(eos!)}) reaches ${
+          pct(e.eosAccuracy)
+        } read at step ${e.numSteps} and ` +
         `${pct(e.testAccuracy)} with RC-inference after ${steps(e.meanSpikeTime)} steps.`,
     );
   }

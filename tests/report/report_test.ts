@@ -8,6 +8,8 @@ import { computeSavings, pairedSavings, phaseSavings } from "../../lib/report/sa
 import { commandFor, figureKey, reportSections } from "../../lib/report/sections.ts";
 import { EXPERIMENTS } from "../../lib/experiments/registry.ts";
 import { summarise } from "../../lib/report/summary.ts";
+import { curveGap, tradeoffReading } from "../../lib/report/reading.ts";
+import { selectionOf } from "../../lib/report/select.ts";
 import { writeReport } from "../../lib/report/write.ts";
 import { fixtureBenchJson, fixtureRuns, writeFixtureRuns } from "./fixtures.ts";
 
@@ -484,4 +486,172 @@ Deno.test("a reduced profile is labelled below the paper's protocol only when it
   assert.match(html, /profile: default — below the paper(&#39;|')s protocol/);
   assert.match(html, /profile: default — the paper(&#39;|')s protocol/);
   assert.match(html, /1 of 2 run\(s\) use a profile below the paper(&#39;|')s protocol/);
+});
+
+/** A validation point of a hand-made training curve. */
+const point = (batch: number, spikingAccuracy: number, meanSpikeTime: number) => ({
+  batch,
+  examples: batch * 10,
+  loss: 0.1,
+  spikingAccuracy,
+  meanSpikeTime,
+  fractionFired: 1,
+  eosAccuracy: 0.9,
+  wallSeconds: batch,
+});
+
+Deno.test("model selection: the weights evaluated, and the final weights' numbers beside them", () => {
+  const [rc, eos] = fixtureRuns().filter((r) => r.experiment === "seq-spotting")
+    .sort((a) => a.method === "rc" ? -1 : 1);
+  // Best validation point at batch 20 (0.98), final at batch 40 (0.51): the collapse is shown.
+  eos.curves = [point(10, 0.7, 20), point(20, 0.98, 18), point(30, 0.9, 9), point(40, 0.51, 4.24)];
+  eos.config = { ...eos.config, selectBy: "spiking" };
+  const sel = selectionOf(eos);
+  assert.equal(sel.selected?.batch, 20);
+  assert.equal(sel.final?.batch, 40);
+  const html = render([rc, eos]);
+  const card = cardOf(html, "seq-spotting", eos.run);
+  assert.ok(card.includes("the best validation RC-inference accuracy — batch 20 of 40"));
+  assert.ok(card.includes("Final weights"));
+  assert.ok(card.includes(">51.00 %<"), "the final weights' validation accuracy");
+  assert.ok(card.includes(">4.24<"), "the final weights' mean spike step");
+  const spotting = EXPERIMENTS.find((e) => e.id === "seq-spotting")!;
+  assert.ok(card.includes(esc(spotting.selection!.paper)), "what the paper says");
+  assert.ok(card.includes("deviation"), "the declared choice marked beside the number");
+  assert.match(
+    sectionOf(html, "fig1"),
+    /eos: the weights evaluated are those of batch 20 \(validation RC-inference 98\.00 %\); at the end of training \(batch 40\) the same model scores 51\.00 % at 4\.24 steps: RC-inference collapses/,
+  );
+  // Final weights evaluated: the best validation point (the paper's rule) is shown beside.
+  const last = { ...eos, config: { ...eos.config, selectBy: "last" } };
+  const lastCard = cardOf(render([rc, last]), "seq-spotting", eos.run);
+  assert.ok(lastCard.includes("the final weights (end of training) — batch 40 of 40"));
+  assert.ok(lastCard.includes("Best validation RC-inference accuracy (not evaluated)"));
+  const s = summarise([rc, eos], EXPERIMENTS).experiments[0].runs.find((r) => r.run === eos.run)!;
+  assert.deepEqual(s.selection, {
+    rule: "spiking",
+    batch: 20,
+    final: { batch: 40, spikingAccuracy: 0.51, meanSpikeTime: 4.24, eosAccuracy: 0.9 },
+  });
+});
+
+Deno.test("reading: trade-off curves compared at equal speed, in points", () => {
+  const p = (meanSpikeTime: number, accuracy: number) => ({
+    threshold: 0.5,
+    meanSpikeTime,
+    accuracy,
+    fractionFired: 1,
+  });
+  // EOS is 1 point above RC everywhere on [2, 10]: they coincide within 1.0 point.
+  const gap = curveGap([p(0, 0.5), p(10, 0.9)], [p(2, 0.59), p(10, 0.91)])!;
+  assert.equal(gap.from, 2);
+  assert.equal(gap.to, 10);
+  assert.ok(Math.abs(gap.maxGap - 0.01) < 1e-12);
+  assert.ok(Math.abs(gap.meanDiff + 0.01) < 1e-12);
+  const [rc, eos] = fixtureRuns().filter((r) => r.experiment === "two-sequence")
+    .sort((a) => a.method === "rc" ? -1 : 1);
+  rc.metrics.thresholdCurve = [p(0, 0.5), p(10, 0.9)];
+  eos.metrics.thresholdCurve = [p(2, 0.59), p(10, 0.91)];
+  assert.deepEqual(tradeoffReading([rc, eos]), [
+    "Over θ, rc's and eos's accuracy-vs-speed curves coincide within 1.0 points at equal speed " +
+    "(mean first-spike steps 2.00–10.00): at a given speed, RC training buys no accuracy over " +
+    "lowering EOS's θ.",
+  ]);
+  // Far apart: the mean difference and the largest gap, with its step.
+  eos.metrics.thresholdCurve = [p(0, 0.3), p(10, 0.9)];
+  assert.match(
+    tradeoffReading([rc, eos])[0],
+    /rc is on average 10\.0 points more accurate than eos; the largest gap is 20\.0 points, at step 0\.00/,
+  );
+  assert.ok(sectionOf(render([rc, eos]), "fig2").includes("What the runs show"));
+});
+
+Deno.test("an engine that runs every step: no saving in green, what RC needed, the paired path", () => {
+  const [rc, eos] = handPair();
+  // The engine ran all 1000 steps; RC needed 400; the paired timing names no path (older record).
+  rc.compute.train = { ...eos.compute.train, forwardStepsNeeded: 400, wallSeconds: 10.2 };
+  rc.environment = { ...rc.environment, engine: "webgpu engine" as const };
+  rc.compute.paired = {
+    train: {
+      batches: 2,
+      batchSize: 8,
+      rcSeconds: 2,
+      eosSeconds: 1,
+      rcSteps: 4,
+      eosSteps: 10,
+      what: "x",
+    },
+    inference: {
+      batches: 2,
+      batchSize: 8,
+      rcSeconds: 1,
+      eosSeconds: 1,
+      rcSteps: 10,
+      eosSteps: 10,
+      what: "y",
+    },
+  };
+  const [row] = computeSavings([rc, eos]);
+  assert.equal(row.train!.stepSaving, 0);
+  assert.equal(row.pairedPath, "tfjs");
+  assert.ok(row.notes.some((n) => n.includes("ran every step; RC needed 60.00 % fewer")));
+  const html = sectionOf(render([rc, eos]), "savings");
+  assert.ok(html.includes('<span class="saving zero">0.00 %</span>'));
+  assert.ok(!html.includes('<span class="saving good">0.00 %</span>'));
+  assert.ok(html.includes("tfjs path, see note"));
+});
+
+Deno.test("the page says what it is: machine, backend, profile, deviations; title from the runs", () => {
+  const runs: RunRecord[] = fixtureRuns().map((r) => ({
+    ...r,
+    environment: {
+      ...r.environment,
+      backend: "webgpu",
+      engine: "webgpu engine" as const,
+      cpuCount: 16,
+      adapter: {
+        description: "NVIDIA H100 80GB HBM3",
+        vendor: "4318",
+        architecture: "",
+        device: "9008",
+        isFallbackAdapter: false,
+        wgpuBackend: null,
+      },
+    },
+  }));
+  const html = render(runs);
+  assert.match(html, /<title>[^<]*NVIDIA H100 80GB HBM3, webgpu, profile default<\/title>/);
+  const header = html.slice(html.indexOf("<header>"), html.indexOf("</header>"));
+  assert.ok(header.includes("NVIDIA H100 80GB HBM3, 16 CPU cores"));
+  assert.ok(header.includes("webgpu (webgpu engine)"));
+  assert.ok(header.includes("two-sequence</a>: 1 declared for all its runs"));
+  // Commands reproduce this page's runs, and name its backend where an experiment has none.
+  assert.ok(html.includes("deno task reproduce --only two-sequence --backend webgpu"));
+  assert.ok(html.includes("deno task reproduce --only mnist --backend webgpu"));
+  // One git revision everywhere: provenance and manifest print it alike.
+  const rev = runs[0].environment.gitRevision.slice(0, 12);
+  assert.ok(sectionOf(html, "provenance").includes(`>${rev}</code>`));
+  assert.ok(sectionOf(html, "manifest").includes(`<td>${rev}</td>`));
+});
+
+Deno.test("seeds: a configuration run with two seeds shows mean ± sd, one seed says so", () => {
+  const [rc, eos] = fixtureRuns().filter((r) => r.experiment === "two-sequence")
+    .sort((a) => a.method === "rc" ? -1 : 1);
+  const rc2 = {
+    ...rc,
+    run: "rc-s2",
+    seed: 2,
+    metrics: { ...rc.metrics, testAccuracy: rc.metrics.testAccuracy - 0.01 },
+  };
+  const html = render([rc, rc2, eos]);
+  const mean = rc.metrics.testAccuracy - 0.005;
+  const sd = Math.sqrt(2 * 0.005 ** 2);
+  assert.ok(
+    cardOf(html, "two-sequence", "rc").includes(
+      `mean ± sd over 2 seeds: ${(mean * 100).toFixed(2)} ± ${(sd * 100).toFixed(2)} %`,
+    ),
+  );
+  assert.ok(cardOf(html, "two-sequence", "eos").includes("1 seed"));
+  const s = summarise([rc, rc2, eos], EXPERIMENTS).experiments[1];
+  assert.deepEqual(s.runs.map((r) => r.seeds), [2, 2, 1]);
 });
