@@ -158,12 +158,22 @@ export interface FigureSpec {
   /** Paper figure it corresponds to, e.g. "1C"; used to order and caption. */
   paperFigure: string;
   title: string;
-  kind: "bar" | "line" | "scatter";
+  /** `heatmap`: `z` drawn as coloured cells (a row per y label, a column per x step); no series. */
+  kind: "bar" | "line" | "scatter" | "heatmap";
   xLabel: string;
   yLabel: string;
   series: { label: string; x: number[]; y: number[] }[];
   /** One sentence: what to look for and how it compares to the paper. */
   caption: string;
+  /**
+   * Heatmaps: the values, rows × columns (e.g. units × time steps), every row the same length;
+   * null (JSON's NaN) is a cell not computed.
+   */
+  z?: (number | null)[][];
+  /** Heatmaps: the last column drawn in colour (e.g. the first spike's step); later ones grey. */
+  cutoff?: number;
+  /** Heatmaps: a label per row, top to bottom (default: 1, 2, ...); columns are steps 1, 2, .... */
+  rowLabels?: string[];
 }
 
 /** Canonical JSON: keys sorted, so equal configs hash equally. */
@@ -268,6 +278,39 @@ function fraction(v: unknown, field: string, nullable = false): void {
   );
 }
 
+/** A heatmap's cells: rows of one length (not ragged), a cutoff column and labels that fit. */
+function checkHeatmap(spec: Record<string, unknown>, f: string): void {
+  const rows = arr(spec.z, `${f}.z`);
+  need(rows.length > 0, `${f}.z`, spec.z, "at least one row");
+  let width = -1;
+  rows.forEach((row, i) => {
+    const cells = arr(row, `${f}.z[${i}]`);
+    if (i === 0) width = cells.length;
+    need(
+      cells.length === width,
+      `${f}.z[${i}]`,
+      `${cells.length} cells`,
+      `${width} cells, as row 0 (every row of a heatmap the same length)`,
+    );
+    cells.forEach((x, k) => num(x, `${f}.z[${i}][${k}]`, true));
+  });
+  need(width > 0, `${f}.z[0]`, spec.z, "at least one column");
+  if (spec.cutoff !== undefined) {
+    need(
+      Number.isInteger(spec.cutoff) && (spec.cutoff as number) >= 0 &&
+        (spec.cutoff as number) < width,
+      `${f}.cutoff`,
+      spec.cutoff,
+      `a column index in [0, ${width})`,
+    );
+  }
+  if (spec.rowLabels !== undefined) {
+    const labels = arr(spec.rowLabels, `${f}.rowLabels`);
+    need(labels.length === rows.length, `${f}.rowLabels`, spec.rowLabels, `${rows.length} labels`);
+    labels.forEach((l, i) => str(l, `${f}.rowLabels[${i}]`));
+  }
+}
+
 /** The run-file schema: fields, types and ranges; throws Bad at the first problem. */
 function checkRecord(v: unknown, where?: { experiment: string; run: string }): void {
   const r = obj(v, "the file");
@@ -370,7 +413,8 @@ function checkRecord(v: unknown, where?: { experiment: string; run: string }): v
     const spec = obj(fig, f);
     str(spec.paperFigure, `${f}.paperFigure`);
     str(spec.title, `${f}.title`);
-    oneOf(spec.kind, `${f}.kind`, ["bar", "line", "scatter"]);
+    oneOf(spec.kind, `${f}.kind`, ["bar", "line", "scatter", "heatmap"]);
+    if (spec.kind === "heatmap") checkHeatmap(spec, f);
     arr(spec.series, `${f}.series`).forEach((s, j) => {
       const series = obj(s, `${f}.series[${j}]`);
       str(series.label, `${f}.series[${j}].label`);

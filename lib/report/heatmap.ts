@@ -1,0 +1,128 @@
+/**
+ * A heatmap `FigureSpec` (`kind: "heatmap"`) as a Chart.js configuration the page already draws:
+ * horizontal bars stacked one cell per time step, a bar per row, each cell its own colour. Plain
+ * JSON (no callbacks, no plugin), so it embeds like every other chart; the category axis carries
+ * the row labels, the value axis the steps.
+ *
+ * Colours: values of both signs on a diverging purple-white-orange scale symmetric about 0, values
+ * all >= 0 on a white-green one; no blue or red (the report's RC and EOS colours). Columns after
+ * `cutoff` (what would have happened had the run not stopped at its first spike) are drawn in the
+ * grey of the same cell's lightness. Pure functions.
+ * @module
+ */
+import type { FigureSpec } from "../results.ts";
+import type { ChartConfig } from "./charts.ts";
+
+type Rgb = [number, number, number];
+
+const PURPLE: Rgb = [94, 60, 153];
+const WHITE: Rgb = [247, 247, 247];
+const ORANGE: Rgb = [230, 97, 1];
+const GREEN: Rgb = [27, 120, 55];
+
+/** How values map to colours: diverging about 0 up to ±`max`, or sequential from 0 to `max`. */
+export interface HeatScale {
+  kind: "diverging" | "sequential";
+  max: number;
+}
+
+const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/** The scale of `z`: diverging when any value is negative, the largest magnitude as its end. */
+export function heatScale(z: readonly (readonly (number | null)[])[]): HeatScale {
+  let max = 0, negative = false;
+  for (const row of z) {
+    for (const v of row) {
+      if (!finite(v)) continue;
+      if (v < 0) negative = true;
+      max = Math.max(max, Math.abs(v));
+    }
+  }
+  return { kind: negative ? "diverging" : "sequential", max: max > 0 ? max : 1 };
+}
+
+const mix = (a: Rgb, b: Rgb, f: number): Rgb =>
+  [0, 1, 2].map((i) => Math.round(a[i] + (b[i] - a[i]) * f)) as Rgb;
+
+/** The colour of `v` (rgb components); null or NaN: undefined. `grey`: its lightness only. */
+export function heatRgb(v: number | null, scale: HeatScale, grey = false): Rgb | undefined {
+  if (!finite(v)) return undefined;
+  const f = Math.min(1, Math.abs(v) / scale.max);
+  const rgb = scale.kind === "sequential"
+    ? mix(WHITE, GREEN, f)
+    : mix(WHITE, v < 0 ? PURPLE : ORANGE, f);
+  if (!grey) return rgb;
+  const l = Math.round(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]);
+  return [l, l, l];
+}
+
+const css = (rgb: Rgb | undefined) => rgb ? `rgb(${rgb[0]},${rgb[1]},${rgb[2]})` : "rgba(0,0,0,0)";
+
+const fmt = (x: number) => Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(2);
+
+/** One line saying what the colours mean, and where the grey starts. */
+export function heatLegend(spec: FigureSpec, scale: HeatScale): string {
+  const range = scale.kind === "diverging"
+    ? `purple −${fmt(scale.max)} · white 0 · orange +${fmt(scale.max)}`
+    : `white 0 · green ${fmt(scale.max)}`;
+  const width = spec.z?.[0]?.length ?? 0;
+  const grey = spec.cutoff !== undefined && spec.cutoff < width - 1
+    ? `; grey: steps after ${spec.cutoff + 1}, had the run not stopped at its first spike`
+    : "";
+  return `colour: ${range}${grey}`;
+}
+
+/** A heatmap spec as a Chart.js configuration (see the module doc). */
+export function heatmapChart(spec: FigureSpec): ChartConfig {
+  const z = spec.z ?? [];
+  const rows = z.length, width = z[0]?.length ?? 0;
+  const scale = heatScale(z);
+  const cutoff = spec.cutoff ?? width - 1;
+  const labels = spec.rowLabels ?? z.map((_, i) => String(i + 1));
+  return {
+    type: "bar",
+    data: {
+      labels,
+      // One dataset per column (time step): its bar segment in every row, stacked left to right.
+      datasets: Array.from({ length: width }, (_, t) => ({
+        label: `step ${t + 1}`,
+        data: new Array(rows).fill(1),
+        backgroundColor: z.map((row) => css(heatRgb(row[t], scale, t > cutoff))),
+        borderWidth: 0,
+        barPercentage: 1,
+        categoryPercentage: 1,
+        stack: "cells",
+      })),
+    },
+    options: {
+      indexAxis: "y",
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      events: [],
+      scales: {
+        x: {
+          type: "linear",
+          stacked: true,
+          min: 0,
+          max: width,
+          title: { display: true, text: spec.xLabel },
+          grid: { display: false },
+          ticks: { maxRotation: 0 },
+        },
+        y: {
+          stacked: true,
+          title: { display: true, text: spec.yLabel },
+          grid: { display: false },
+          ticks: { autoSkip: true, font: { size: 10 } },
+        },
+      },
+      plugins: {
+        title: { display: true, text: spec.title },
+        subtitle: { display: true, text: heatLegend(spec, scale) },
+        legend: { display: false },
+        tooltip: { enabled: false },
+      },
+    },
+  };
+}
