@@ -37,13 +37,6 @@ export type KwsConfig = {
   limitPerSplit: number;
   /** RC runs: batches of the paired RC-vs-EOS timing after training (0: none). */
   pairedBatches: number;
-  /**
-   * Speech Commands only: another archive to fetch instead of the canonical v0.02 (a mirror or a
-   * test archive), with its size and sha256; empty: the canonical one.
-   */
-  archiveUrl: string;
-  archiveSha256: string;
-  archiveSize: number;
   seed: number;
 };
 
@@ -62,9 +55,6 @@ export const KWS_SETTABLE: ConfigSchema<KwsConfig> = {
   earlyStopping: "boolean",
   limitPerSplit: "integer",
   pairedBatches: "integer",
-  archiveUrl: "string",
-  archiveSha256: "string",
-  archiveSize: "integer",
   seed: "integer",
 };
 
@@ -112,7 +102,7 @@ export function stepsToMs(steps: number, numSteps: number): number {
 }
 
 /** Epochs of each FSDD run at the default profile. */
-export const DEFAULT_FSDD_EPOCHS = 60;
+export const DEFAULT_FSDD_EPOCHS = 30;
 
 /** A run's config at a profile. */
 export function kwsConfig(
@@ -139,9 +129,6 @@ export function kwsConfig(
     earlyStopping: true,
     limitPerSplit: 0,
     pairedBatches: method === "rc" ? 10 : 0,
-    archiveUrl: "",
-    archiveSha256: "",
-    archiveSize: 0,
     seed: 1,
   };
   if (profile === "smoke") {

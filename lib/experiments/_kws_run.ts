@@ -8,6 +8,7 @@
  * @module
  */
 import type { SequenceBatch } from "../data/batch.ts";
+import type { FileSpec } from "../data/download.ts";
 import { type FeatureSet, type FeatureSplit, loadFsddFeatures } from "../encode/features.ts";
 import { loadSpeechCommandsFeatures } from "../encode/features.ts";
 import { assembleRecord, check, disposeModel, thresholdCurve } from "../experiment.ts";
@@ -41,21 +42,48 @@ import {
 } from "./_kws.ts";
 import { KWS_FIGURES } from "./kws_gsc.ts";
 
+/**
+ * The Speech Commands archive to fetch instead of the canonical v0.02, from `RC_GSC_ARCHIVE`
+ * ("URL SHA256 SIZE": a mirror of another build, or a test archive with the real layout), or
+ * null for the canonical one. A data source, not a config: the record's data checksum names it.
+ */
+export function gscArchiveFromEnv(): FileSpec | null {
+  let value: string | undefined;
+  try {
+    value = Deno.env.get("RC_GSC_ARCHIVE");
+  } catch {
+    return null; // no permission to read it: the canonical archive
+  }
+  if (!value?.trim()) return null;
+  const [url, sha256, size] = value.trim().split(/\s+/);
+  if (
+    !/^https?:\/\/\S+\.tar\.gz$/.test(url ?? "") || !/^[0-9a-f]{64}$/.test(sha256 ?? "") ||
+    !(Number(size) > 0)
+  ) {
+    throw new Error(
+      `RC_GSC_ARCHIVE is "${value}": expected "URL SHA256 SIZE" (an http(s) URL ending in ` +
+        ".tar.gz, its sha256 in hex and its size in bytes); unset it for the canonical archive",
+    );
+  }
+  return {
+    path: `speech_commands/${url.split("/").pop()}`,
+    urls: [url],
+    digests: [{ size: Number(size), sha256 }],
+  };
+}
+
 /** The features of a config's data set (fetched, verified, featurised and cached as needed). */
 export async function kwsFeatures(c: KwsConfig): Promise<FeatureSet> {
   const params = { contextMode: c.context, placement: c.placement };
   const limit = c.limitPerSplit > 0 ? { limitPerSplit: c.limitPerSplit } : {};
   if (c.dataset === "fsdd") return await loadFsddFeatures({ params, quiet: true, ...limit });
-  const archive = c.archiveUrl
-    ? {
-      archive: {
-        path: `speech_commands/${c.archiveUrl.split("/").pop() || "archive.tar.gz"}`,
-        urls: [c.archiveUrl],
-        digests: [{ size: c.archiveSize, sha256: c.archiveSha256 }],
-      },
-    }
-    : {};
-  return await loadSpeechCommandsFeatures({ params, quiet: true, ...limit, ...archive });
+  const archive = gscArchiveFromEnv();
+  return await loadSpeechCommandsFeatures({
+    params,
+    quiet: true,
+    ...limit,
+    ...(archive ? { archive } : {}),
+  });
 }
 
 /**
