@@ -86,6 +86,8 @@ export function niceMax(x: number): number {
 /** What charts compared side by side share: the y maximum and, for bars, the x labels. */
 export interface SharedScale {
   yMax?: number;
+  /** The y tick step that divides `yMax` (so that the top tick is a round one). */
+  yStep?: number;
   labels?: number[];
 }
 
@@ -95,7 +97,10 @@ export interface SharedScale {
  */
 export function sharedScale(specs: FigureSpec[]): SharedScale {
   const ys = specs.flatMap((f) => (f.series ?? []).flatMap((s) => s.y)).filter(isNum);
-  const out: SharedScale = ys.length ? { yMax: niceMax(Math.max(...ys)) } : {};
+  const top = Math.max(...ys);
+  const out: SharedScale = ys.length && top > 0
+    ? { yMax: niceMax(top), yStep: niceStep(top / 5) }
+    : {};
   if (specs.length && specs.every((f) => f.kind === "bar")) {
     const all = specs.flatMap((f) => (f.series ?? []).flatMap((s) => s.x));
     const inked = specs.flatMap((f) =>
@@ -165,6 +170,7 @@ export function figureChart(spec: FigureSpec, shared: SharedScale = {}): ChartCo
   const yScale = {
     title: { display: true, text: spec.yLabel },
     ...(isNum(shared.yMax) ? { max: shared.yMax } : {}),
+    ...(isNum(shared.yStep) ? { ticks: { stepSize: shared.yStep } } : {}),
   };
   if (spec.kind === "bar") {
     const labels = shared.labels ??

@@ -401,8 +401,21 @@ function stepsOf(p: PhaseSavings, phase: "train" | "inference"): Comparison {
   return phase === "train" ? p.backwardSteps : p.forwardSteps;
 }
 
-function savingsTable(rows: SavingsRow[], withExperiment: boolean): string {
-  if (rows.length === 0) return `<p class="muted">No RC run to compare.</p>`;
+function savingsTable(all: SavingsRow[], withExperiment: boolean): string {
+  if (all.length === 0) return `<p class="muted">No RC run to compare.</p>`;
+  // RC runs with nothing to compare against are named once per experiment, not as empty rows.
+  const empty = all.filter((s) => !s.train && !s.inference && !s.baseline);
+  const rows = all.filter((s) => !empty.includes(s));
+  const unpaired = [...new Set(empty.map((s) => s.experiment))].map((e) => {
+    const these = empty.filter((s) => s.experiment === e);
+    const why = [...new Set(these.flatMap((s) => s.notes))].join("; ");
+    return `<p class="muted unpaired">${
+      withExperiment ? `<a href="#exp-${slug(e)}">${esc(e)}</a>: ` : ""
+    }${these.length} RC run${these.length === 1 ? "" : "s"} not compared (${esc(why)}): ${
+      these.map((s) => `<code>${esc(s.run)}</code>`).join(", ")
+    }.</p>`;
+  }).join("");
+  if (rows.length === 0) return unpaired;
   const withFlops = rows.some((s) => flopsDiffer(s.train) || flopsDiffer(s.inference));
   const head = [
     "Phase",
@@ -464,7 +477,7 @@ function savingsTable(rows: SavingsRow[], withExperiment: boolean): string {
         : []),
     ];
   });
-  return stackTable(head, body, "savings") +
+  return stackTable(head, body, "savings") + unpaired +
     (withFlops
       ? ""
       : `<p class="legend">FLOPs are proportional to example-steps in every row (one model per run), so their saving is the step saving.</p>`);

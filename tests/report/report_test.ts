@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import type { ComputeCounts, RunRecord } from "../../lib/results.ts";
+import type { ComputeCounts, FigureSpec, RunRecord } from "../../lib/results.ts";
+import {
+  type ChartConfig,
+  EOS_COLOUR,
+  figureChart,
+  niceStep,
+  RC_COLOUR,
+  sharedScale,
+} from "../../lib/report/charts.ts";
 import { parseDenoBenchJson } from "../../lib/report/bench.ts";
 import { chartJsVersion, loadChartJs } from "../../lib/report/chartjs.ts";
 import { compareFigureLabels, esc, pct, steps } from "../../lib/report/format.ts";
@@ -654,4 +662,60 @@ Deno.test("seeds: a configuration run with two seeds shows mean ± sd, one seed 
   assert.ok(cardOf(html, "two-sequence", "eos").includes("1 seed"));
   const s = summarise([rc, rc2, eos], EXPERIMENTS).experiments[1];
   assert.deepEqual(s.runs.map((r) => r.seeds), [2, 2, 1]);
+});
+
+Deno.test("charts compared side by side share scales; bars keep a tick at 0; method colours fixed", () => {
+  const bar = (y: number[], x: number[]): FigureSpec => ({
+    paperFigure: "1C",
+    title: "t",
+    kind: "bar",
+    xLabel: "offset",
+    yLabel: "n",
+    series: [{ label: "positive", x, y }, { label: "no spike", x, y: x.map(() => 0) }],
+    caption: "c",
+  });
+  const xs = Array.from({ length: 51 }, (_, i) => i - 25);
+  const at = (pairs: [number, number][]) => xs.map((x) => pairs.find(([k]) => k === x)?.[1] ?? 0);
+  const a = bar(at([[2, 1440], [3, 10]]), xs), b = bar(at([[5, 300], [8, 7]]), xs);
+  const shared = sharedScale([a, b]);
+  // Largest bar 1,440: a round top of 1,500 in steps of 500, the same for both.
+  assert.equal(shared.yMax, 1500);
+  assert.equal(shared.yStep, 500);
+  // Bars only between 2 and 8, widened to include 0; the rest (over 40 % of the axis) trimmed.
+  assert.deepEqual(shared.labels, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  const ca = figureChart(a, shared), cb = figureChart(b, shared);
+  const y = (c: ChartConfig) => (c.options.scales as Record<string, Record<string, unknown>>).y;
+  assert.equal(y(ca).max, 1500);
+  assert.equal(y(cb).max, 1500);
+  const x = (ca.options.scales as Record<string, Record<string, Record<string, number>>>).x;
+  assert.equal(x.ticks.multipleOf, 1);
+  assert.equal(niceStep(50 / 12), 5);
+  // Series colours: never RC's blue or EOS's red unless the label names the method.
+  const colours = ca.data.datasets.map((d) => d.backgroundColor);
+  assert.ok(!colours.includes(RC_COLOUR) && !colours.includes(EOS_COLOUR));
+  const named = figureChart({
+    ...a,
+    kind: "line",
+    series: [
+      { label: "RC-trained", x: [1, 2], y: [1, 2] },
+      { label: "EOS-trained", x: [1, 2], y: [2, 3] },
+    ],
+  });
+  assert.deepEqual(named.data.datasets.map((d) => d.borderColor), [RC_COLOUR, EOS_COLOUR]);
+  // θ in a series label: each point carries its θ as a visible label.
+  const theta = figureChart({
+    ...a,
+    kind: "scatter",
+    series: [
+      { label: "RC-trained, θ ∈ {0.9, 0.95}", x: [1, 2], y: [90, 95] },
+    ],
+  });
+  assert.deepEqual(
+    (theta.data.datasets[0].data as { label: string }[]).map((p) => p.label),
+    ["0.9", "0.95"],
+  );
+  assert.deepEqual(
+    (theta.options.plugins as Record<string, unknown>).pointLabels,
+    { display: true },
+  );
 });
