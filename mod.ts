@@ -89,6 +89,16 @@ export { accuracyAtStep, type SpikeMetrics, spikeMetrics } from "./lib/rc/evalua
 export { pairedTiming, testTraces, timeInference } from "./lib/rc/measure.ts";
 export type { ComputeCounts, CurvePoint, PairedTiming } from "./lib/rc/types.ts";
 
+// Streaming: audio or feature frames in, the first output spike out as soon as θ is crossed.
+export { StreamingLogMel } from "./lib/encode/stream_logmel.ts";
+export {
+  type KwsMeta,
+  type LstmShape,
+  type SpikeEvent,
+  StreamingClassifier,
+  type StreamingOptions,
+} from "./lib/rc/stream.ts";
+
 // Results: run records.
 export { thresholdCurve } from "./lib/experiment.ts";
 export {
