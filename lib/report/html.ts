@@ -998,7 +998,7 @@ const CSS = `
 --failed:#c62828;--notrun:#6e7781;--rc:#1f5fbf;--eos:#d1402a;--warn:#8a5a00;--warnbg:#fff4d6}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
-body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
+body{margin:0;overflow-wrap:break-word;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
 main,header,nav,footer{max-width:1200px;margin:0 auto;padding:0 1rem}
 header{padding-top:1.2rem}
 h1{font-size:1.6rem;margin:.2rem 0 .4rem}
