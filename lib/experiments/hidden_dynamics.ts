@@ -1,11 +1,112 @@
-/** Hidden temporal dynamics of the RC LSTM (paper App. D, Fig. 8): not built yet. @module */
-import { ALL_PARTS, type ExperimentDeclaration } from "./declaration.ts";
+/**
+ * Hidden temporal dynamics of the RC LSTM (paper App. D, Fig. 8): for one RC-trained keyword
+ * model and one test clip, the LSTM's hidden state h and cell state c (every unit) and the output
+ * activations (softmax) over time, in colour up to the first output spike and in grey after it,
+ * what would have happened had the run not stopped there.
+ *
+ * Nothing is trained: the run reads the weights a keyword-spotting run saved
+ * (`<out>/runs/kws-fsdd/<run>.weights.bin`, lib/models/weights.ts). Plain data for the report;
+ * the run code is in `_hidden_run.ts`, loaded only when a run executes.
+ * @module
+ */
+import type { Profile } from "../results.ts";
+import type { ConfigSchema, ExperimentDeclaration, RunDeclaration } from "./declaration.ts";
+
+/** The run's config. (A type, not an interface: it is a `Record<string, unknown>`.) */
+export type HiddenConfig = {
+  /** Which keyword experiment's weights: FSDD (kws-fsdd) or Speech Commands (kws-gsc). */
+  dataset: "fsdd" | "speech-commands";
+  /** The keyword run whose best weights are read, e.g. "rc-b0.2" or "rc-b0.2@smoke". */
+  weights: string;
+  /** The clip: its index in the test split. */
+  clip: number;
+  /** Or a word (a class name, e.g. "7" on FSDD, "on" on Speech Commands): its first test clip. */
+  word: string;
+  /** Rows of h and c: by unit index, or by the step of each unit's largest |h| before the spike. */
+  order: "unit" | "peak";
+};
+
+export const HIDDEN_SETTABLE: ConfigSchema<HiddenConfig> = {
+  dataset: ["fsdd", "speech-commands"],
+  weights: "string",
+  clip: "integer",
+  word: "string",
+  order: ["unit", "peak"],
+};
+
+/** The keyword run whose weights are shown by default: RC with β = 0.2 (Sec. 3.4's choice). */
+export const DEFAULT_WEIGHTS = "rc-b0.2";
+/** The default clip: the first of the test split (FSDD: take 0 of the first speaker, "0"). */
+export const DEFAULT_CLIP = 0;
+
+/** The run-store folder of a data set's keyword runs. */
+export function kwsFolder(dataset: HiddenConfig["dataset"]): "kws-fsdd" | "kws-gsc" {
+  return dataset === "fsdd" ? "kws-fsdd" : "kws-gsc";
+}
+
+/** The config at a profile: the keyword run of the same profile (its suffix), one clip. */
+export function hiddenConfig(profile: Profile): HiddenConfig {
+  const suffix = profile === "default" ? "" : `@${profile}`;
+  return {
+    dataset: "fsdd",
+    weights: DEFAULT_WEIGHTS + suffix,
+    clip: DEFAULT_CLIP,
+    word: "",
+    order: "peak",
+  };
+}
 
 export const HIDDEN_DYNAMICS: ExperimentDeclaration = {
   id: "hidden-dynamics",
   title: "Hidden temporal dynamics (Fig. 8)",
   paper: { section: "App. D", figures: "Fig. 8" },
-  pending: "no run code yet",
+  profiles: {
+    smoke: `the smoke keyword run's weights (${DEFAULT_WEIGHTS}@smoke: LSTM 16, 4 epochs on 60 ` +
+      "clips), one clip: plumbing only",
+    default: `the published keyword run ${DEFAULT_WEIGHTS} (kws-fsdd, default profile), one ` +
+      "test clip",
+    paper: `the paper-profile keyword run ${DEFAULT_WEIGHTS}@paper, one test clip`,
+  },
+  settable: HIDDEN_SETTABLE as ConfigSchema<Record<string, unknown>>,
+  targets: {
+    rc: {
+      description: "App. D, Fig. 8: behind a single, well-timed output spike the LSTM's units " +
+        "carry a multi-neuron temporal code (no number given; checked: the clip's first spike " +
+        "comes before its end and names its word).",
+      checks: [
+        {
+          name: "first output spike before the last step",
+          measure: "spikeBeforeEnd",
+          paper: 1,
+          tolerance: { kind: "atLeast", value: 1 },
+          unit: "fraction",
+          why: "Fig. 8 shows the spike inside the clip, the rest greyed: 1 when the clip's " +
+            "confidence reaches θ before the last step, else 0",
+        },
+        {
+          name: "label at the first spike is the clip's word",
+          measure: "correct",
+          paper: 1,
+          tolerance: { kind: "atLeast", value: 1 },
+          unit: "fraction",
+          why: 'the paper\'s example is classified right ("On"); one clip: 1 or 0',
+        },
+      ],
+    },
+    eos: { description: "App. D shows an RC-trained model only.", checks: [] },
+  },
+  deviations: [
+    'FSDD (a spoken digit) stands in for the paper\'s Speech Commands utterance "On" by ' +
+    "default; --set dataset=speech-commands reads kws-gsc's weights",
+    "the clip is a fixed test index (the paper does not say how its example was chosen)",
+  ],
+  figures: {
+    fig8: {
+      paperFigure: "8",
+      caption: 'Paper (Fig. 8): hidden and cell states of the RC LSTM for the utterance "On", ' +
+        "in colour up to the first output spike, in grey what would have followed.",
+    },
+  },
   sections: [{
     id: "fig8",
     title: "Hidden temporal dynamics",
@@ -14,6 +115,20 @@ export const HIDDEN_DYNAMICS: ExperimentDeclaration = {
     paperShows:
       "Hidden and cell states of the RC LSTM for the utterance “On”: a multi-neuron temporal code " +
       "behind a single output spike.",
-    parts: ALL_PARTS,
+    parts: { runs: true, curves: false, tradeoff: false, savings: false },
   }],
+};
+
+/** One run: the figure of one clip with one keyword model's weights. */
+HIDDEN_DYNAMICS.runs = (profile: Profile): RunDeclaration<HiddenConfig>[] => {
+  const suffix = profile === "default" ? "" : `@${profile}`;
+  return [{
+    run: `fig8${suffix}`,
+    method: "rc",
+    config: hiddenConfig(profile),
+    // Nothing trained: one clip's forward pass (81 steps).
+    cost: () => 81,
+    execute: async (config: HiddenConfig, ctx) =>
+      (await import("./_hidden_run.ts")).runHidden(config, ctx),
+  }];
 };
