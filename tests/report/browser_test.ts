@@ -27,14 +27,17 @@ const WIDE_TABLES = `[...document.querySelectorAll("table")]
   .filter((t) => t.getClientRects().length > 0 && t.scrollWidth > t.parentElement.clientWidth + 1)
   .map((t) => t.className + ": " + t.scrollWidth + "/" + t.parentElement.clientWidth)`;
 
-/** camelCase words in rendered text outside code, pre, script and style. */
+/**
+ * camelCase words (two or more lower-case letters, then a capital: "peakRssMiB", not the unit
+ * "kHz") in rendered text outside code, pre, script and style.
+ */
 const VISIBLE_CAMEL_CASE = `(() => {
   const out = [];
   const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walk.nextNode(); n; n = walk.nextNode()) {
     const el = n.parentElement;
     if (!el || el.closest("code, pre, script, style") || el.getClientRects().length === 0) continue;
-    for (const m of n.textContent.matchAll(/\\b[a-z]+[A-Z][A-Za-z]*\\b/g)) out.push(m[0]);
+    for (const m of n.textContent.matchAll(/\\b[a-z]{2,}[A-Z][A-Za-z]*\\b/g)) out.push(m[0]);
   }
   return [...new Set(out)];
 })()`;
