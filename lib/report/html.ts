@@ -950,6 +950,13 @@ function about(records: RunRecord[], page: Page) {
     n,
   );
   const git = listed(tally(records.map((r) => gitShort(r.environment?.gitRevision))), n);
+  const times = records.map((r) => r.finishedAt ?? "").filter(Boolean).sort();
+  const minute = (t: string) => t.replace("T", " ").slice(0, 16);
+  const finished = times.length
+    ? minute(times[0]) === minute(times.at(-1)!)
+      ? minute(times[0])
+      : `${minute(times[0])} to ${minute(times.at(-1)!)}`
+    : "";
   // Deviations of every run in full; the rest counted per experiment, with links to them.
   const runDevs = tally(records.flatMap(runDeviations));
   const common = runDevs.filter(([, k]) => k === n).map(([d]) => d);
@@ -983,6 +990,7 @@ function about(records: RunRecord[], page: Page) {
 <div><dt>Backend</dt><dd>${esc(backend || NA)}</dd></div>
 <div><dt>Profile</dt><dd>${esc(profile || NA)}</dd></div>
 <div><dt>Git revision</dt><dd><code>${esc(git || NA)}</code></dd></div>
+<div><dt>Runs finished (UTC)</dt><dd>${esc(finished || NA)}</dd></div>
 <div class="wide"><dt>Deviations from the paper that follow</dt><dd>${
     devItems.length ? `<ul>${devItems.map((d) => `<li>${d}</li>`).join("")}</ul>` : "none recorded"
   }</dd></div>
