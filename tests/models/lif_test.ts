@@ -14,7 +14,7 @@ import { avgPool2 } from "../../lib/ops/avg_pool2.ts";
 import { lifCell, surrogateDerivative, surrogateSpike, WU_LIF } from "../../lib/ops/lif_cell.ts";
 import { Rng } from "../../lib/random.ts";
 import { rcLoss } from "../../lib/rc/loss.ts";
-import { confidenceAndLabel } from "../../lib/rc/spike.ts";
+import { confidenceAndLabel, firstSpikes, labelsAt } from "../../lib/rc/spike.ts";
 import { traceBatch } from "../../lib/rc/infer.ts";
 import { batchLoss, fit, lossAndGrads } from "../../lib/rc/train.ts";
 import type { SequenceBatch } from "../../lib/data/batch.ts";
@@ -532,5 +532,23 @@ Deno.test("LifNet leaks no tensors: steps, gradients and a short fit()", async (
     validateEvery: 1,
   });
   assert.equal(tf.memory().numTensors, mid);
+  tf.dispose(model.variables);
+});
+
+Deno.test("LifNet: RC-inference that halts and drops spiked examples finds the full pass's spikes", async () => {
+  await useCpu();
+  const model = new LifNet({ ...TINY, channels: 2, hidden: 4, seed: 3 });
+  const batch = tinyBatch(new Rng(12), 16, 4);
+  const full = await traceBatch(model, batch, { readout: "lif" });
+  const atStep1 = Array.from(full.traces.confidence.subarray(16, 32)).sort((x, y) => x - y);
+  const theta = atStep1[8];
+  const halted = await traceBatch(model, batch, { readout: "lif", haltThreshold: theta });
+  const a = firstSpikes(full.traces, theta), b = firstSpikes(halted.traces, theta);
+  assert.deepEqual(Array.from(b.steps), Array.from(a.steps));
+  assert.deepEqual(
+    Array.from(labelsAt(halted.traces, b.steps)),
+    Array.from(labelsAt(full.traces, a.steps)),
+  );
+  assert.ok(halted.stepsComputed < full.stepsComputed, "spiked examples were dropped");
   tf.dispose(model.variables);
 });
