@@ -652,7 +652,7 @@ and read at the last step (dashed); RC runs blue, EOS runs red.</figcaption></fi
 <figcaption>${standsFor(info?.tradeoffIs)} — ${
         esc(experiment)
       }: test accuracy against mean first-spike step as the inference threshold θ varies, one
-line per run; each point is labelled with its θ.</figcaption></figure>`,
+line per run; points are labelled with their θ (a label that would overlap another is left out).</figcaption></figure>`,
     );
   }
   if (drawn.length) parts.push(`<div class="charts">${drawn.join("")}</div>`);
