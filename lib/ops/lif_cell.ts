@@ -13,8 +13,8 @@
  * u_{t-1}, o_{t-1} and the bias sum): a conv layer of 400 × 28 × 28 × 32 neurons is ten million
  * values per step, and the chain of tfjs elementwise ops it replaces (about six forward, eight
  * backward) measured slower here (median of 8, shared 2 cores: forward 168 against 234 ms,
- * forward + backward 832 against 1,162 ms). Elsewhere (webgpu) the same function is composed of tfjs ops
- * around {@link surrogateSpike}, itself one op (`tf.customGrad`).
+ * forward + backward 832 against 1,162 ms). Elsewhere (webgpu) the same function is composed of
+ * tfjs ops around {@link surrogateSpike}, itself one op (`tf.customGrad`).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
