@@ -443,7 +443,7 @@ export const MNIST: ExperimentDeclaration = {
   id: "mnist",
   title: "Temporal MNIST (Table 1, Figs. 3, 6)",
   paper: { section: "Sec. 3.3, App. B.3", figures: "Table 1, Figs. 3, 6" },
-  spikeTimeCurveIs: "with the EOS-trained LSTM-340, the paper's Fig. 6A",
+  spikeTimeCurveIs: "Fig. 6A (its LSTM-340 runs: RC and EOS-trained)",
   profiles: MNIST_PROFILES,
   settable: MNIST_SETTABLE,
   tables: [TABLE1],

@@ -77,7 +77,8 @@ export function tolerance(t: Tolerance | undefined, unit: TargetCheck["unit"]): 
 /** A value from `metrics.extra`, formatted from its name (accuracies as %, steps with 2 decimals). */
 export function extraValue(name: string, x: number): string {
   if (/acc/i.test(name) && x >= 0 && x <= 1) return pct(x);
-  if (/fraction|fired|rate/i.test(name) && x >= 0 && x <= 1) return pct(x);
+  if (/fraction|fired|rate|share|drop/i.test(name) && x >= 0 && x <= 1) return pct(x);
+  if (/[a-z]Ms(At|$)/.test(name)) return isNum(x) ? `${x.toFixed(0)} ms` : NA;
   if (/step|time/i.test(name)) return steps(x);
   return isNum(x) ? (Number.isInteger(x) ? count(x) : x.toFixed(2)) : NA;
 }

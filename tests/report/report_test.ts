@@ -10,7 +10,14 @@ import {
 } from "../../lib/report/charts.ts";
 import { parseDenoBenchJson } from "../../lib/report/bench.ts";
 import { chartJsVersion, loadChartJs } from "../../lib/report/chartjs.ts";
-import { compareFigureLabels, esc, pct, steps } from "../../lib/report/format.ts";
+import {
+  compareFigureLabels,
+  esc,
+  extraValue,
+  humanise,
+  pct,
+  steps,
+} from "../../lib/report/format.ts";
 import { renderReport, SOFTWARE_ADAPTER_DEVIATION } from "../../lib/report/html.ts";
 import { computeSavings, pairedSavings, phaseSavings } from "../../lib/report/savings.ts";
 import { commandFor, figureKey, reportSections } from "../../lib/report/sections.ts";
@@ -718,4 +725,21 @@ Deno.test("charts compared side by side share scales; bars keep a tick at 0; met
     (theta.options.plugins as Record<string, unknown>).pointLabels,
     { display: true },
   );
+});
+
+Deno.test("extra numbers without a declared label: words and units from the key", () => {
+  assert.equal(extraValue("majorityShare", 0.1), "10.00 %");
+  assert.equal(extraValue("lateAccuracyDrop", 0.0633), "6.33 %");
+  assert.equal(extraValue("testSpikeMs", 935.93), "936 ms");
+  assert.equal(extraValue("spikeMsAtTheta0.3", 48.85), "49 ms");
+  assert.equal(extraValue("meanSpikeTime", 4.236), "4.24");
+  assert.equal(extraValue("epochs", 0.3442), "0.34");
+  assert.equal(humanise("spikeMsAtTheta0.3"), "spike ms at θ = 0.3");
+  const [rc] = fixtureRuns().filter((r) => r.experiment === "two-sequence");
+  rc.metrics.extra = { ...rc.metrics.extra, peakRssMiB: 301.5, majorityShare: 0.1 };
+  const html = render([rc]);
+  const card = cardOf(html, "two-sequence", rc.run);
+  assert.ok(card.includes("<dt>Majority share</dt>"));
+  assert.ok(!card.includes("peak resident memory"), "a diagnostic is not a result");
+  assert.ok(sectionOf(html, "provenance").includes("peak resident memory (MiB): 301.50"));
 });
