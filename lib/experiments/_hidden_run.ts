@@ -203,7 +203,15 @@ const rowsOf = (perStep: Float32Array[], rows: number[]) =>
 export function dynamicsFigures(
   trace: ClipTrace,
   x: Float32Array,
-  opts: { cutoff?: number; classes: string[]; order: number[]; what: string; caption: string },
+  opts: {
+    cutoff?: number;
+    classes: string[];
+    order: number[];
+    /** How the unit rows are ordered, in words. */
+    rows: string;
+    what: string;
+    caption: string;
+  },
 ): FigureSpec[] {
   const T = trace.numSteps, F = x.length / T;
   const xLabel = "time step (10 ms frames)";
@@ -232,18 +240,18 @@ export function dynamicsFigures(
     {
       ...base,
       title: `Hidden state h of every LSTM unit, ${opts.what}`,
-      yLabel: "LSTM unit",
+      yLabel: "LSTM unit (hidden state h)",
       z: rowsOf(trace.h, opts.order),
       rowLabels: unitLabels,
-      caption: `${opts.caption} h, ${spiked}; rows ordered as in the cell-state panel.`,
+      caption: `${opts.caption} Here the hidden state h, ${spiked}; ${opts.rows}.`,
     },
     {
       ...base,
       title: `Cell state c of every LSTM unit, ${opts.what}`,
-      yLabel: "LSTM unit",
+      yLabel: "LSTM unit (cell state c)",
       z: rowsOf(trace.c, opts.order),
       rowLabels: unitLabels,
-      caption: `The cell state c, ${spiked}; rows ordered as in the hidden-state panel.`,
+      caption: `The cell state c, ${spiked}; ${opts.rows}, as in the h panel.`,
     },
     {
       ...base,
@@ -332,6 +340,9 @@ export async function runHidden(
     cutoff: spike.fired ? spike.step : undefined,
     classes: meta.classes,
     order,
+    rows: config.order === "peak"
+      ? "rows: units by the step of their largest |h| up to the spike, earliest on top"
+      : "rows: units in index order",
     what,
     caption: HIDDEN_DYNAMICS.figures!.fig8.caption,
   });
