@@ -359,7 +359,9 @@ export async function runHidden(
   }
   const correct = predicted === data.test.y[n] ? 1 : 0;
   const measured = { spikeBeforeEnd: spike.fired && spike.step < T - 1 ? 1 : 0, correct };
-  const target = HIDDEN_DYNAMICS.targets!.rc;
+  // The keyword runs are named by method ("rc-b0.2", "eos-b0"): an EOS model may be shown too.
+  const method = /^eos\b/.test(config.weights) ? "eos" : "rc";
+  const target = HIDDEN_DYNAMICS.targets![method];
   const checks = target.checks.map((t) =>
     check(t.name, t.paper, measured[t.measure as keyof typeof measured], t.tolerance, t.unit, t.why)
   );
@@ -382,8 +384,9 @@ export async function runHidden(
     schema: 1,
     experiment: "hidden-dynamics",
     run: ctx.run,
-    method: "rc",
-    title: `RC-trained keyword LSTM-${H} (${config.weights}) on ${what.split(",")[0]}`,
+    method,
+    title: `${method.toUpperCase()}-trained keyword LSTM-${H} (${config.weights}) on ` +
+      what.split(",")[0],
     profile: ctx.profile,
     config: { ...config },
     configHash: ctx.configHash,
