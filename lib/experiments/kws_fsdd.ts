@@ -5,7 +5,7 @@
  */
 import type { ExperimentDeclaration } from "./declaration.ts";
 import { DEFAULT_FSDD_EPOCHS, KWS_SETTABLE, KWS_TARGETS, kwsRuns, PAPER_EPOCHS } from "./_kws.ts";
-import { KWS_DEVIATIONS, KWS_FIGURES } from "./kws_gsc.ts";
+import { KWS_DEVIATIONS, KWS_FIGURES, KWS_REPORT } from "./kws_gsc.ts";
 
 export const KWS_FSDD: ExperimentDeclaration = {
   id: "kws-fsdd",
@@ -21,6 +21,7 @@ export const KWS_FSDD: ExperimentDeclaration = {
   },
   settable: KWS_SETTABLE,
   targets: KWS_TARGETS,
+  ...KWS_REPORT,
   deviations: [
     ...KWS_DEVIATIONS,
     "split: the dataset's official test split (takes 0-4, 300 clips); validation: takes 5-9 " +
