@@ -20,25 +20,41 @@ const WHITE: Rgb = [247, 247, 247];
 const ORANGE: Rgb = [230, 97, 1];
 const GREEN: Rgb = [27, 120, 55];
 
-/** How values map to colours: diverging about 0 up to ±`max`, or sequential from 0 to `max`. */
+/**
+ * How values map to colours: diverging about 0 up to ±`max`, or sequential from 0 to `max`;
+ * magnitudes beyond `max` take its colour. `largest`: the largest magnitude in the data.
+ */
 export interface HeatScale {
   kind: "diverging" | "sequential";
   max: number;
+  largest: number;
 }
 
 const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
-/** The scale of `z`: diverging when any value is negative, the largest magnitude as its end. */
+/**
+ * The scale of `z`: diverging when any value is negative; its end the 99th percentile of the
+ * magnitudes (nearest rank), so that a few outlying cells (an LSTM's cell state can reach ±20
+ * where most stay within ±2) do not wash out the rest. Under 100 cells it is the largest.
+ */
 export function heatScale(z: readonly (readonly (number | null)[])[]): HeatScale {
-  let max = 0, negative = false;
+  const mags: number[] = [];
+  let negative = false;
   for (const row of z) {
     for (const v of row) {
       if (!finite(v)) continue;
       if (v < 0) negative = true;
-      max = Math.max(max, Math.abs(v));
+      mags.push(Math.abs(v));
     }
   }
-  return { kind: negative ? "diverging" : "sequential", max: max > 0 ? max : 1 };
+  mags.sort((a, b) => a - b);
+  const largest = mags.length ? mags[mags.length - 1] : 0;
+  const p99 = mags.length ? mags[Math.ceil(0.99 * mags.length) - 1] : 0;
+  return {
+    kind: negative ? "diverging" : "sequential",
+    max: p99 > 0 ? p99 : largest > 0 ? largest : 1,
+    largest,
+  };
 }
 
 const mix = (a: Rgb, b: Rgb, f: number): Rgb =>
@@ -65,11 +81,16 @@ export function heatLegend(spec: FigureSpec, scale: HeatScale): string {
   const range = scale.kind === "diverging"
     ? `purple −${fmt(scale.max)} · white 0 · orange +${fmt(scale.max)}`
     : `white 0 · green ${fmt(scale.max)}`;
+  const beyond = scale.largest > scale.max
+    ? ` (1 % of cells beyond, up to ${scale.kind === "diverging" ? "±" : ""}${
+      fmt(scale.largest)
+    }, in the end colour)`
+    : "";
   const width = spec.z?.[0]?.length ?? 0;
   const grey = spec.cutoff !== undefined && spec.cutoff < width - 1
     ? `; grey: steps after ${spec.cutoff + 1}, had the run not stopped at its first spike`
     : "";
-  return `colour: ${range}${grey}`;
+  return `colour: ${range}${beyond}${grey}`;
 }
 
 /** A heatmap spec as a Chart.js configuration (see the module doc). */

@@ -54,15 +54,30 @@ Deno.test("schema: a rectangular heatmap is valid; ragged rows, a bad cutoff or 
 
 Deno.test("heatmap colours: diverging about 0 or sequential, grey after the cutoff, by hand", () => {
   const div = heatScale([[-2, 1], [0.5, NaN]]);
-  assert.deepEqual(div, { kind: "diverging", max: 2 });
-  assert.deepEqual(heatScale([[0, 0.25], [0.5, null]]), { kind: "sequential", max: 0.5 });
-  assert.deepEqual(heatScale([[0]]), { kind: "sequential", max: 1 });
+  assert.deepEqual(div, { kind: "diverging", max: 2, largest: 2 });
+  assert.deepEqual(heatScale([[0, 0.25], [0.5, null]]), {
+    kind: "sequential",
+    max: 0.5,
+    largest: 0.5,
+  });
+  assert.deepEqual(heatScale([[0]]), { kind: "sequential", max: 1, largest: 0 });
+  // 200 cells: magnitudes 1..198 and two outliers (-500, 1000). The 99th percentile by nearest
+  // rank is the 198th smallest magnitude, 198; the outliers take the end colours.
+  const wide = [Array.from({ length: 198 }, (_, i) => i + 1).concat([-500, 1000])];
+  const ws = heatScale(wide);
+  assert.deepEqual(ws, { kind: "diverging", max: 198, largest: 1000 });
+  assert.deepEqual(heatRgb(1000, ws), [230, 97, 1]);
+  assert.deepEqual(heatRgb(-500, ws), [94, 60, 153]);
+  assert.match(
+    heatLegend(heat({ z: wide, cutoff: undefined, rowLabels: undefined }), ws),
+    /purple −198 · white 0 · orange \+198 \(1 % of cells beyond, up to ±1000, in the end colour\)/,
+  );
   assert.deepEqual(heatRgb(0, div), [247, 247, 247]);
   assert.deepEqual(heatRgb(-2, div), [94, 60, 153]);
   assert.deepEqual(heatRgb(2, div), [230, 97, 1]);
   // Halfway from white (247, 247, 247) to orange (230, 97, 1): 238.5 -> 239 (round half up), 172, 124.
   assert.deepEqual(heatRgb(1, div), [239, 172, 124]);
-  assert.deepEqual(heatRgb(0.5, { kind: "sequential", max: 0.5 }), [27, 120, 55]);
+  assert.deepEqual(heatRgb(0.5, { kind: "sequential", max: 0.5, largest: 0.5 }), [27, 120, 55]);
   assert.equal(heatRgb(null, div), undefined);
   // Grey: the lightness 0.299 r + 0.587 g + 0.114 b of the colour, orange: 68.77 + 56.94 + 0.11.
   assert.deepEqual(heatRgb(2, div, true), [126, 126, 126]);
