@@ -82,7 +82,7 @@ export function heatLegend(spec: FigureSpec, scale: HeatScale): string {
     ? `purple −${fmt(scale.max)} · white 0 · orange +${fmt(scale.max)}`
     : `white 0 · green ${fmt(scale.max)}`;
   const beyond = scale.largest > scale.max
-    ? ` (1 % of cells beyond, up to ${scale.kind === "diverging" ? "±" : ""}${
+    ? ` (at most 1 % of cells beyond, up to ${scale.kind === "diverging" ? "±" : ""}${
       fmt(scale.largest)
     }, in the end colour)`
     : "";

@@ -70,7 +70,7 @@ Deno.test("heatmap colours: diverging about 0 or sequential, grey after the cuto
   assert.deepEqual(heatRgb(-500, ws), [94, 60, 153]);
   assert.match(
     heatLegend(heat({ z: wide, cutoff: undefined, rowLabels: undefined }), ws),
-    /purple −198 · white 0 · orange \+198 \(1 % of cells beyond, up to ±1000, in the end colour\)/,
+    /purple −198 · white 0 · orange \+198 \(at most 1 % of cells beyond, up to ±1000, in the end colour\)/,
   );
   assert.deepEqual(heatRgb(0, div), [247, 247, 247]);
   assert.deepEqual(heatRgb(-2, div), [94, 60, 153]);
