@@ -25,12 +25,15 @@ export const HIGH_THRESHOLD = 0.9;
 export const SPREAD_TOLERANCE = 0.015;
 
 /**
- * Training batches of each run at the default profile. The five runs share ~15 minutes of the 2
- * CPU cores (App. C-E's 40 minutes, minus ~15 for snn-lif and keyword-spotting's Fig. 8): RC
- * training of this LSTM took 23.7 ms per batch over the protocol's 15,625 batches (27.4 ms per
- * batch over the first 4,000, when first spikes are still late), and a 100,000-sequence test
- * (traces at every step, then timed RC-inference) ~25 s; 3,500 batches is ~100 s a run at
- * θ = 0.95, more at 0.999 (later spikes, longer backward passes), ~12 minutes for the five.
+ * Training batches of each run at the default profile. The three appendix experiments (App. C-E)
+ * get 40 minutes of the 2 CPU cores at the default profile; snn-lif takes ~15 and hidden-dynamics
+ * seconds, so these five runs get ~15. On that machine, unloaded, RC training of this LSTM took
+ * 23.7 ms per batch over the protocol's 15,625 batches and 27.4 ms per batch over the first 4,000
+ * (first spikes still late; the two-sequence rc run, README), about 1 ms more per step of mean
+ * spike time (EOS, 40 steps: ~47 ms). With θ_train's spikes at ~10 to ~25 steps, 3,500 batches
+ * are ~75 s (θ 0.85) to ~130 s (θ 0.999) a run, ~490 s for the five; validation (70 × 2,000) and
+ * the 100,000-sequence test (traces at every step, then timed RC-inference) add ~35 s a run:
+ * ~11 minutes in all, with room for a busier machine.
  */
 export const DEFAULT_BATCHES = 3500;
 
