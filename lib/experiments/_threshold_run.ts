@@ -5,7 +5,7 @@
  * @module
  */
 import { thresholdCurve } from "../experiment.ts";
-import type { FigureSpec, RunRecord } from "../results.ts";
+import { type FigureSpec, readRunFile, type RunRecord } from "../results.ts";
 import type { RunContext } from "./declaration.ts";
 import type { ToyConfig } from "./_toy.ts";
 import { runToy, type ToyExtension } from "./_toy_run.ts";
@@ -146,24 +146,45 @@ export function fig7Figure(grid: GridPoint[], config: ToyConfig): FigureSpec {
 
 /** What this run adds: the θ_test grid of its model; the last θ_train also Fig. 7 and its gap. */
 export function thresholdExtension(): ToyExtension {
-  return ({ config, traces, labels, ctx }) => {
+  return async ({ config, traces, labels, ctx }) => {
     const own = thetaExtras(thresholdCurve(traces, labels, [...TEST_THRESHOLDS]));
     const last = TRAIN_THRESHOLDS[TRAIN_THRESHOLDS.length - 1];
     const title = `RC-trained LSTM-${config.hiddenSize}, 2-sequence, θ_train = ${config.threshold}`;
     if (config.threshold !== last) return { extra: own, title };
-    return { ...gridFigure(config, ctx, own), title };
+    return { ...await gridFigure(config, ctx, own), title };
   };
 }
 
+/**
+ * The finished run `name` of this experiment: from this process's runs, else its run file in the
+ * run store (`--run` alone, or runs trained by other workers), else null.
+ */
+async function finishedRun(ctx: RunContext, name: string): Promise<RunRecord | null> {
+  const here = ctx.finished.find((f) => f.run === name);
+  if (here) return here.status === "failed" ? null : here;
+  if (!ctx.workDir) return null;
+  try {
+    const { record } = await readRunFile(`${ctx.workDir}/${name}.json`);
+    return record && record.status !== "failed" ? record : null;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
 /** Fig. 7 over the finished runs of the same suffix, this one's extras `own` included. */
-function gridFigure(config: ToyConfig, ctx: RunContext, own: Record<string, number>) {
+async function gridFigure(config: ToyConfig, ctx: RunContext, own: Record<string, number>) {
   const suffix = ctx.run.slice(thetaRunName(config.threshold).length);
-  const runs = TRAIN_THRESHOLDS.flatMap((trainTheta) => {
+  const runs: { trainTheta: number; extra: Record<string, number> }[] = [];
+  for (const trainTheta of TRAIN_THRESHOLDS) {
     const name = thetaRunName(trainTheta) + suffix;
-    if (name === ctx.run) return [{ trainTheta, extra: own }];
-    const r = ctx.finished.find((f: RunRecord) => f.run === name && f.status !== "failed");
-    return r ? [{ trainTheta, extra: r.metrics.extra ?? {} }] : [];
-  });
+    if (name === ctx.run) {
+      runs.push({ trainTheta, extra: own });
+      continue;
+    }
+    const r = await finishedRun(ctx, name);
+    if (r) runs.push({ trainTheta, extra: r.metrics.extra ?? {} });
+  }
   const grid = fig7Grid(runs);
   const curves = (keep: (t: number) => boolean) =>
     TRAIN_THRESHOLDS.filter((t) => keep(t) && runs.some((r) => r.trainTheta === t))

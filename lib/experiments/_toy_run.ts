@@ -70,12 +70,15 @@ export type ToyExtension = (p: {
   labels: Int32Array;
   extra: Record<string, number>;
   ctx: RunContext;
-}) => {
+}) => ToyAdditions | Promise<ToyAdditions>;
+
+/** What a `ToyExtension` returns. */
+export interface ToyAdditions {
   measured?: Record<string, number>;
   extra?: Record<string, number>;
   figures?: FigureSpec[];
   title?: string;
-};
+}
 
 /** Trains and evaluates one toy run with `config` and returns its record. */
 export async function runToy(
@@ -195,7 +198,7 @@ export async function runToy(
     if (config.method === "rc" && eosRun) {
       measured.spikeTimeRatio = spike.meanSpikeTime / eosRun.metrics.meanSpikeTime;
     }
-    const added = extend?.({ config, traces, labels: test.y, extra, ctx });
+    const added = await extend?.({ config, traces, labels: test.y, extra, ctx });
     Object.assign(measured, added?.measured);
     Object.assign(extra, added?.extra);
     figures.push(...added?.figures ?? []);

@@ -17,7 +17,8 @@ import {
 } from "../../lib/experiments/threshold_training.ts";
 import type { RunContext } from "../../lib/experiments/declaration.ts";
 import type { Traces } from "../../lib/rc/spike.ts";
-import type { RunRecord } from "../../lib/results.ts";
+import { runPath, type RunRecord, writeRun } from "../../lib/results.ts";
+import { fixtureRuns } from "../report/fixtures.ts";
 
 /** Extras of a made-up run: accuracy and spike time at every θ_test, distinct per pair. */
 function fakeExtra(trainTheta: number, tests: readonly number[] = TEST_THRESHOLDS) {
@@ -130,7 +131,7 @@ function traces(conf: number[][], right: boolean[]): { traces: Traces; labels: I
   return { traces: { numSteps: T, batchSize: B, confidence, label }, labels };
 }
 
-Deno.test("the last θ_train's run draws Fig. 7 over the finished runs and measures the spread", () => {
+Deno.test("the last θ_train's run draws Fig. 7 over the finished runs and measures the spread", async () => {
   // Confidences chosen so each θ_test spikes at a hand-known step (0-based).
   const { traces: tr, labels } = traces(
     [[0.86, 0.91, 0.9995], [0.5, 0.96, 0.991], [0.5, 0.5, 0.5], [0.999, 0.999, 0.999]],
@@ -147,7 +148,7 @@ Deno.test("the last θ_train's run draws Fig. 7 over the finished runs and measu
     log: (l) => logs.push(l),
   });
   const config = thresholdConfig(0.999, "smoke");
-  const own = thresholdExtension()({ config, traces: tr, labels, extra: {}, ctx: ctx([]) });
+  const own = await thresholdExtension()({ config, traces: tr, labels, extra: {}, ctx: ctx([]) });
   assert.equal(own.extra!["spikeTimeAtTheta0.85"], 1.75);
   assert.equal(own.extra!["accuracyAtTheta0.85"], 0.75);
   assert.equal(own.extra!["spikeTimeAtTheta0.95"], 2.25);
@@ -174,14 +175,64 @@ Deno.test("the last θ_train's run draws Fig. 7 over the finished runs and measu
   });
   // A run of another profile is not part of this grid.
   finished.push({ run: thetaRunName(0.85), status: "met", metrics: { extra: {} } } as never);
-  const full = thresholdExtension()({ config, traces: tr, labels, extra: {}, ctx: ctx(finished) });
+  const full = await thresholdExtension()({
+    config,
+    traces: tr,
+    labels,
+    extra: {},
+    ctx: ctx(finished),
+  });
   assert.equal(full.figures![0].series.length, 5);
   assert.ok(Math.abs(full.measured!.fig7Spread - 0.03) < 1e-9, `${full.measured!.fig7Spread}`);
   assert.ok(Math.abs(full.extra!.fig7SpreadAll - 0.1) < 1e-9);
   assert.equal(full.extra!.fig7PairsCompared, 10);
   assert.match(full.title!, /θ_train = 0.999/);
+  // The same runs as run files in the run store (this run trained alone, with --run): the same
+  // figure and spread; a failed run's file is left out.
+  const dir = await Deno.makeTempDir({ prefix: "rc-fig7-" });
+  try {
+    const template = fixtureRuns()[0];
+    for (const r of finished.slice(0, 4)) {
+      await writeRun(dir, {
+        ...template,
+        experiment: "threshold-training",
+        run: r.run,
+        metrics: { ...template.metrics, extra: r.metrics.extra },
+      });
+    }
+    const stored = await thresholdExtension()({
+      config,
+      traces: tr,
+      labels,
+      extra: {},
+      ctx: { ...ctx([]), workDir: `${dir}/runs/threshold-training` },
+    });
+    assert.deepEqual(stored.figures, full.figures);
+    assert.deepEqual(stored.measured, full.measured);
+    // (Written over the finished one as is: the run store keeps a finished record.)
+    await Deno.writeTextFile(
+      runPath(dir, "threshold-training", finished[1].run),
+      JSON.stringify({
+        ...template,
+        experiment: "threshold-training",
+        run: finished[1].run,
+        status: "failed",
+      }),
+    );
+    const partial = await thresholdExtension()({
+      config,
+      traces: tr,
+      labels,
+      extra: {},
+      ctx: { ...ctx([]), workDir: `${dir}/runs/threshold-training` },
+    });
+    assert.equal(partial.extra!.fig7Curves, 4);
+    assert.deepEqual(partial.measured, {});
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
   // Any other θ_train's run only measures its own θ_test grid.
-  const other = thresholdExtension()({
+  const other = await thresholdExtension()({
     config: thresholdConfig(0.9, "smoke"),
     traces: tr,
     labels,
