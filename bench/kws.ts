@@ -15,8 +15,11 @@
  *
  *   deno run -A bench/kws.ts [--backends wasm,webgpu] [--iterations 5] [--webgpu-iterations 1]
  *     [--threshold 0.45]
- *     [--frames 3000] [--torch true] [--torch-threads 2] [--allow-fallback]
+ *     [--frames 3000] [--torch true] [--torch-threads 1] [--allow-fallback]
  * A WebGPU adapter that is a CPU fallback (llvmpipe) is skipped unless `--allow-fallback`.
+ * On a small shared machine run single-threaded (`OPENBLAS_NUM_THREADS=1`, PyTorch's default here
+ * `--torch-threads 1`): with 2 threads on 2 busy cores both OpenBLAS and PyTorch's OpenMP lose
+ * far more to waiting than they gain (bench/results/kws.txt).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -43,7 +46,7 @@ const { values } = parseArgs({
     frames: { type: "string", default: "3000" },
     torch: { type: "string", default: "true" },
     "allow-fallback": { type: "boolean", default: false },
-    "torch-threads": { type: "string", default: "2" },
+    "torch-threads": { type: "string", default: "1" },
   },
 });
 const iterations = Number(values.iterations);
@@ -213,7 +216,8 @@ for (const backend of values.backends.split(",") as BackendName[]) {
   console.log(
     `${backend}: RC/EOS throughput ${(rate.rc / rate.eos).toFixed(2)}x (RC's mean first spike ` +
       `${meanSpike.toFixed(1)} of ${T}: the step ratio is ${(T / meanSpike).toFixed(2)}x)` +
-      (info.adapter && backend === "webgpu" ? `; adapter ${info.adapter.description}` : ""),
+      (info.adapter && backend === "webgpu" ? `; adapter ${info.adapter.description}` : "") +
+      (info.blas ? `; matmuls: ${info.blas.library}, ${info.blas.threads} thread(s)` : ""),
   );
   model.variables.forEach((v) => v.dispose());
 }
