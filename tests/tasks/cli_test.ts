@@ -94,6 +94,12 @@ const CASES: Record<string, [string[], RegExp][]> = {
     [["--bogus"], /Unknown option '--bogus'/],
     [["--out"], /--out <value>' argument missing/],
   ],
+  stream: [
+    [["--bogus"], /Unknown option '--bogus'/],
+    [[], /--weights FILE is required/],
+    [["--weights"], /--weights <value>' argument missing/],
+    [["--weights", "x.bin"], /--wav FILE is required/],
+  ],
 };
 
 for (const [task, cases] of Object.entries(CASES)) {
