@@ -17,12 +17,14 @@ import type { LogMelParams } from "../encode/logmel.ts";
 import { check } from "../experiment.ts";
 import { Lstm } from "../models/lstm.ts";
 import { assignWeights, decodeWeights, type Weights } from "../models/weights.ts";
-import { firstSpike } from "../rc/spike.ts";
+import { testTraces } from "../rc/measure.ts";
+import { firstSpike, firstSpikes } from "../rc/spike.ts";
 import { zeroCounts } from "../rc/types.ts";
 import type { FigureSpec, RunRecord } from "../results.ts";
 import type { RunContext } from "./declaration.ts";
 import { HIDDEN_DYNAMICS, type HiddenConfig, kwsFolder } from "./hidden_dynamics.ts";
 import { stepsToMs } from "./_kws.ts";
+import { kwsBatch } from "./_kws_run.ts";
 
 /** One clip through the model: per step h `[H]`, c `[H]`, softmax `[O]`, its max and argmax. */
 export interface ClipTrace {
@@ -146,8 +148,17 @@ export function modelFromWeights(w: Weights, source: string): Lstm {
   return model;
 }
 
-/** The test-split index of the clip `config` names: `word`'s first clip, else `clip`. */
-export function pickClip(config: HiddenConfig, labels: Int32Array, classes: string[]): number {
+/**
+ * The test-split index of the clip `config` names: `word`'s first clip, else `clip`, else (clip
+ * -1) `firstSpiking`, the first clip the model spikes on before its end (-1 when none does: then
+ * clip 0).
+ */
+export function pickClip(
+  config: HiddenConfig,
+  labels: Int32Array,
+  classes: string[],
+  firstSpiking = -1,
+): number {
   if (config.word) {
     const k = classes.findIndex((c) => c.toLowerCase() === config.word.toLowerCase());
     if (k < 0) {
@@ -160,10 +171,11 @@ export function pickClip(config: HiddenConfig, labels: Int32Array, classes: stri
     if (n < 0) throw new Error(`hidden-dynamics: the test split has no clip of "${config.word}"`);
     return n;
   }
+  if (config.clip === -1) return Math.max(0, firstSpiking);
   if (!Number.isInteger(config.clip) || config.clip < 0 || config.clip >= labels.length) {
     throw new Error(
       `hidden-dynamics: clip ${config.clip} is not a test-split index: --set clip=N with ` +
-        `0 <= N < ${labels.length}, or --set word=NAME`,
+        `0 <= N < ${labels.length} (-1: the first clip with a spike), or --set word=NAME`,
     );
   }
   return config.clip;
@@ -318,17 +330,32 @@ export async function runHidden(
         `${data.test.classes}: the weights belong to another data set`,
     );
   }
-  const n = pickClip(config, data.test.y, meta.classes);
-  const x = standardisedClip(data, n, meta.mean, meta.std);
   const T = data.test.numSteps;
   const model = modelFromWeights(weights, path);
   const began = performance.now();
-  let trace: ClipTrace;
+  let trace: ClipTrace, spiking: number[], n: number;
   try {
-    trace = await traceClip(model, x, T);
+    // Every test clip's first spike (the ordinary inference path): which clips spike before
+    // their end, the first of them the default clip.
+    const all = Int32Array.from({ length: data.test.count }, (_, i) => i);
+    const mean = Float32Array.from(meta.mean), std = Float32Array.from(meta.std);
+    const batch = kwsBatch(data.test, all, mean, std);
+    const { steps, fired } = firstSpikes(await testTraces(model, batch, "softmax"), meta.threshold);
+    spiking = Array.from(all).filter((b) => fired[b] && steps[b] < T - 1);
+    n = pickClip(config, data.test.y, meta.classes, spiking[0] ?? -1);
+    trace = await traceClip(model, standardisedClip(data, n, meta.mean, meta.std), T);
   } finally {
     tf.dispose(model.variables);
   }
+  const how = config.word
+    ? `the first test clip of "${config.word}"`
+    : config.clip !== -1
+    ? "set by index"
+    : spiking.length
+    ? "the first test clip with a first spike before its end"
+    : "none of the test clips spikes before its end: clip 0";
+  if (config.clip === -1 && !config.word && !spiking.length) ctx.log(`hidden-dynamics: ${how}`);
+  const x = standardisedClip(data, n, meta.mean, meta.std);
   const seconds = (performance.now() - began) / 1000;
   const spike = firstSpike(trace.confidence, meta.threshold);
   const last = spike.fired ? spike.step : T - 1;
@@ -358,7 +385,7 @@ export async function runHidden(
     if (Math.abs(trace.h[best][u]) > 0.5) active++;
   }
   const correct = predicted === data.test.y[n] ? 1 : 0;
-  const measured = { spikeBeforeEnd: spike.fired && spike.step < T - 1 ? 1 : 0, correct };
+  const measured = { correct };
   // The keyword runs are named by method ("rc-b0.2", "eos-b0"): an EOS model may be shown too.
   const method = /^eos\b/.test(config.weights) ? "eos" : "rc";
   const target = HIDDEN_DYNAMICS.targets![method];
@@ -367,6 +394,7 @@ export async function runHidden(
   );
   const extra: Record<string, number> = {
     clip: n,
+    spikingTestClips: spiking.length / data.test.count,
     labelIndex: data.test.y[n],
     predictedIndex: predicted,
     spikeStep: spike.step + 1,
@@ -395,7 +423,7 @@ export async function runHidden(
       name: `${config.dataset === "fsdd" ? "FSDD" : "Speech Commands v0.02"} test clip ${n} ` +
         `("${word}")`,
       checksum: `features of ${data.checksum}; weights sha256 ${sha256Hex(bytes)}`,
-      note: `weights ${path} (epoch ${meta.epoch}), θ = ${meta.threshold}`,
+      note: `weights ${path} (epoch ${meta.epoch}), θ = ${meta.threshold}; the clip: ${how}`,
     },
     environment: env,
     status: checks.every((c) => c.met) ? "met" : "missed",

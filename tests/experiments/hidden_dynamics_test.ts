@@ -194,7 +194,45 @@ Deno.test("Fig. 8: the cutoff is the clip's RC first spike, found independently;
     assert.equal(record.metrics.extra.spikeStep, expected.step + 1);
     assert.equal(record.metrics.extra.predictedIndex, traces.label[expected.step]);
     assert.equal(record.metrics.testAccuracy, traces.label[expected.step] === 2 ? 1 : 0);
-    assert.deepEqual(record.target.checks.map((k) => k.measured)[0], 1);
+    assert.deepEqual(record.target.checks.map((k) => k.measured), [record.metrics.testAccuracy]);
+    // The default clip (-1): the first test clip that spikes before its end, found here by the
+    // ordinary inference path over both clips.
+    const both = new Float32Array(T * 2 * F);
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < 2; b++) {
+        for (let f = 0; f < F; f++) {
+          both[(t * 2 + b) * F + f] = (raw[(b * T + t) * F + f] - mean[f]) / std[f];
+        }
+      }
+    }
+    const reread = new Lstm({
+      numInputs: F,
+      hiddenSize: H,
+      readoutHidden: [5],
+      numOutputs: O,
+      seed: 3,
+    });
+    writeVariables(reread.variables, w);
+    const twoClips = (await traceBatch(reread, {
+      x: both,
+      y: new Int32Array([0, 2]),
+      numSteps: T,
+      batchSize: 2,
+      numFeatures: F,
+    }, { readout: "softmax" })).traces;
+    tf.dispose(reread.variables);
+    const first = [0, 1].map((b) => {
+      const s = firstSpike(
+        Array.from({ length: T }, (_, t) => twoClips.confidence[t * 2 + b]),
+        theta,
+      );
+      return s.fired && s.step < T - 1;
+    });
+    assert.ok(first[1], "clip 1 spikes");
+    const auto = await runHidden({ ...config, clip: -1 }, ctx, () => Promise.resolve(data));
+    assert.equal(auto.metrics.extra.clip, first.indexOf(true));
+    assert.equal(auto.metrics.extra.spikingTestClips, first.filter(Boolean).length / 2);
+    assert.match(auto.data.note!, /the first test clip with a first spike before its end/);
     // A missing weights file: the error names it and the command that makes it.
     await assert.rejects(
       () => runHidden({ ...config, weights: "rc-b0.3@smoke" }, ctx, () => Promise.resolve(data)),
@@ -223,6 +261,12 @@ Deno.test("the clip: by index or by word; bad ones and bad meta say what is expe
   );
   assert.throws(() => pickClip({ ...config, word: "two" }, labels, classes), /no clip of "two"/);
   assert.throws(() => pickClip({ ...config, clip: 4 }, labels, classes), /0 <= N < 4/);
+  assert.throws(() => pickClip({ ...config, clip: -2 }, labels, classes), /0 <= N < 4/);
+  // -1: the first clip with a spike, or clip 0 when none spikes; a word still wins.
+  assert.equal(config.clip, -1);
+  assert.equal(pickClip(config, labels, classes, 2), 2);
+  assert.equal(pickClip(config, labels, classes, -1), 0);
+  assert.equal(pickClip({ ...config, word: "three" }, labels, classes, 2), 0);
   const header = {
     format: "rc-weights/1" as const,
     model: { model: "lstm", numInputs: 2 },
