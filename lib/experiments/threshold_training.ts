@@ -30,12 +30,14 @@ export const SPREAD_TOLERANCE = 0.015;
  * seconds, so these five runs get ~15. On that machine, unloaded, RC training of this LSTM took
  * 23.7 ms per batch over the protocol's 15,625 batches and 27.4 ms per batch over the first 4,000
  * (first spikes still late; the two-sequence rc run, README), about 1 ms more per step of mean
- * spike time (EOS, 40 steps: ~47 ms). With θ_train's spikes at ~10 to ~25 steps, 3,500 batches
- * are ~75 s (θ 0.85) to ~130 s (θ 0.999) a run, ~490 s for the five; validation (70 × 2,000) and
- * the 100,000-sequence test (traces at every step, then timed RC-inference) add ~35 s a run:
- * ~11 minutes in all, with room for a busier machine.
+ * spike time (EOS, 40 steps: ~47 ms). Measured here with another training run on the machine
+ * (load ~3): 62-73 ms per batch over the first 100 batches (spikes at 31-40 steps, one validation
+ * included), and 7.6 s for 20,000 test sequences (traces at every step, then timed
+ * RC-inference), so ~38 s for the 100,000 of the test. With θ_train's spikes at ~10 to ~25
+ * steps, 3,000 batches are ~65 s (θ 0.85) to ~110 s (θ 0.999) a run unloaded, ~420 s for the
+ * five, plus ~35 s a run of validation and test: ~10 minutes unloaded, ~14 at that load.
  */
-export const DEFAULT_BATCHES = 3500;
+export const DEFAULT_BATCHES = 3000;
 
 /** The run's name at one θ_train, e.g. "rc-theta0.95" (a profile suffix follows). */
 export function thetaRunName(theta: number): string {
@@ -65,9 +67,9 @@ export const THRESHOLD_TRAINING: ToyExperiment = {
   profiles: {
     smoke: "plumbing only: an LSTM of 16 units, 8 batches of 32, validation 256, test 512, " +
       "for each of the five θ_train",
-    default: `${DEFAULT_BATCHES} batches of 128 per θ_train (448,000 sequences, 22 % of the ` +
-      "paper's 2,000,000: the five runs fit ~12 minutes of 2 CPU cores), the paper's test of " +
-      "100,000 sequences",
+    default: `${DEFAULT_BATCHES} batches of 128 per θ_train (384,000 sequences, 19 % of the ` +
+      "paper's 2,000,000: the five runs fit ~10-14 minutes of 2 CPU cores), the paper's test " +
+      "of 100,000 sequences",
     paper: "App. B.2's protocol for each θ_train: 2,000,000 sequences in batches of 128, " +
       "validation on 2,000 every 50 batches, test on 100,000",
   },
