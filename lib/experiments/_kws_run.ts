@@ -497,9 +497,9 @@ function gridFigures(
         ...rc.map((r) => epochSeries(`RC β ${r.beta}`, r.curves, batchesPerEpoch, acc)),
         ...(base
           ? [
-            epochSeries("non-RC β 0, RC-inference", base.curves, batchesPerEpoch, acc),
+            epochSeries("EOS (non-RC) β 0, RC-inference", base.curves, batchesPerEpoch, acc),
             epochSeries(
-              "non-RC β 0, end-of-sequence inference",
+              "EOS (non-RC) β 0, end-of-sequence inference",
               base.curves,
               batchesPerEpoch,
               (p) => 100 * p.eosAccuracy,
@@ -516,7 +516,7 @@ function gridFigures(
       yLabel: "mean spike time, validation (ms)",
       series: [
         ...rc.map((r) => epochSeries(`RC β ${r.beta}`, r.curves, batchesPerEpoch, ms)),
-        ...(base ? [epochSeries("non-RC β 0", base.curves, batchesPerEpoch, ms)] : []),
+        ...(base ? [epochSeries("EOS (non-RC) β 0", base.curves, batchesPerEpoch, ms)] : []),
       ],
     },
     {
@@ -525,7 +525,9 @@ function gridFigures(
       kind: "line",
       xLabel: "epoch",
       yLabel: "validation accuracy (%)",
-      series: eos.map((r) => epochSeries(`non-RC β ${r.beta}`, r.curves, batchesPerEpoch, acc)),
+      series: eos.map((r) =>
+        epochSeries(`EOS (non-RC) β ${r.beta}`, r.curves, batchesPerEpoch, acc)
+      ),
     },
     {
       ...figs.fig4d,
@@ -533,7 +535,9 @@ function gridFigures(
       kind: "line",
       xLabel: "epoch",
       yLabel: "mean spike time, validation (ms)",
-      series: eos.map((r) => epochSeries(`non-RC β ${r.beta}`, r.curves, batchesPerEpoch, ms)),
+      series: eos.map((r) =>
+        epochSeries(`EOS (non-RC) β ${r.beta}`, r.curves, batchesPerEpoch, ms)
+      ),
     },
   ];
   const rcPoints = rc.flatMap((r) => thetaCurve(r.extra));
@@ -562,8 +566,8 @@ function gridFigures(
       xLabel: "mean spike time, test (ms)",
       yLabel: "test accuracy (%)",
       series: [
-        ...eos.map((r) => toSeries(`non-RC β ${r.beta}`, thetaCurve(r.extra))),
-        toSeries("non-RC composite frontier", eosFront),
+        ...eos.map((r) => toSeries(`EOS (non-RC) β ${r.beta}`, thetaCurve(r.extra))),
+        toSeries("EOS (non-RC) composite frontier", eosFront),
       ],
     },
   );
@@ -587,7 +591,7 @@ function gridFigures(
       yLabel: "test accuracy (%)",
       series: [
         toSeries("RC composite", rcFront),
-        toSeries("non-RC composite", eosFront),
+        toSeries("EOS (non-RC) composite", eosFront),
         toSeries("RC + per-step θ", stepFront),
       ],
       caption: `${figs.fig5c.caption} Here, from ${cmp.from.toFixed(0)} to 1,000 ms: RC's lies ` +
