@@ -124,6 +124,28 @@ function engineLabel(path: FitResult["path"]): "cpu engine" | "webgpu engine" | 
     : "tfjs";
 }
 
+/**
+ * The fields of a record that name a run, from its context and config: spread into
+ * {@link assembleRecord}'s argument.
+ */
+export function runIdentity(
+  ctx: { run: string; baseline?: string; profile: Profile; configHash: string },
+  config: { method: Method; seed: number },
+): Pick<
+  RecordParts,
+  "run" | "method" | "baseline" | "profile" | "config" | "configHash" | "seed"
+> {
+  return {
+    run: ctx.run,
+    method: config.method,
+    baseline: ctx.baseline,
+    profile: ctx.profile,
+    config: { ...config },
+    configHash: ctx.configHash,
+    seed: config.seed,
+  };
+}
+
 /** Assembles a run record; status is `met` when every check is met. */
 export async function assembleRecord(p: RecordParts): Promise<RunRecord> {
   const env = {

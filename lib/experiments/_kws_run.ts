@@ -11,7 +11,7 @@ import type { SequenceBatch } from "../data/batch.ts";
 import type { FileSpec } from "../data/download.ts";
 import { type FeatureSet, type FeatureSplit, loadFsddFeatures } from "../encode/features.ts";
 import { loadSpeechCommandsFeatures } from "../encode/features.ts";
-import { assembleRecord, check, disposeModel, thresholdCurve } from "../experiment.ts";
+import { assembleRecord, check, disposeModel, runIdentity, thresholdCurve } from "../experiment.ts";
 import { Lstm } from "../models/lstm.ts";
 import { saveWeights } from "../models/weights.ts";
 import { Rng } from "../random.ts";
@@ -387,16 +387,10 @@ export async function runKws(
     }
     const record = await assembleRecord({
       experiment: config.dataset === "fsdd" ? "kws-fsdd" : "kws-gsc",
-      run,
       title: `${config.method.toUpperCase()}-trained, β = ${config.beta}: test ${
         pct(spike.accuracy)
       } at ${extra.testSpikeMs.toFixed(0)} ms (θ = ${config.threshold}, ${dataLabel(config)})`,
-      method: config.method,
-      baseline: ctx.baseline,
-      profile: ctx.profile,
-      config: { ...config },
-      configHash: ctx.configHash,
-      seed: config.seed,
+      ...runIdentity(ctx, config),
       data: {
         name: `${dataLabel(config)}, log-mel ${T} × ${train.numFeatures}`,
         checksum: data.checksum,

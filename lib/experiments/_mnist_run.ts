@@ -8,7 +8,14 @@
 import type { SequenceBatch } from "../data/batch.ts";
 import { type ImageSet, loadMnist } from "../data/mnist.ts";
 import { encodeBatch, PIXELS } from "../encode/temporal.ts";
-import { assembleRecord, check, disposeModel, histogram, thresholdCurve } from "../experiment.ts";
+import {
+  assembleRecord,
+  check,
+  disposeModel,
+  histogram,
+  runIdentity,
+  thresholdCurve,
+} from "../experiment.ts";
 import { ConvLstm } from "../models/conv_lstm.ts";
 import { Lstm } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
@@ -433,16 +440,10 @@ export async function runMnist(
     const status = `${config.method.toUpperCase()}-trained ${modelLabel(config)}`;
     return await assembleRecord({
       experiment: "mnist",
-      run,
       title: `${status}, ${spec.schedule} schedule, seed ${config.seed}: landed ${regime}${
         config.dataset === "mnist" ? "" : " [Fashion-MNIST]"
       }`,
-      method: config.method,
-      baseline: ctx.baseline,
-      profile: ctx.profile,
-      config: { ...config },
-      configHash: ctx.configHash,
-      seed: config.seed,
+      ...runIdentity(ctx, config),
       data: {
         name: dataLabel(config),
         checksum: data.checksum,

@@ -6,7 +6,14 @@
  * @module
  */
 import { type ImageSet, loadMnist } from "../data/mnist.ts";
-import { assembleRecord, check, disposeModel, histogram, thresholdCurve } from "../experiment.ts";
+import {
+  assembleRecord,
+  check,
+  disposeModel,
+  histogram,
+  runIdentity,
+  thresholdCurve,
+} from "../experiment.ts";
 import { LifNet } from "../models/lif_net.ts";
 import { Rng } from "../random.ts";
 import { spikeMetrics } from "../rc/evaluate.ts";
@@ -257,14 +264,8 @@ export async function runSnn(config: SnnConfig, ctx: RunContext): Promise<RunRec
     }
     return await assembleRecord({
       experiment: "snn-lif",
-      run,
       title: `${config.method.toUpperCase()}-trained ${label}, seed ${config.seed}`,
-      method: config.method,
-      baseline: ctx.baseline,
-      profile: ctx.profile,
-      config: { ...config },
-      configHash: ctx.configHash,
-      seed: config.seed,
+      ...runIdentity(ctx, config),
       data: {
         name: dataLabel(config),
         checksum: data.checksum,

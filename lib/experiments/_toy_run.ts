@@ -6,7 +6,7 @@
  */
 import type { SequenceBatch } from "../data/batch.ts";
 import { spottingBatch, twoSequenceBatch } from "../data/toy.ts";
-import { assembleRecord, check, disposeModel, histogram } from "../experiment.ts";
+import { assembleRecord, check, disposeModel, histogram, runIdentity } from "../experiment.ts";
 import { pairedTiming, testTraces, timeInference } from "../rc/measure.ts";
 import { Lstm } from "../models/lstm.ts";
 import { Rng } from "../random.ts";
@@ -216,17 +216,12 @@ export async function runToy(
     const paperConfig = toyConfig(exp, config.method, "paper");
     return await assembleRecord({
       experiment,
-      run,
       title: added?.title ??
         `${
           config.method === "rc" ? "RC" : "EOS"
         }-trained LSTM-${config.hiddenSize}, ${config.task}`,
-      method: config.method,
-      baseline: config.method === "rc" ? ctx.baseline : undefined,
-      profile: ctx.profile,
-      config: { ...config },
-      configHash: ctx.configHash,
-      seed: config.seed,
+      // An EOS run has no baseline (only RC runs declare one).
+      ...runIdentity(ctx, config),
       data: {
         name: exp.dataName,
         checksum: `generated, seed ${config.seed}`,
