@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { KWS_FSDD } from "../../lib/experiments/kws_fsdd.ts";
 import { KWS_GSC } from "../../lib/experiments/kws_gsc.ts";
-import { BETAS, kwsConfig, stepsToMs } from "../../lib/experiments/_kws.ts";
+import { BETAS, type kwsConfig, stepsToMs } from "../../lib/experiments/_kws.ts";
 import { epochOrder, kwsBatch, majorityShare } from "../../lib/experiments/_kws_run.ts";
 import type { FeatureSplit } from "../../lib/encode/features.ts";
 
@@ -96,7 +96,7 @@ function stable(value: unknown): unknown {
   return value;
 }
 
-async function train(out: string, dataDir: string, signal?: AbortSignal) {
+function train(out: string, dataDir: string, signal?: AbortSignal) {
   const cmd = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -135,12 +135,12 @@ Deno.test({
     const dataDir = `${root}/data`;
     const file = "runs/kws-fsdd/rc-b0.2@smoke+epochs=25.json";
     try {
-      const whole = await train(`${root}/a`, dataDir);
+      const whole = train(`${root}/a`, dataDir);
       const a = await whole.output();
       assert.equal(a.code, 0, new TextDecoder().decode(a.stderr));
       // B: killed (SIGKILL) as soon as its first checkpoint exists, then started again.
       const dir = `${root}/b/runs/kws-fsdd`;
-      const killed = await train(`${root}/b`, dataDir);
+      const killed = train(`${root}/b`, dataDir);
       const began = Date.now();
       let ckpt: string | undefined;
       while (!ckpt && Date.now() - began < 120_000) {
@@ -154,7 +154,7 @@ Deno.test({
       const k = await killed.output();
       assert.notEqual(k.code, 0, "the run finished before it could be killed");
       assert.throws(() => Deno.statSync(`${root}/b/${file}`), "a killed run left a record");
-      const again = await (await train(`${root}/b`, dataDir)).output();
+      const again = await train(`${root}/b`, dataDir).output();
       const log = new TextDecoder().decode(again.stderr);
       assert.equal(again.code, 0, log);
       assert.match(log, /resuming from the checkpoint after epoch \d+/);

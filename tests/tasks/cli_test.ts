@@ -66,7 +66,10 @@ const CASES: Record<string, [string[], RegExp][]> = {
     [["--profile", "huge"], /--profile must be smoke, default or paper: got "huge"/],
     [["--backend", "tpu"], /--backend must be auto, webgpu, wasm or cpu: got "tpu"/],
     [["extra"], /Unexpected argument 'extra'/],
-    [["--dataset", "fashion-mnist"], /--dataset applies to mnist(, [a-z-]+)* only, not seq-spotting/],
+    [
+      ["--dataset", "fashion-mnist"],
+      /--dataset applies to mnist(, [a-z-]+)* only, not seq-spotting/,
+    ],
     [["--only", "mnist", "--dataset", "emnist"], /--dataset emnist: dataset expects one of mnist/],
   ],
   train: [
