@@ -102,7 +102,7 @@ export function stepsToMs(steps: number, numSteps: number): number {
 }
 
 /** Epochs of each FSDD run at the default profile. */
-export const DEFAULT_FSDD_EPOCHS = 30;
+export const DEFAULT_FSDD_EPOCHS = 60;
 
 /** Epochs of each Speech Commands run at the default profile (where the data can be had). */
 export const DEFAULT_GSC_EPOCHS = 3;
