@@ -30,9 +30,10 @@ import { sha256Hex } from "../../lib/data/download.ts";
 import type { FileSpec } from "../../lib/data/download.ts";
 import { Rng } from "../../lib/random.ts";
 import { startServer, type TestServer } from "./_server.ts";
+import { SHARED_DATA } from "../_shared.ts";
 
 /** The real sample the archive is built from. */
-export const GSC_SAMPLE = "/work/shared/data/speech_commands_v0.01_sample";
+export const GSC_SAMPLE = `${SHARED_DATA}/speech_commands_v0.01_sample`;
 
 /** Where the archive sits under the built folder, in the cache and on a mirror. */
 export const GSC_TEST_ARCHIVE_PATH = "speech_commands/gsc_sample_v0.02.tar.gz";

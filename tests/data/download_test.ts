@@ -12,8 +12,9 @@ import {
 import { fsddFileSpec, fsddRecordings } from "../../lib/data/fsdd.ts";
 import { mnistFileSpecs } from "../../lib/data/mnist.ts";
 import { exists, startServer } from "./_server.ts";
+import { SHARED_DATA } from "../_shared.ts";
 
-const SHARED = "/work/shared/data";
+const SHARED = `${SHARED_DATA}`;
 const quiet = { quiet: true };
 
 /** The MNIST train-labels spec with its canonical URL replaced by `urls`. */

@@ -13,9 +13,10 @@ import {
   loadFsddFeatures,
   loadSpeechCommandsFeatures,
 } from "../../lib/encode/features.ts";
+import { SHARED_DATA } from "../_shared.ts";
 
-const SAMPLE = "/work/shared/data/speech_commands_v0.01_sample";
-const SHARED = "/work/shared/data";
+const SAMPLE = `${SHARED_DATA}/speech_commands_v0.01_sample`;
+const SHARED = `${SHARED_DATA}`;
 
 /** Reference log-mel of frame `t` (after the context crop): direct DFT, filters from the HTK formula. */
 function referenceFrame(x: Float32Array, t: number): number[] {

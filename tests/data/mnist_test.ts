@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { gunzip, parseIdx, readIdxFile } from "../../lib/data/idx.ts";
 import { FASHION_MNIST_DEBIAN_DIR, loadMnist } from "../../lib/data/mnist.ts";
+import { SHARED_DATA } from "../_shared.ts";
 
-const MNIST = "/work/shared/data/mnist";
+const MNIST = `${SHARED_DATA}/mnist`;
 
 Deno.test("idx: real MNIST labels and pixel statistics", async () => {
   const trainLabels = await readIdxFile(`${MNIST}/train-labels-idx1-ubyte.gz`);
@@ -21,7 +22,7 @@ Deno.test("idx: real MNIST labels and pixel statistics", async () => {
 Deno.test("mnist: loadMnist through a mirror folder into a temp cache", async () => {
   const dataDir = await Deno.makeTempDir();
   try {
-    const d = await loadMnist({ dataDir, mirror: "/work/shared/data", quiet: true });
+    const d = await loadMnist({ dataDir, mirror: `${SHARED_DATA}`, quiet: true });
     assert.equal(d.train.count, 60000);
     assert.equal(d.test.count, 10000);
     assert.equal(d.train.images.length, 60000 * 784);

@@ -9,8 +9,9 @@ import {
   readPlacedClip,
 } from "../../lib/encode/clip_features.ts";
 import { DEFAULT_LOGMEL, logMel, seenRegion } from "../../lib/encode/logmel.ts";
+import { SHARED_DATA } from "../_shared.ts";
 
-const SHARED = "/work/shared/data";
+const SHARED = `${SHARED_DATA}`;
 const FSDD = `${SHARED}/fsdd/recordings`;
 const SEEDED = { ...DEFAULT_LOGMEL, placement: "seeded-offset" as const };
 

@@ -9,8 +9,9 @@ import {
   SPEECH_COMMANDS_CLASSES,
 } from "../../lib/data/speech_commands.ts";
 import { extractTarGz, safeEntryPath } from "../../lib/data/tar.ts";
+import { SHARED_DATA } from "../_shared.ts";
 
-const SAMPLE = "/work/shared/data/speech_commands_v0.01_sample";
+const SAMPLE = `${SHARED_DATA}/speech_commands_v0.01_sample`;
 
 function lines(text: string): Set<string> {
   return new Set(text.split("\n").map((l) => l.trim()).filter(Boolean));

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { readClipAudio } from "../../lib/encode/clip_features.ts";
 import { createLogMel, DEFAULT_LOGMEL, type LogMelParams } from "../../lib/encode/logmel.ts";
 import { StreamingLogMel } from "../../lib/encode/stream_logmel.ts";
+import { SHARED_DATA } from "../_shared.ts";
 
-const SHARED = "/work/shared/data";
+const SHARED = `${SHARED_DATA}`;
 const CLIPS = [
   `${SHARED}/fsdd/recordings/4_nicolas_20.wav`, // 8 kHz, resampled to 16 kHz, padded to 1 s
   `${SHARED}/speech_commands_v0.01_sample/right/51055bda_nohash_4.wav`, // 16 kHz

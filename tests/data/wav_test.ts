@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { resample } from "../../lib/data/resample.ts";
 import { decodeWav, padOrCrop, readWav } from "../../lib/data/wav.ts";
 import { readFsddClip } from "../../lib/encode/clip_features.ts";
+import { SHARED_DATA } from "../_shared.ts";
 
-const FSDD = "/work/shared/data/fsdd/recordings";
+const FSDD = `${SHARED_DATA}/fsdd/recordings`;
 
 /** A RIFF/WAVE file with the given fmt fields and `dataBytes` of sample data. */
 function wav(

@@ -9,8 +9,9 @@ import { firstSpike } from "../../lib/rc/spike.ts";
 import { type SpikeEvent, StreamingClassifier } from "../../lib/rc/stream.ts";
 import { useCpu } from "../_backend.ts";
 import { keywordModel, kwsMeta } from "./_stream.ts";
+import { SHARED_DATA } from "../_shared.ts";
 
-const SHARED = "/work/shared/data";
+const SHARED = `${SHARED_DATA}`;
 /** Two FSDD recordings (8 kHz, short: zero-padded to 1 s) and two Speech Commands clips. */
 const CLIPS = [
   "fsdd/recordings/4_nicolas_20.wav",

@@ -5,8 +5,9 @@ import { saveWeights } from "../../lib/models/weights.ts";
 import { StreamingClassifier } from "../../lib/rc/stream.ts";
 import { useCpu } from "../_backend.ts";
 import { keywordModel, kwsMeta } from "../rc/_stream.ts";
+import { SHARED_DATA } from "../_shared.ts";
 
-const WAV = "/work/shared/data/fsdd/recordings/4_nicolas_20.wav"; // 8 kHz: resampled by the task
+const WAV = `${SHARED_DATA}/fsdd/recordings/4_nicolas_20.wav`; // 8 kHz: resampled by the task
 const ignore = (() => {
   try {
     Deno.statSync(WAV);
