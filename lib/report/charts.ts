@@ -37,9 +37,13 @@ export const OTHER_COLOURS = [
   "#9c755f",
 ];
 
-/** The method a series label names ("RC-trained", "EOS read-out"), or null. */
+/**
+ * The method a series label names ("RC-trained", "EOS read-out"), or null. "non-RC" (the paper's
+ * name for EOS-training) names EOS, not RC.
+ */
 export function methodOfLabel(label: string): "rc" | "eos" | null {
-  const rc = /\bRC\b/.test(label), eos = /\bEOS\b/.test(label);
+  const rc = /(?<!non-)\bRC\b/.test(label);
+  const eos = /\bEOS\b/.test(label) || /\bnon-RC\b/.test(label);
   return rc === eos ? null : rc ? "rc" : "eos";
 }
 
