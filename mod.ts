@@ -60,6 +60,8 @@ export {
 export type { RecurrentModel } from "./lib/models/model.ts";
 export { Lstm, type LstmOptions } from "./lib/models/lstm.ts";
 export { ConvLstm, type ConvLstmOptions } from "./lib/models/conv_lstm.ts";
+export { LifNet, type LifNetOptions } from "./lib/models/lif_net.ts";
+export { loadWeights, saveWeights, type WeightsHeader } from "./lib/models/weights.ts";
 
 // Rank coding: readouts and first spikes, the loss, training, inference, measuring.
 export {
@@ -88,6 +90,21 @@ export { choosePath, type PathChoice, type PathName, type PathNeeds } from "./li
 export { accuracyAtStep, type SpikeMetrics, spikeMetrics } from "./lib/rc/evaluate.ts";
 export { pairedTiming, testTraces, timeInference } from "./lib/rc/measure.ts";
 export type { ComputeCounts, CurvePoint, PairedTiming } from "./lib/rc/types.ts";
+export {
+  type FitState,
+  loadFitState,
+  type OptimizerState,
+  saveFitState,
+} from "./lib/rc/checkpoint.ts";
+export {
+  compareFrontiers,
+  compositeFrontier,
+  fitStepThresholds,
+  frontierAt,
+  type FrontierComparison,
+  perStepMetrics,
+  type TradeoffPoint,
+} from "./lib/rc/frontier.ts";
 
 // Streaming: audio or feature frames in, the first output spike out as soon as θ is crossed.
 export { StreamingLogMel } from "./lib/encode/stream_logmel.ts";
