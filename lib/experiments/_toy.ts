@@ -67,6 +67,11 @@ export interface ToyExperiment extends ExperimentDeclaration {
   readAtStep?: number;
   /** Config keys that differ from the common toy config at every profile. */
   configChanges?: Partial<ToyConfig>;
+  /**
+   * Seeds of the EOS/RC pair at the default and paper profiles (default [1]); seed 1's runs are
+   * "eos" and "rc", seed s's "eos-s<s>" and "rc-s<s>" (the report groups them as seeds).
+   */
+  seeds?: number[];
 }
 
 /** App. B.1/B.2: LSTM 125, one sigmoid output, BCE, Adam 3e-4, batch 128, θ = 0.95, β = 0. */
@@ -150,19 +155,24 @@ export function toyDeviations(exp: ToyExperiment, config: ToyConfig, paper: ToyC
 
 /** The runs of a toy experiment: EOS first (the RC run compares against it), then RC. */
 export function toyRuns(exp: ToyExperiment) {
-  return (profile: Profile): RunDeclaration<ToyConfig>[] =>
-    (["eos", "rc"] as const).map((method) => {
-      // Default-profile runs are the published ones; other profiles get their own file names
-      // so that a smoke or paper run never overwrites them.
-      const suffix = profile === "default" ? "" : `@${profile}`;
-      return {
-        run: `${method}${suffix}`,
-        method,
-        baseline: method === "rc" ? `eos${suffix}` : undefined,
-        config: toyConfig(exp, method, profile),
-        cost: (c: ToyConfig) => c.numBatches * c.batchSize * exp.numSteps,
-        execute: async (config: ToyConfig, ctx) =>
-          (await import("./_toy_run.ts")).runToy(exp, config, ctx),
-      };
-    });
+  return (profile: Profile): RunDeclaration<ToyConfig>[] => {
+    // Default-profile runs are the published ones; other profiles get their own file names
+    // so that a smoke or paper run never overwrites them.
+    const suffix = profile === "default" ? "" : `@${profile}`;
+    const seeds = profile === "smoke" ? [1] : exp.seeds ?? [1];
+    return seeds.flatMap((seed) =>
+      (["eos", "rc"] as const).map((method) => {
+        const name = (m: string) => `${m}${seed === 1 ? "" : `-s${seed}`}${suffix}`;
+        return {
+          run: name(method),
+          method,
+          baseline: method === "rc" ? name("eos") : undefined,
+          config: { ...toyConfig(exp, method, profile), seed },
+          cost: (c: ToyConfig) => c.numBatches * c.batchSize * exp.numSteps,
+          execute: async (config: ToyConfig, ctx) =>
+            (await import("./_toy_run.ts")).runToy(exp, config, ctx),
+        };
+      })
+    );
+  };
 }

@@ -149,7 +149,7 @@ Deno.test("reproduce --emit k8s writes Indexed Jobs, one per wave, whose indices
     for (const job of list.items) {
       assert.equal(job.kind, "Job");
       assert.equal(job.spec.completionMode, "Indexed");
-      assert.equal(job.spec.completions, 1);
+      assert.equal(job.spec.completions, 3); // three seeds of the 2-sequence EOS/RC pair
       const c = job.spec.template.spec.containers[0];
       assert.equal(c.resources.limits["nvidia.com/gpu"], "1");
       assert.equal(c.command[0], "bash");
@@ -159,6 +159,7 @@ Deno.test("reproduce --emit k8s writes Indexed Jobs, one per wave, whose indices
     }
     const wave1 = list.items[1].spec.template.spec.containers[0].command[2];
     assert.match(wave1, /"two-sequence rc@paper [0-9a-f]{16} eos@paper"/);
+    assert.match(wave1, /"two-sequence rc-s3@paper [0-9a-f]{16} eos-s3@paper"/);
     assert.match(wave1, /until \[ -f .*runs\/"\$EXPERIMENT\/\$BASELINE\.json" \]/);
   } finally {
     await Deno.remove(out, { recursive: true });
