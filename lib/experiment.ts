@@ -66,6 +66,23 @@ export function histogram(
   return { x, y };
 }
 
+/**
+ * A bar chart's two series of where first spikes fall (1-based steps over `[1, T]`): the examples
+ * that fired, and those that did not (counted at the last step).
+ */
+export function firstSpikeSeries(
+  steps: Int32Array,
+  fired: Uint8Array,
+  T: number,
+): { label: string; x: number[]; y: number[] }[] {
+  const of = (want: boolean) =>
+    Array.from(steps).filter((_, b) => Boolean(fired[b]) === want).map((s) => s + 1);
+  return [
+    { label: "fired", ...histogram(of(true), 1, T) },
+    { label: "no spike", ...histogram(of(false), 1, T) },
+  ];
+}
+
 /** Deviations every run shares: backend/adapter, and the profile when the run lists reductions. */
 export function commonDeviations(
   env: RunRecord["environment"],

@@ -12,7 +12,7 @@ import {
   assembleRecord,
   check,
   disposeModel,
-  histogram,
+  firstSpikeSeries,
   runIdentity,
   thresholdCurve,
 } from "../experiment.ts";
@@ -126,6 +126,51 @@ const dataLabel = (c: MnistConfig) =>
   `${c.dataset === "fashion-mnist" ? "Fashion-MNIST" : "MNIST"}, temporal (T = ${c.numSteps}, ` +
   `background ${c.background})`;
 
+/** What a temporal-MNIST config needs of the data, as `temporalMnist` reads it. */
+export interface TemporalMnistConfig {
+  dataset: MnistConfig["dataset"];
+  numSteps: number;
+  background: MnistConfig["background"];
+  batchSize: number;
+  validationSize: number;
+  testSize: number;
+  timingSize: number;
+  seed: number;
+}
+
+/**
+ * The data of a temporal-MNIST run (the LSTMs, ConvLSTMs and the LIF network share it): MNIST
+ * loaded and checked against the config's sizes, the seeded epoch order of the training images
+ * (the first fork of `root`; the caller forks the model's seed next), the encoder, and the
+ * validation (the last training images) and test batches. `who` names the run in errors.
+ */
+export async function temporalMnist(config: TemporalMnistConfig, who: string) {
+  const data = await loadMnist({ variant: config.dataset, quiet: true });
+  const trainSize = data.train.count - config.validationSize;
+  if (trainSize < config.batchSize) {
+    throw new Error(
+      `${who}: validationSize ${config.validationSize} leaves ${trainSize} training ` +
+        `images, fewer than a batch (${config.batchSize}); lower validationSize.`,
+    );
+  }
+  if (config.testSize > data.test.count || config.timingSize > config.testSize) {
+    throw new Error(
+      `${who}: testSize ${config.testSize} / timingSize ${config.timingSize} must satisfy ` +
+        `timingSize <= testSize <= ${data.test.count}.`,
+    );
+  }
+  const root = new Rng(config.seed);
+  const order = epochBatches(root.fork(), trainSize, config.batchSize);
+  const encode = (set: ImageSet, idx: ArrayLike<number>) =>
+    mnistBatch(set, idx, config.numSteps, config.background);
+  const validation = encode(
+    data.train,
+    Int32Array.from({ length: config.validationSize }, (_, i) => trainSize + i),
+  );
+  const test = encode(data.test, Int32Array.from({ length: config.testSize }, (_, i) => i));
+  return { data, trainSize, root, order, encode, validation, test };
+}
+
 /** Trains and evaluates one temporal-MNIST run with `config` and returns its record. */
 export async function runMnist(
   spec: MnistRunSpec,
@@ -135,29 +180,10 @@ export async function runMnist(
   const { run } = ctx;
   const startedAt = new Date().toISOString();
   const T = config.numSteps;
-  const data = await loadMnist({ variant: config.dataset, quiet: true });
-  const trainSize = data.train.count - config.validationSize;
-  if (trainSize < config.batchSize) {
-    throw new Error(
-      `mnist ${run}: validationSize ${config.validationSize} leaves ${trainSize} training ` +
-        `images, fewer than a batch (${config.batchSize}); lower validationSize.`,
-    );
-  }
-  if (config.testSize > data.test.count || config.timingSize > config.testSize) {
-    throw new Error(
-      `mnist ${run}: testSize ${config.testSize} / timingSize ${config.timingSize} must satisfy ` +
-        `timingSize <= testSize <= ${data.test.count}.`,
-    );
-  }
-  const root = new Rng(config.seed);
-  const order = epochBatches(root.fork(), trainSize, config.batchSize);
-  const encode = (set: ImageSet, idx: ArrayLike<number>) =>
-    mnistBatch(set, idx, T, config.background);
-  const validation = encode(
-    data.train,
-    Int32Array.from({ length: config.validationSize }, (_, i) => trainSize + i),
+  const { data, trainSize, root, order, encode, validation, test } = await temporalMnist(
+    config,
+    `mnist ${run}`,
   );
-  const test = encode(data.test, Int32Array.from({ length: config.testSize }, (_, i) => i));
   const model = makeModel(config, root.fork().int(2 ** 31));
   const schedule = betaSchedule(config);
   try {
@@ -241,16 +267,7 @@ export async function runMnist(
       kind: "bar",
       xLabel: "first spike (input step, 1-based; no spike counted at the last step)",
       yLabel: "test images",
-      series: [
-        {
-          label: "fired",
-          ...histogram(Array.from(steps).filter((_, b) => fired[b]).map((s) => s + 1), 1, T),
-        },
-        {
-          label: "no spike",
-          ...histogram(Array.from(steps).filter((_, b) => !fired[b]).map((s) => s + 1), 1, T),
-        },
-      ],
+      series: firstSpikeSeries(steps, fired, T),
       caption: `Where the first softmax spike falls; regime: ${regime} (mean ${
         spike.meanSpikeTime.toFixed(2)
       } of ${T} steps; fast < 1.5, slow > 2.5).`,

@@ -5,17 +5,15 @@
  * (through training, RC beside EOS) and Fig. 10 (accuracy against spike time over θ).
  * @module
  */
-import { type ImageSet, loadMnist } from "../data/mnist.ts";
 import {
   assembleRecord,
   check,
   disposeModel,
-  histogram,
+  firstSpikeSeries,
   runIdentity,
   thresholdCurve,
 } from "../experiment.ts";
 import { LifNet } from "../models/lif_net.ts";
-import { Rng } from "../random.ts";
 import { spikeMetrics } from "../rc/evaluate.ts";
 import { testTraces, timeInference } from "../rc/measure.ts";
 import { firstSpikes } from "../rc/spike.ts";
@@ -23,7 +21,7 @@ import { fit } from "../rc/train.ts";
 import type { CurvePoint } from "../rc/types.ts";
 import type { FigureSpec, RunRecord, TargetCheck } from "../results.ts";
 import type { RunContext } from "./declaration.ts";
-import { epochBatches, mnistBatch } from "./_mnist_run.ts";
+import { temporalMnist } from "./_mnist_run.ts";
 import {
   EARLY_SPIKE,
   FIG10_THRESHOLDS,
@@ -47,29 +45,10 @@ export async function runSnn(config: SnnConfig, ctx: RunContext): Promise<RunRec
   const { run } = ctx;
   const startedAt = new Date().toISOString();
   const T = config.numSteps;
-  const data = await loadMnist({ variant: config.dataset, quiet: true });
-  const trainSize = data.train.count - config.validationSize;
-  if (trainSize < config.batchSize) {
-    throw new Error(
-      `snn-lif ${run}: validationSize ${config.validationSize} leaves ${trainSize} training ` +
-        `images, fewer than a batch (${config.batchSize}); lower validationSize.`,
-    );
-  }
-  if (config.testSize > data.test.count || config.timingSize > config.testSize) {
-    throw new Error(
-      `snn-lif ${run}: testSize ${config.testSize} / timingSize ${config.timingSize} must ` +
-        `satisfy timingSize <= testSize <= ${data.test.count}.`,
-    );
-  }
-  const root = new Rng(config.seed);
-  const order = epochBatches(root.fork(), trainSize, config.batchSize);
-  const encode = (set: ImageSet, idx: ArrayLike<number>) =>
-    mnistBatch(set, idx, T, config.background);
-  const validation = encode(
-    data.train,
-    Int32Array.from({ length: config.validationSize }, (_, i) => trainSize + i),
+  const { data, trainSize, root, order, encode, validation, test } = await temporalMnist(
+    config,
+    `snn-lif ${run}`,
   );
-  const test = encode(data.test, Int32Array.from({ length: config.testSize }, (_, i) => i));
   const model = new LifNet({
     channels: config.channels,
     hidden: config.hidden,
@@ -142,16 +121,7 @@ export async function runSnn(config: SnnConfig, ctx: RunContext): Promise<RunRec
       kind: "bar",
       xLabel: "first spike (input step, 1-based; no spike counted at the last step)",
       yLabel: "test images",
-      series: [
-        {
-          label: "fired",
-          ...histogram(Array.from(steps).filter((_, b) => fired[b]).map((s) => s + 1), 1, T),
-        },
-        {
-          label: "no spike",
-          ...histogram(Array.from(steps).filter((_, b) => !fired[b]).map((s) => s + 1), 1, T),
-        },
-      ],
+      series: firstSpikeSeries(steps, fired, T),
       caption:
         `Where the first output spike falls: mean ${spike.meanSpikeTime.toFixed(2)} of ${T} ` +
         `steps, ${(100 * spike.fractionFired).toFixed(1)} % fired, accuracy there ` +

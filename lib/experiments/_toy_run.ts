@@ -6,7 +6,14 @@
  */
 import type { SequenceBatch } from "../data/batch.ts";
 import { spottingBatch, twoSequenceBatch } from "../data/toy.ts";
-import { assembleRecord, check, disposeModel, histogram, runIdentity } from "../experiment.ts";
+import {
+  assembleRecord,
+  check,
+  disposeModel,
+  firstSpikeSeries,
+  histogram,
+  runIdentity,
+} from "../experiment.ts";
 import { pairedTiming, testTraces, timeInference } from "../rc/measure.ts";
 import { Lstm } from "../models/lstm.ts";
 import { Rng } from "../random.ts";
@@ -164,16 +171,7 @@ export async function runToy(
         kind: "bar",
         xLabel: "first spike (time step, 1-based; no spike counted at the last step)",
         yLabel: "test examples",
-        series: [
-          {
-            label: "fired",
-            ...histogram(Array.from(steps).filter((_, b) => fired[b]).map((s) => s + 1), 1, T),
-          },
-          {
-            label: "no spike",
-            ...histogram(Array.from(steps).filter((_, b) => !fired[b]).map((s) => s + 1), 1, T),
-          },
-        ],
+        series: firstSpikeSeries(steps, fired, T),
         caption: firstSpikeFigure.caption,
       });
     }
