@@ -8,7 +8,9 @@ import * as tf from "@tensorflow/tfjs";
 import { environment } from "./backend.ts";
 import type { RecurrentModel } from "./models/model.ts";
 import { accuracyAtStep, spikeMetrics } from "./rc/evaluate.ts";
-import type { Traces } from "./rc/spike.ts";
+import { firstSpikes, type Traces } from "./rc/spike.ts";
+import type { SequenceBatch } from "./data/batch.ts";
+import type { Rng } from "./random.ts";
 import type { FitResult, Method } from "./rc/train.ts";
 import type { ComputeCounts, PairedTiming } from "./rc/types.ts";
 import type {
@@ -81,6 +83,76 @@ export function firstSpikeSeries(
     { label: "fired", ...histogram(of(true), 1, T) },
     { label: "no spike", ...histogram(of(false), 1, T) },
   ];
+}
+
+/**
+ * `perClass` example indices of each class 1 then 0 (as labelled in `labels`), in the order a
+ * seeded shuffle of all examples puts them: a fixed sample for a given `rng` state. A class with
+ * fewer examples gives all it has.
+ */
+export function sampleByClass(labels: Int32Array, perClass: number, rng: Rng): number[] {
+  const order = Array.from(labels, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return [1, 0].flatMap((c) => order.filter((b) => labels[b] === c).slice(0, perClass));
+}
+
+const sign = (label: number) => label === 1 ? "+" : "−";
+
+/**
+ * A spike raster (paper Fig. 1B-G) of a binary-readout run: one row per example of `rows` (test
+ * indices), a column per step; `inputs` the input (feature 0), `z` the readout's probability of
+ * the positive class at every step (4 decimals; the report colours it white at 0.5, full colour
+ * at 0 and 1), the first spike at `threshold` outlined (`rowMarks`, null where none) and the steps
+ * after it grey (`rowCutoffs`). Each row's label gives its class, the first spike's step (1-based)
+ * and label, and, where the task defines one, the earliest step at which the answer is known.
+ */
+export function spikeRaster(p: {
+  test: SequenceBatch;
+  traces: Traces;
+  threshold: number;
+  rows: readonly number[];
+  paperFigure: string;
+  title: string;
+  caption: string;
+}): FigureSpec {
+  const { test, traces, rows } = p;
+  const { numSteps: T, batchSize: B, numFeatures: F } = test;
+  if (traces.batchSize !== B || traces.numSteps !== T) {
+    throw new Error(
+      `spikeRaster: traces (${traces.numSteps} steps × ${traces.batchSize}) and test set ` +
+        `(${T} × ${B}) differ.`,
+    );
+  }
+  const { steps, fired } = firstSpikes(traces, p.threshold);
+  const probability = (t: number, b: number) => {
+    const c = traces.confidence[t * B + b];
+    if (!Number.isFinite(c)) return null;
+    const q = traces.label[t * B + b] === 1 ? c : 1 - c;
+    return Math.round(q * 1e4) / 1e4;
+  };
+  const steps1 = (b: number) => steps[b] + 1;
+  return {
+    paperFigure: p.paperFigure,
+    title: p.title,
+    kind: "heatmap",
+    xLabel: "time step",
+    yLabel: "test sequence: label, first spike",
+    series: [],
+    caption: p.caption,
+    z: rows.map((b) => Array.from({ length: T }, (_, t) => probability(t, b))),
+    inputs: rows.map((b) => Array.from({ length: T }, (_, t) => test.x[(t * B + b) * F])),
+    rowCutoffs: rows.map((b) => steps[b]),
+    rowMarks: rows.map((b) => fired[b] ? steps[b] : null),
+    rowLabels: rows.map((b) =>
+      `label ${sign(test.y[b])}, ${
+        fired[b] ? `spike ${sign(traces.label[steps[b] * B + b])} at ${steps1(b)}` : "no spike"
+      }${test.earliest ? ` (earliest ${test.earliest[b] + 1})` : ""}`
+    ),
+    scale: { centre: 0.5, max: 0.5 },
+  };
 }
 
 /** Deviations every run shares: backend/adapter, and the profile when the run lists reductions. */

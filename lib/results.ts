@@ -174,6 +174,17 @@ export interface FigureSpec {
   cutoff?: number;
   /** Heatmaps: a label per row, top to bottom (default: 1, 2, ...); columns are steps 1, 2, .... */
   rowLabels?: string[];
+  /** Heatmaps: each row's own last coloured column (e.g. its first spike), in place of `cutoff`. */
+  rowCutoffs?: number[];
+  /** Heatmaps: the column outlined in each row (e.g. its first spike); null: none. */
+  rowMarks?: (number | null)[];
+  /**
+   * Heatmaps: what each row read, drawn as a strip above it (rows × columns, values in [0, 1]:
+   * 0 white, 1 black), e.g. a spike raster's inputs.
+   */
+  inputs?: number[][];
+  /** Heatmaps: a fixed diverging scale, white at `centre`, full colour at `centre ± max`. */
+  scale?: { centre: number; max: number };
 }
 
 /** Canonical JSON: keys sorted, so equal configs hash equally. */
@@ -309,6 +320,34 @@ function checkHeatmap(spec: Record<string, unknown>, f: string): void {
     need(labels.length === rows.length, `${f}.rowLabels`, spec.rowLabels, `${rows.length} labels`);
     labels.forEach((l, i) => str(l, `${f}.rowLabels[${i}]`));
   }
+  const column = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < width;
+  for (const key of ["rowCutoffs", "rowMarks"]) {
+    if (spec[key] === undefined) continue;
+    const cols = arr(spec[key], `${f}.${key}`);
+    need(cols.length === rows.length, `${f}.${key}`, spec[key], `${rows.length} columns`);
+    cols.forEach((c, i) =>
+      need(
+        column(c) || (key === "rowMarks" && c === null),
+        `${f}.${key}[${i}]`,
+        c,
+        `a column index in [0, ${width})${key === "rowMarks" ? " or null" : ""}`,
+      )
+    );
+  }
+  if (spec.inputs !== undefined) {
+    const inputs = arr(spec.inputs, `${f}.inputs`);
+    need(inputs.length === rows.length, `${f}.inputs`, spec.inputs, `${rows.length} rows`);
+    inputs.forEach((row, i) => {
+      const cells = arr(row, `${f}.inputs[${i}]`);
+      need(cells.length === width, `${f}.inputs[${i}]`, `${cells.length} cells`, `${width} cells`);
+      cells.forEach((x, k) => fraction(x, `${f}.inputs[${i}][${k}]`));
+    });
+  }
+  if (spec.scale !== undefined) {
+    const scale = obj(spec.scale, `${f}.scale`);
+    num(scale.centre, `${f}.scale.centre`);
+    need(isFinite(scale.max) && scale.max > 0, `${f}.scale.max`, scale.max, "a number > 0");
+  }
 }
 
 /** The run-file schema: fields, types and ranges; throws Bad at the first problem. */
@@ -406,6 +445,18 @@ function checkRecord(v: unknown, where?: { experiment: string; run: string }): v
     nonNegative(point.examples, `${f}.examples`);
     fraction(point.spikingAccuracy, `${f}.spikingAccuracy`, true);
     nonNegative(point.meanSpikeTime, `${f}.meanSpikeTime`, true);
+    if (point.spikeTimePercentiles !== undefined) {
+      const ps = obj(point.spikeTimePercentiles, `${f}.spikeTimePercentiles`);
+      for (const [k, x] of Object.entries(ps)) {
+        need(
+          /^\d+(\.\d+)?$/.test(k) && Number(k) <= 100,
+          `${f}.spikeTimePercentiles`,
+          k,
+          "percents",
+        );
+        nonNegative(x, `${f}.spikeTimePercentiles.${k}`, true);
+      }
+    }
     fraction(point.eosAccuracy, `${f}.eosAccuracy`, true);
   });
   arr(r.figures, "figures").forEach((fig, i) => {

@@ -13,6 +13,8 @@ import {
   firstSpikeSeries,
   histogram,
   runIdentity,
+  sampleByClass,
+  spikeRaster,
 } from "../experiment.ts";
 import { pairedTiming, testTraces, timeInference } from "../rc/measure.ts";
 import { Lstm } from "../models/lstm.ts";
@@ -30,6 +32,9 @@ import {
   type ToyExperiment,
   type ToyTask,
 } from "./_toy.ts";
+
+/** Test sequences per class in a run's spike raster (Fig. 1B-G). */
+const RASTER_PER_CLASS = 4;
 
 function generator(task: ToyTask): (rng: Rng, n: number) => SequenceBatch {
   return task === "spotting" ? spottingBatch : twoSequenceBatch;
@@ -163,6 +168,22 @@ export async function runToy(
     }
     const firstSpikeFigure = exp.figures?.firstSpikes;
     const figures: FigureSpec[] = [];
+    const rasterFigure = exp.figures?.raster;
+    if (rasterFigure) {
+      // Its own stream, drawn after every other: the same sequences in the RC and EOS runs of a
+      // seed (they share the test set), and no other number moves.
+      const rows = sampleByClass(test.y, RASTER_PER_CLASS, root.fork());
+      figures.push(spikeRaster({
+        test,
+        traces,
+        threshold: config.threshold,
+        rows,
+        paperFigure: rasterFigure.paperFigure,
+        title:
+          `Sampled test sequences: input, activation until the first spike, the spike (${config.method.toUpperCase()}-trained, θ = ${config.threshold})`,
+        caption: rasterFigure.caption,
+      }));
+    }
     if (firstSpikeFigure) {
       figures.push({
         paperFigure: firstSpikeFigure.paperFigure,

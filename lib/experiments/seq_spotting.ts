@@ -77,10 +77,28 @@ export const SEQ_SPOTTING: ToyExperiment = {
   },
   figureViews: [
     {
+      paperFigure: "1B",
+      titleIncludes: "Sampled test sequences",
+      panel: { rc: "1B–D", eos: "1E–G" },
+      differs:
+        "one raster holds the paper's three panels: each row a sampled sequence (4 positive, " +
+        "4 negative, the same in both runs), its input as the strip above, the positive-class " +
+        "probability as colour up to the first spike, the spike outlined; purple and orange stand " +
+        "for the paper's red and blue",
+      caption: {
+        rc: "Paper (Figs. 1B-D): the RC-trained model's activations stay near 0.5 until the " +
+          "evidence appears, then it spikes, with the right label, at the earliest step at which " +
+          "the answer is known.",
+        eos: "Paper (Figs. 1E-G): the EOS-trained model leans negative from the start; its first " +
+          "spike is negative whatever the class, and positive evidence moves it slowly.",
+      },
+    },
+    {
       paperFigure: "1C",
       titleIncludes: "First-spike times",
       panel: { rc: "1C", eos: "1F" },
-      differs: "a histogram of first-spike steps where the paper shows a raster of first spikes",
+      differs: "every test sequence's first spike counted by step; the raster above shows " +
+        "sampled ones as the paper does",
       caption: {
         rc: "Paper (Fig. 1C): the RC-trained model's first spikes come early, at the earliest " +
           "step at which the answer is known.",
@@ -92,8 +110,8 @@ export const SEQ_SPOTTING: ToyExperiment = {
       paperFigure: "1C",
       titleIncludes: "relative to the earliest",
       panel: { rc: "1C", eos: "1F" },
-      differs: "each correct first spike's offset from the earliest possible step, counted; the " +
-        "paper marks it on its raster",
+      differs: "each correct first spike's offset from the earliest possible step, counted over " +
+        "the test set; the paper marks it on its raster",
       caption: {
         rc: "Paper (Fig. 1C): RC-trained positive spikes fall almost always at offset 0.",
         eos: "Paper (Fig. 1F): EOS-trained positive spikes come one step late (offset 1).",
@@ -105,6 +123,10 @@ export const SEQ_SPOTTING: ToyExperiment = {
   tradeoffIs: "Not a paper panel (the paper draws θ trade-offs for MNIST and keyword " +
     "spotting, Figs. 5 and 6B)",
   figures: {
+    raster: {
+      paperFigure: "1B",
+      caption: "Sampled test sequences: where each first spike falls and what it says.",
+    },
     firstSpikes: {
       paperFigure: "1C",
       caption:

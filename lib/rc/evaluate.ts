@@ -46,3 +46,38 @@ function checkLabels(traces: Traces, labels: Int32Array): void {
     );
   }
 }
+
+/** The percentiles of first-spike steps a validation point records (Fig. 2B's bands). */
+export const SPIKE_TIME_PERCENTS = [10, 25, 50, 75, 90] as const;
+
+/**
+ * The `p`-th percentile (0-100) of `values` by nearest rank: the smallest value with at least
+ * p % of the values at or below it (p = 0: the smallest). NaN for no values.
+ * @example
+ * ```ts
+ * import { percentile } from "./evaluate.ts";
+ * percentile([4, 1, 3, 2], 50); // 2
+ * percentile([4, 1, 3, 2], 90); // 4
+ * ```
+ */
+export function percentile(values: ArrayLike<number>, p: number): number {
+  if (!(p >= 0 && p <= 100)) throw new Error(`percentile: p = ${p} outside [0, 100].`);
+  const sorted = Array.from(values).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/**
+ * Percentiles of the first-spike step at `threshold`, counted as `meanSpikeTime` counts it (steps
+ * consumed, t_sp + 1; an example that never spikes at the last step), keyed by percent ("10",
+ * "25", ...).
+ */
+export function spikeTimePercentiles(
+  traces: Traces,
+  threshold: number,
+  percents: readonly number[] = SPIKE_TIME_PERCENTS,
+): Record<string, number> {
+  const { steps } = firstSpikes(traces, threshold);
+  const consumed = Array.from(steps, (s) => s + 1).sort((a, b) => a - b);
+  return Object.fromEntries(percents.map((p) => [String(p), percentile(consumed, p)]));
+}

@@ -23,7 +23,7 @@ import { type RecurrentModel, writeVariables } from "../models/model.ts";
 import { nativeLossAndGrads } from "../accel/cpu_engine.ts";
 import { GpuTrainer } from "../accel/gpu_fit.ts";
 import { CpuTrainer, cpuTrainerEnabled } from "../accel/cpu_trainer.ts";
-import { accuracyAtStep, spikeMetrics } from "./evaluate.ts";
+import { accuracyAtStep, spikeMetrics, spikeTimePercentiles } from "./evaluate.ts";
 import { bucketSize, gatherStep, traceBatch } from "./infer.ts";
 import { LossCollector } from "./loss.ts";
 import { choosePath, type PathChoice, type PathName } from "./paths.ts";
@@ -373,13 +373,17 @@ export async function validate(
   batch: SequenceBatch,
   opts: { readout: Readout; threshold: number },
 ): Promise<
-  { spikingAccuracy: number; meanSpikeTime: number; fractionFired: number; eosAccuracy: number }
+  Pick<
+    CurvePoint,
+    "spikingAccuracy" | "meanSpikeTime" | "spikeTimePercentiles" | "fractionFired" | "eosAccuracy"
+  >
 > {
   const { traces } = await traceBatch(model, batch, { readout: opts.readout });
   const spike = spikeMetrics(traces, batch.y, opts.threshold);
   return {
     spikingAccuracy: spike.accuracy,
     meanSpikeTime: spike.meanSpikeTime,
+    spikeTimePercentiles: spikeTimePercentiles(traces, opts.threshold),
     fractionFired: spike.fractionFired,
     eosAccuracy: accuracyAtStep(traces, batch.y, batch.numSteps - 1),
   };

@@ -11,6 +11,11 @@ export interface CurvePoint {
   /** RC-inference (first spike at the training threshold) accuracy. */
   spikingAccuracy: number;
   meanSpikeTime: number;
+  /**
+   * Percentiles of the validation examples' first-spike step (counted as `meanSpikeTime`), keyed
+   * by percent: "10", "25", "50", "75", "90". Absent in runs recorded before they were kept.
+   */
+  spikeTimePercentiles?: Record<string, number>;
   fractionFired: number;
   /** Accuracy read at the last step. */
   eosAccuracy: number;

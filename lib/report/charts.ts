@@ -264,34 +264,78 @@ export function accuracyCurveChart(runs: RunRecord[], title: string): ChartConfi
   };
 }
 
-/** Mean first-spike step during training, one line per run. */
+/** The percentile bands a spike-time chart fills, outer first: [lower, upper, opacity]. */
+const BANDS: [string, string, string][] = [["10", "90", "26"], ["25", "75", "4d"]];
+
+/** Whether any validation point of `runs` records first-spike percentiles. */
+export function hasSpikeTimePercentiles(runs: RunRecord[]): boolean {
+  return runs.some((r) => (r.curves ?? []).some((p) => p.spikeTimePercentiles));
+}
+
+/** The runs a spike-time chart draws as bands: the first of each method with percentiles. */
+export function bandedRuns(runs: RunRecord[]): Set<RunRecord> {
+  return new Set(
+    (["rc", "eos"] as const).map((m) =>
+      runs.find((r) => r.method === m && hasSpikeTimePercentiles([r]))
+    ).filter((r) => r !== undefined),
+  );
+}
+
+/**
+ * First-spike step during training. Runs whose validation points record percentiles (the first
+ * such run of each method) are drawn as bands, 10-90 % lighter and 25-75 % darker, with the median
+ * as a line (Fig. 2B's distribution); every other run as one line, its median where recorded,
+ * else its mean. Band edges carry no legend entry (an empty label, left out by the page).
+ */
 export function spikeTimeCurveChart(runs: RunRecord[], title: string): ChartConfig {
   const colours = runColours(runs);
   const showData = new Set(runs.map((r) => r.data?.name)).size > 1;
   const numSteps = Math.max(0, ...runs.map((r) => r.metrics?.numSteps).filter(isNum));
-  return {
-    type: "scatter",
-    data: {
-      datasets: runs.map((r) => ({
-        label: runLabel(r, showData),
-        data: (r.curves ?? []).map((p) => ({ x: p.examples, y: p.meanSpikeTime })).filter(
-          finitePoint,
-        ),
-        showLine: true,
-        borderColor: colours.get(r),
-        backgroundColor: colours.get(r),
-        pointRadius: 0,
-        borderWidth: 2,
-      })),
-    },
-    options: options(
-      title,
-      axes("training examples seen", "mean first-spike step", {}, {
-        beginAtZero: true,
-        ...(numSteps > 0 ? { suggestedMax: numSteps } : {}),
-      }),
-    ),
-  };
+  const banded = bandedRuns(runs);
+  const at = (r: RunRecord, key: string | null) =>
+    (r.curves ?? []).map((p) => ({
+      x: p.examples,
+      y: key === null ? p.meanSpikeTime : p.spikeTimePercentiles?.[key],
+    })).filter(finitePoint);
+  const line = (c: string) => ({
+    showLine: true,
+    borderColor: c,
+    backgroundColor: c,
+    pointRadius: 0,
+  });
+  const datasets = runs.flatMap((r) => {
+    const c = colours.get(r)!;
+    const name = runLabel(r, showData);
+    if (!hasSpikeTimePercentiles([r])) {
+      return [{ label: name, data: at(r, null), ...line(c), borderWidth: 2 }];
+    }
+    const median = { label: `${name} · median`, data: at(r, "50"), ...line(c) };
+    if (!banded.has(r)) return [{ ...median, borderWidth: 1, borderDash: [4, 3] }];
+    return [
+      ...BANDS.flatMap(([lo, hi, alpha]) => [
+        { label: "", data: at(r, lo), ...line(c), borderWidth: 0, fill: false },
+        {
+          label: `${name} · ${lo}-${hi} %`,
+          data: at(r, hi),
+          ...line(c),
+          borderWidth: 0,
+          backgroundColor: `${c}${alpha}`,
+          fill: "-1",
+        },
+      ]),
+      { ...median, borderWidth: 2 },
+    ];
+  });
+  const o = options(
+    title,
+    axes("training examples seen", "first-spike step (validation)", {}, {
+      beginAtZero: true,
+      ...(numSteps > 0 ? { suggestedMax: numSteps } : {}),
+    }),
+  );
+  const plugins = o.plugins as Record<string, Record<string, unknown>>;
+  plugins.legend.labels = { ...plugins.legend.labels as object, skipEmpty: true };
+  return { type: "scatter", data: { datasets }, options: o };
 }
 
 /**

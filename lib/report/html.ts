@@ -10,8 +10,10 @@ import type { FigureView, MetricLabel } from "../experiments/declaration.ts";
 import { type BenchSummary, formatNs } from "./bench.ts";
 import {
   accuracyCurveChart,
+  bandedRuns,
   type ChartConfig,
   figureChart,
+  hasSpikeTimePercentiles,
   sharedScale,
   spikeTimeCurveChart,
   tradeoffChart,
@@ -533,7 +535,11 @@ function figuresFor(
       const caption = view?.caption?.[r.method] ?? f.caption;
       const shared = (groups.get(groupKey(f))?.length ?? 0) > 1;
       return `<figure>${
-        page.charts.canvas(figureChart(f, scales.get(groupKey(f))), `Fig. ${panel}: ${f.title}`)
+        page.charts.canvas(
+          figureChart(f, scales.get(groupKey(f))),
+          `Fig. ${panel}: ${f.title}`,
+          f.kind === "heatmap" && f.inputs !== undefined,
+        )
       }<figcaption><strong>Fig. ${esc(panel)}</strong>${
         view?.differs ? ` <em>(${esc(view.differs)})</em>` : ""
       } — ${esc(f.title)} <small>(${r.method.toUpperCase()}-trained run <code>${esc(r.run)}</code>${
@@ -619,6 +625,9 @@ Data: ${esc(dataOf(runs))}; profiles: ${
   parts.push(figuresFor(section, experiment, runs, page));
   const drawn: string[] = [];
   if (section.parts.curves && runs.some((r) => (r.curves ?? []).length > 0)) {
+    const spikeTitle = hasSpikeTimePercentiles(runs)
+      ? "first-spike step during training (percentiles)"
+      : "mean first-spike step during training";
     drawn.push(
       `<figure>${
         charts.canvas(
@@ -632,13 +641,25 @@ Data: ${esc(dataOf(runs))}; profiles: ${
 and read at the last step (dashed); RC runs blue, EOS runs red.</figcaption></figure>`,
       `<figure>${
         charts.canvas(
-          spikeTimeCurveChart(runs, `${experiment}: mean first-spike step during training`),
-          `${experiment}: mean first-spike step during training`,
+          spikeTimeCurveChart(runs, `${experiment}: ${spikeTitle}`),
+          `${experiment}: ${spikeTitle}`,
         )
       }
-<figcaption>${standsFor(info?.spikeTimeCurveIs)} — ${
-        esc(experiment)
-      }: mean first-spike step of every run on the validation set through training.</figcaption></figure>`,
+<figcaption>${standsFor(info?.spikeTimeCurveIs)} — ${esc(experiment)}: ${
+        hasSpikeTimePercentiles(runs)
+          ? `the distribution of the validation examples' first-spike steps through training: the
+median (line), 25-75 % (darker band) and 10-90 % (lighter band) of the first run of each method
+(RC blue, EOS red)${
+            runs.some((r) => hasSpikeTimePercentiles([r]) && !bandedRuns(runs).has(r))
+              ? "; other runs' medians dashed"
+              : ""
+          }${
+            runs.some((r) => !hasSpikeTimePercentiles([r]))
+              ? "; runs recorded without percentiles, their mean"
+              : ""
+          }.`
+          : "mean first-spike step of every run on the validation set through training."
+      }</figcaption></figure>`,
     );
   }
   if (section.parts.tradeoff && runs.some((r) => (r.metrics?.thresholdCurve ?? []).length > 0)) {
@@ -1160,6 +1181,11 @@ const CLIENT = `
     if (x && x.ticks && x.ticks.multipleOf) {
       var step = x.ticks.multipleOf, labels = cfg.data.labels || [];
       x.ticks.callback = function (v, i) { var l = labels[i]; return Number(l) % step === 0 ? String(l) : null; };
+    }
+    // Datasets with an empty label (a band's lower edge) stay out of the legend where asked.
+    var legend = cfg.options.plugins.legend;
+    if (legend && legend.labels && legend.labels.skipEmpty) {
+      legend.labels.filter = function (item) { return item.text !== ""; };
     }
     try { new Chart(canvas, cfg); drawn++; } catch (e) { console.error("Chart " + canvas.getAttribute("data-chart") + " failed: " + e); }
   });

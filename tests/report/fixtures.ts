@@ -105,6 +105,13 @@ function curve(
       loss: s.loss + noise(),
       spikingAccuracy: Math.min(1, s.acc + noise()),
       meanSpikeTime: s.spike + noise() * 20,
+      // The validation spread narrows as the spike time falls.
+      spikeTimePercentiles: Object.fromEntries(
+        [[10, -0.5], [25, -0.25], [50, 0], [75, 0.25], [90, 0.5]].map(([p, k]) => [
+          String(p),
+          Math.max(1, Math.round(s.spike * (1 + k))),
+        ]),
+      ),
       fractionFired: s.fired,
       eosAccuracy: Math.min(1, s.eos + noise()),
       wallSeconds: f * 120,
@@ -214,6 +221,46 @@ const TOY_DATA = (name: string): RunRecord["data"] => ({
   note: "synthetic, generated from the seed",
 });
 
+/**
+ * A spike raster (paper Fig. 1B-G) of 8 hand-made sequences of 25 steps: inputs alternate, the
+ * positive-class probability drifts from 0.5 to the row's label until a spike at step 6 + row
+ * (RC) or 12 + row (EOS), the last row never spikes.
+ */
+export function fixtureRaster(method: "rc" | "eos"): FigureSpec {
+  const T = 25, rows = 8;
+  const first = (r: number) => r === rows - 1 ? null : (method === "rc" ? 5 : 11) + r;
+  const label = (r: number) => r < rows / 2 ? 1 : 0;
+  return {
+    paperFigure: "1B",
+    title:
+      `Sampled test sequences: input, activation until the first spike, the spike (${method.toUpperCase()}-trained, θ = 0.95)`,
+    kind: "heatmap",
+    xLabel: "time step",
+    yLabel: "test sequence: label, first spike",
+    series: [],
+    caption: "Sampled test sequences: where each first spike falls and what it says.",
+    z: Array.from({ length: rows }, (_, r) =>
+      Array.from({ length: T }, (_, t) => {
+        const f = Math.min(1, t / ((first(r) ?? T) + 0.5));
+        return +(0.5 + (label(r) ? 0.47 : -0.47) * f).toFixed(4);
+      })),
+    inputs: Array.from(
+      { length: rows },
+      (_, r) => Array.from({ length: T }, (_, t) => (t + r) % 2),
+    ),
+    rowCutoffs: Array.from({ length: rows }, (_, r) => first(r) ?? T - 1),
+    rowMarks: Array.from({ length: rows }, (_, r) => first(r)),
+    rowLabels: Array.from(
+      { length: rows },
+      (_, r) =>
+        `label ${label(r) ? "+" : "−"}, ${
+          first(r) === null ? "no spike" : `spike ${label(r) ? "+" : "−"} at ${first(r)! + 1}`
+        }`,
+    ),
+    scale: { centre: 0.5, max: 0.5 },
+  };
+}
+
 /** The fixture run records: rc and eos for seq-spotting and two-sequence. */
 export function fixtureRuns(): RunRecord[] {
   const seqT = 25, twoT = 40;
@@ -281,6 +328,7 @@ export function fixtureRuns(): RunRecord[] {
           ],
           caption: "Positive spikes come right after the fifth equal step, as in the paper.",
         },
+        fixtureRaster("rc"),
       ],
       env: "software-webgpu",
       seed: 1,
@@ -314,7 +362,7 @@ export function fixtureRuns(): RunRecord[] {
         },
       ],
       deviations: [],
-      figures: [],
+      figures: [fixtureRaster("eos")],
       env: "software-webgpu",
       seed: 2,
       data: TOY_DATA("seq-spotting (Poisson, rate 0.5, T = 25)"),
