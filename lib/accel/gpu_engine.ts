@@ -86,6 +86,8 @@ struct P { u: array<vec4<u32>, 5>, f: vec4<f32> }
 @group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
 @group(0) @binding(2) var<uniform> p: P;
 fn pu(i: u32) -> u32 { return p.u[i / 4u][i % 4u]; }
+fn ibits(at: u32) -> i32 { return bitcast<i32>(m[at]); }
+fn ubits(at: u32) -> u32 { return bitcast<u32>(m[at]); }
 fn sigm(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 fn tanh_(x: f32) -> f32 {
   let e = exp(-2.0 * abs(x));
@@ -100,54 +102,80 @@ fn tanh_(x: f32) -> f32 {
  * + 1 (0: none; the mask has C's layout), 14 split: K per workgroup layer z (0: no split; then
  * each layer writes its partial sum, [M, N], at 15 offPartial + z M N, and REDUCE adds them up:
  * the gradients' long sums over every example-step run in parallel).
+ *
+ * Two variants read an index list that the GPU wrote (GPU halting, `COMPACT`), with the list's
+ * length from the buffer rather than a parameter:
+ * - `rows`: the rows m of A and C are the entries `list[start + m]` for m < count (16 offSC: the
+ *   (start, count) pair, 17 offList); M is ignored. The forward products of one step, for the
+ *   examples still running.
+ * - `sum`: the k of A and B are the entries `list[k]` for k < total (16 offTotal, 17 offList); K is
+ *   ignored. The gradients' sums over the example-steps that ran.
  */
-const MATMUL = HEADER + /* wgsl */ `
+function matmulSource(gather: "none" | "rows" | "sum"): string {
+  const k = (e: string) => gather === "sum" ? `ubits(lst + min(${e}, K - 1u))` : `(${e})`;
+  const rowsPrologue = gather === "rows"
+    ? `let sc = pu(16u);
+  let M = ubits(sc + 1u);
+  let row = wg.y * ${MM_TILE}u + l.y;
+  let entry = ubits(pu(17u) + ubits(sc) + min(row, max(M, 1u) - 1u));`
+    : `let M = pu(0u);
+  let row = wg.y * ${MM_TILE}u + l.y;
+  let entry = row;`;
+  return HEADER + /* wgsl */ `
 var<workgroup> ta: array<array<f32, 65>, ${MM_TILE}>; // 65: no bank conflicts storing along m
 var<workgroup> tb: array<array<f32, ${MM_TILE}>, 64>;
+var<workgroup> total: u32;
 @compute @workgroup_size(${MM_TILE}, ${MM_TILE})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
-  let M = pu(0u); let N = pu(1u);
-  var K = pu(2u);
+  ${rowsPrologue}
+  let N = pu(1u);
+  ${
+    gather === "sum"
+      // The loop's bound must be uniform for its barriers: one thread loads it for all.
+      ? `if (l.x == 0u && l.y == 0u) { total = ubits(pu(16u)); }
+  var K = workgroupUniformLoad(&total);`
+      : "var K = pu(2u);"
+  }
+  let lst = pu(17u);
   var kBegin = 0u;
   let split = pu(14u);
   if (split != 0u) {
     kBegin = wg.z * split;
     K = min(K, kBegin + split);
   }
-  let row = wg.y * ${MM_TILE}u + l.y;
   let col = wg.x * ${MM_TILE}u + l.x;
   var acc = 0.0;
-  let ra = pu(3u) + row * pu(4u);
+  let ra = pu(3u) + entry * pu(4u);
   let sa = pu(5u);
   let rb = pu(6u) + col * pu(8u);
   let sb = pu(7u);
   // A stored along m (A = Xᵀ, the gradients' products): lanes load along m, coalesced.
-  let aAlongM = pu(4u) == 1u && pu(5u) != 1u;
+  let aAlongM = ${gather === "rows" ? "false" : "pu(4u) == 1u && pu(5u) != 1u"};
   let rowL = wg.y * ${MM_TILE}u + l.x;
   let raL = pu(3u) + rowL;
   // 64 of K per round: four loads of each operand per thread, one wait for all of them.
   for (var k0 = kBegin; k0 < K; k0 += 64u) {
     if (aAlongM) {
       ${
-  load4("a", (q) =>
-    `raL + (k0 + l.y + ${16 * q}u) * sa`, (q) =>
-    `rowL < M && k0 + l.y + ${16 * q}u < K`, (q) =>
-    `ta[l.x][l.y + ${16 * q}u]`)
-}
+    load4("a", (q) =>
+      `raL + ${k(`k0 + l.y + ${16 * q}u`)} * sa`, (q) =>
+      `rowL < M && k0 + l.y + ${16 * q}u < K`, (q) =>
+      `ta[l.x][l.y + ${16 * q}u]`)
+  }
     } else {
       ${
-  load4("a", (q) =>
-    `ra + (k0 + l.x + ${16 * q}u) * sa`, (q) =>
-    `row < M && k0 + l.x + ${16 * q}u < K`, (q) =>
-    `ta[l.y][l.x + ${16 * q}u]`)
-}
+    load4("a", (q) =>
+      `ra + ${k(`k0 + l.x + ${16 * q}u`)} * sa`, (q) =>
+      `row < M && k0 + l.x + ${16 * q}u < K`, (q) =>
+      `ta[l.y][l.x + ${16 * q}u]`)
+  }
     }
     ${
-  load4("b", (q) =>
-    `rb + (k0 + l.y + ${16 * q}u) * sb`, (q) =>
-    `col < N && k0 + l.y + ${16 * q}u < K`, (q) =>
-    `tb[l.y + ${16 * q}u][l.x]`)
-}
+    load4("b", (q) =>
+      `rb + ${k(`k0 + l.y + ${16 * q}u`)} * sb`, (q) =>
+      `col < N && k0 + l.y + ${16 * q}u < K`, (q) =>
+      `tb[l.y + ${16 * q}u][l.x]`)
+  }
     workgroupBarrier();
     ${FMA64}
     workgroupBarrier();
@@ -157,23 +185,39 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
     m[pu(15u) + (wg.z * M + row) * N + col] = acc;
     return;
   }
-  let at = pu(9u) + row * pu(10u) + col;
+  let at = pu(9u) + entry * pu(10u) + col;
   let flags = pu(12u);
   if (pu(11u) != 0u) { acc += m[pu(11u) - 1u + col]; }
   if ((flags & 2u) != 0u) { acc = max(acc, 0.0); }
-  if (pu(13u) != 0u && !(m[pu(13u) - 1u + row * pu(10u) + col] > 0.0)) { acc = 0.0; }
+  if (pu(13u) != 0u && !(m[pu(13u) - 1u + entry * pu(10u) + col] > 0.0)) { acc = 0.0; }
   m[at] = acc;
 }
 `;
+}
+
+/**
+ * WGSL that defines `b`, the example of this thread's row, and `valid`: every row below B, or with
+ * `rows` the `r`-th entry of the step's index list (params `p`: offSC, the (start, count) pair;
+ * `p + 1`: offList; `p + 2`: t B, subtracted from the entries, which are rows t B + b).
+ */
+function rowPrologue(rows: boolean, tile: number, p: number): string {
+  if (!rows) return `let b = wg.y * ${tile}u + l.y;\n  let valid = b < B;`;
+  return `let r = wg.y * ${tile}u + l.y;
+  let cnt = ubits(pu(${p}u) + 1u);
+  let valid = r < cnt;
+  let b = ubits(pu(${p + 1}u) + ubits(pu(${p}u)) + min(r, max(cnt, 1u) - 1u)) - pu(${p + 2}u);`;
+}
 
 /**
  * One forward step for every example: z = xw_t (bias included) + h_{t-1} U; gates i, f, g, o.
  * A 16 x 16 tiled product (16 examples x 4 units' 4 gates) into workgroup memory, then the cell
  * for those 16 x 4 (example, unit) pairs: few, short dependent loads per thread rather than a
  * loop over all of h per output.
- * Params: 0 H, 1 B, 2 offXW_t, 3 offHC_{t} (state entering), 4 offHC_{t+1}, 5 offU, 6 offActs_t.
+ * Params: 0 H, 1 B, 2 offXW_t, 3 offHC_{t} (state entering), 4 offHC_{t+1}, 5 offU, 6 offActs_t;
+ * with `rows`, the examples are those of the step's index list: 7 offSC, 8 offList, 9 t B.
  */
-const CELL_FORWARD = HEADER + /* wgsl */ `
+function cellForwardSource(rows: boolean): string {
+  return HEADER + /* wgsl */ `
 var<workgroup> ta: array<array<f32, 64>, 16>;
 var<workgroup> tb: array<array<f32, 16>, 64>;
 var<workgroup> zs: array<array<f32, 16>, 16>;
@@ -181,7 +225,7 @@ var<workgroup> zs: array<array<f32, 16>, 16>;
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
   let H = pu(0u); let B = pu(1u);
   let G = 4u * H;
-  let b = wg.y * 16u + l.y;
+  ${rowPrologue(rows, 16, 7)}
   let gate = l.x / 4u;
   let unit = wg.x * 4u + l.x % 4u;
   let hp = pu(3u);
@@ -191,17 +235,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   let cu = U + gate * H + unit;
   for (var k0 = 0u; k0 < H; k0 += 64u) {
     ${
-  load4("a", (q) =>
-    `rh + k0 + l.x + ${16 * q}u`, (q) =>
-    `b < B && k0 + l.x + ${16 * q}u < H`, (q) =>
-    `ta[l.y][l.x + ${16 * q}u]`)
-}
+    load4("a", (q) =>
+      `rh + k0 + l.x + ${16 * q}u`, (q) =>
+      `valid && k0 + l.x + ${16 * q}u < H`, (q) =>
+      `ta[l.y][l.x + ${16 * q}u]`)
+  }
     ${
-  load4("w", (q) =>
-    `cu + (k0 + l.y + ${16 * q}u) * G`, (q) =>
-    `unit < H && k0 + l.y + ${16 * q}u < H`, (q) =>
-    `tb[l.y + ${16 * q}u][l.x]`)
-}
+    load4("w", (q) =>
+      `cu + (k0 + l.y + ${16 * q}u) * G`, (q) =>
+      `unit < H && k0 + l.y + ${16 * q}u < H`, (q) =>
+      `tb[l.y + ${16 * q}u][l.x]`)
+  }
     workgroupBarrier();
     ${FMA64}
     workgroupBarrier();
@@ -209,7 +253,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   zs[l.y][l.x] = acc;
   workgroupBarrier();
   let j = wg.x * 4u + l.x;
-  if (l.x >= 4u || b >= B || j >= H) { return; }
+  if (l.x >= 4u || !valid || j >= H) { return; }
   let xw = pu(2u) + b * G;
   let i = sigm(zs[l.y][l.x] + m[xw + j]);
   let f = sigm(zs[l.y][4u + l.x] + m[xw + H + j]);
@@ -224,6 +268,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   m[a + j] = i; m[a + H + j] = f; m[a + 2u * H + j] = gg; m[a + 3u * H + j] = o; m[a + 4u * H + j] = tc;
 }
 `;
+}
 
 /**
  * One thread per example: its loss step (given, or the first step whose confidence reaches θ, or
@@ -235,9 +280,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
  * t*B+b), offGather_i ([B, L_i]) as f32 bits), 15 offWidths (K-1 widths as f32 bits).
  * f: θ, β, 1/B.
  */
-const TAKE = HEADER + /* wgsl */ `
-fn ibits(at: u32) -> i32 { return bitcast<i32>(m[at]); }
-fn ubits(at: u32) -> u32 { return bitcast<u32>(m[at]); }
+const CONF = /* wgsl */ `
 fn conf(z: u32, O: u32, ro: u32) -> f32 {
   if (ro == 0u) { let s = sigm(m[z]); return max(s, 1.0 - s); }
   if (ro == 1u) {
@@ -251,6 +294,9 @@ fn conf(z: u32, O: u32, ro: u32) -> f32 {
   for (var j = 0u; j < O; j++) { sum += exp(m[z + j] - mx); }
   return 1.0 / sum;
 }
+`;
+
+const TAKE = HEADER + CONF + /* wgsl */ `
 fn softplus(z: f32) -> f32 { return max(z, 0.0) + log(1.0 + exp(-abs(z))); }
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3<u32>) {
@@ -319,16 +365,18 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
  * dz_{t+1} Uᵀ as a tiled product (8 examples x 16 units), then the cell's backward for
  * each (example, unit) of the tile.
  * Params: 0 H, 1 B, 2 t, 3 offSteps, 4 offDhLoss ([B, H]), 5 offDZ_t, 6 offDZ_{t+1}, 7 offU,
- * 8 offActs_t, 9 offHC_t (state entering step t), 10 offDC_in, 11 offDC_out.
+ * 8 offActs_t, 9 offHC_t (state entering step t), 10 offDC_in, 11 offDC_out; with `rows`, the
+ * examples are those of the step's index list: 12 offSC, 13 offList, 14 t B.
  */
-const CELL_BACKWARD = HEADER + /* wgsl */ `
+function cellBackwardSource(rows: boolean): string {
+  return HEADER + /* wgsl */ `
 var<workgroup> ta: array<array<f32, 64>, 8>;
 var<workgroup> tb: array<array<f32, 16>, 64>;
 @compute @workgroup_size(16, 8)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
   let H = pu(0u); let B = pu(1u); let t = pu(2u);
   let G = 4u * H;
-  let b = wg.y * 8u + l.y;
+  ${rowPrologue(rows, 8, 12)}
   let j = wg.x * 16u + l.x;
   let dzn = pu(6u);
   let U = pu(7u);
@@ -341,28 +389,28 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   let ru8 = ru + 8u * G;
   for (var k0 = 0u; k0 < G; k0 += 64u) {
     ${
-  load4("a", (q) =>
-    `rz + k0 + l.x + ${16 * q}u`, (q) =>
-    `b < B && k0 + l.x + ${16 * q}u < G`, (q) =>
-    `ta[l.y][l.x + ${16 * q}u]`)
-}
+    load4("a", (q) =>
+      `rz + k0 + l.x + ${16 * q}u`, (q) =>
+      `valid && k0 + l.x + ${16 * q}u < G`, (q) =>
+      `ta[l.y][l.x + ${16 * q}u]`)
+  }
     ${
-  load4("w", (q) =>
-    `ru + k0 + l.x + ${16 * q}u`, (q) =>
-    `jl < H && k0 + l.x + ${16 * q}u < G`, (q) =>
-    `tb[l.x + ${16 * q}u][l.y]`)
-}
+    load4("w", (q) =>
+      `ru + k0 + l.x + ${16 * q}u`, (q) =>
+      `jl < H && k0 + l.x + ${16 * q}u < G`, (q) =>
+      `tb[l.x + ${16 * q}u][l.y]`)
+  }
     ${
-  load4("v", (q) =>
-    `ru8 + k0 + l.x + ${16 * q}u`, (q) =>
-    `jl + 8u < H && k0 + l.x + ${16 * q}u < G`, (q) =>
-    `tb[l.x + ${16 * q}u][l.y + 8u]`)
-}
+    load4("v", (q) =>
+      `ru8 + k0 + l.x + ${16 * q}u`, (q) =>
+      `jl + 8u < H && k0 + l.x + ${16 * q}u < G`, (q) =>
+      `tb[l.x + ${16 * q}u][l.y + 8u]`)
+  }
     workgroupBarrier();
     ${FMA64}
     workgroupBarrier();
   }
-  if (j >= H || b >= B) { return; }
+  if (j >= H || !valid) { return; }
   // Every load first (none depends on another), then the arithmetic with selects.
   let s = u32(bitcast<i32>(m[pu(3u) + b]));
   let dhLoss = m[pu(4u) + b * H + j];
@@ -382,6 +430,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   m[pu(11u) + b * H + j] = select(dc * f, 0.0, after);
 }
 `;
+}
 
 /**
  * Adam over the flat weights, each gradient times the clipping scale first. Params: 0 count, 1 offW,
@@ -401,16 +450,148 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw
 }
 `;
 
-/** C[m, n] = Σ_z partial[z, m, n]. Params: 0 M, 1 N, 2 S, 3 offPartial, 4 offC, 5 ldc. */
+/**
+ * C[m, n] = Σ_z partial[z, m, n]. Params: 0 M, 1 N, 2 S, 3 offPartial, 4 offC, 5 ldc, 6 offTotal
+ * + 1 (0: S as given; else S = ⌈total / 7 per⌉, the layers that a GPU-sized dispatch ran).
+ */
 const REDUCE = HEADER + /* wgsl */ `
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   let M = pu(0u); let N = pu(1u);
   let i = g.x;
   if (i >= M * N) { return; }
+  var S = pu(2u);
+  if (pu(6u) != 0u) { S = (ubits(pu(6u) - 1u) + pu(7u) - 1u) / pu(7u); }
   var acc = 0.0;
-  for (var z = 0u; z < pu(2u); z++) { acc += m[pu(3u) + z * M * N + i]; }
+  for (var z = 0u; z < S; z++) { acc += m[pu(3u) + z * M * N + i]; }
   m[pu(4u) + (i / N) * pu(5u) + i % N] = acc;
+}
+`;
+
+/**
+ * GPU halting. The examples still running at step t are a list of rows t B + b, sorted, in one
+ * array of every step's lists back to back (the example-steps that run, in the order the masked
+ * path's rows have); a (start, count) pair per step locates each. `INIT` starts a batch: step 0's
+ * list is every example; `COMPACT`, after step t's readout, keeps the examples that have not
+ * spiked (or reached their given step) in step t + 1's list and writes their loss step for the
+ * others. Both write the workgroup counts of the later dispatches (`args`, read by
+ * `dispatchWorkgroupsIndirect`): per step, J entries of (x, ⌈count / div⌉, 1) from a table of
+ * (x, div) pairs, then the gradient products' (x, y, ⌈total / per⌉) from a table of triples.
+ * Nothing is read back: a step after every example has spiked costs dispatches of no workgroups.
+ */
+const HALT_HEADER = HEADER + /* wgsl */ `
+@group(0) @binding(3) var<storage, read_write> args: array<u32>;
+fn writeStepArgs(t: u32, count: u32, J: u32, table: u32) {
+  for (var j = 0u; j < J; j++) {
+    let div = ubits(table + 2u * j + 1u);
+    let a = (t * J + j) * 3u;
+    args[a] = ubits(table + 2u * j);
+    args[a + 1u] = (count + div - 1u) / div;
+    args[a + 2u] = 1u;
+  }
+}
+fn writeFinalArgs(total: u32, T: u32, J: u32, table: u32, n: u32) {
+  for (var q = 0u; q < n; q++) {
+    let a = (T * J + q) * 3u;
+    let per = ubits(table + 3u * q + 2u);
+    args[a] = ubits(table + 3u * q);
+    args[a + 1u] = ubits(table + 3u * q + 1u);
+    args[a + 2u] = select(0u, (total + per - 1u) / max(per, 1u), per != 0u);
+  }
+}
+`;
+
+/**
+ * Params: 0 B, 1 T, 2 offList, 3 offSC, 4 offStepTable, 5 J, 6 offFinalTable, 7 nFinal,
+ * 8 offTotal.
+ */
+const INIT = HALT_HEADER + /* wgsl */ `
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) l: vec3<u32>) {
+  let B = pu(0u); let T = pu(1u); let J = pu(5u);
+  for (var b = l.x; b < B; b += 256u) { m[pu(2u) + b] = bitcast<f32>(b); }
+  for (var t = 1u + l.x; t < T; t += 256u) {
+    m[pu(3u) + 2u * t] = 0.0;
+    m[pu(3u) + 2u * t + 1u] = 0.0;
+  }
+  for (var i = 3u * J + l.x; i < 3u * J * T; i += 256u) { args[i] = 0u; }
+  if (l.x != 0u) { return; }
+  m[pu(3u)] = bitcast<f32>(0u);
+  m[pu(3u) + 1u] = bitcast<f32>(B);
+  m[pu(8u)] = bitcast<f32>(B);
+  writeStepArgs(0u, B, J, pu(4u));
+  writeFinalArgs(B, T, J, pu(6u), pu(7u));
+}
+`;
+
+/**
+ * After step t's readout: each listed example spikes (confidence >= θ, or t = T - 1) or, with a
+ * given step (>= 0), stops there; the others, in order, make step t + 1's list (a workgroup prefix
+ * sum). Params: 0 B, 1 T, 2 t, 3 O, 4 readout, 5 offLogits (rows t B + b), 6 offList, 7 offSC,
+ * 8 offSteps (out, i32 bits), 9 offGiven (i32 bits, -1: RC), 10 offStepTable, 11 J,
+ * 12 offFinalTable, 13 nFinal, 14 offTotal. f: θ.
+ */
+const COMPACT = HALT_HEADER + CONF + /* wgsl */ `
+var<workgroup> scan: array<u32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) l: vec3<u32>) {
+  let B = pu(0u); let T = pu(1u); let t = pu(2u);
+  let sc = pu(7u) + 2u * t;
+  let start = ubits(sc);
+  let count = ubits(sc + 1u);
+  let more = t + 1u < T;
+  var kept = 0u;
+  // Over B, not count, so that the barriers sit in uniform control flow.
+  for (var c0 = 0u; c0 < B; c0 += 256u) {
+    let r = c0 + l.x;
+    var keep = 0u;
+    var entry = 0u;
+    if (r < count) {
+      entry = ubits(pu(6u) + start + r);
+      let b = entry - t * B;
+      let given = ibits(pu(9u) + b);
+      var stop = !more;
+      if (given >= 0) {
+        stop = stop || u32(given) <= t;
+      } else {
+        stop = stop || conf(pu(5u) + entry * pu(3u), pu(3u), pu(4u)) >= p.f.x;
+      }
+      if (stop) { m[pu(8u) + b] = bitcast<f32>(i32(t)); } else { keep = 1u; }
+    }
+    scan[l.x] = keep;
+    workgroupBarrier();
+    for (var w = 1u; w < 256u; w *= 2u) {
+      var v = scan[l.x];
+      if (l.x >= w) { v += scan[l.x - w]; }
+      workgroupBarrier();
+      scan[l.x] = v;
+      workgroupBarrier();
+    }
+    if (keep == 1u) {
+      m[pu(6u) + start + count + kept + scan[l.x] - 1u] = bitcast<f32>(entry + B);
+    }
+    kept += scan[255];
+    workgroupBarrier();
+  }
+  if (l.x != 0u || count == 0u) { return; }
+  let total = start + count + kept;
+  m[pu(14u)] = bitcast<f32>(total);
+  if (more) {
+    m[sc + 2u] = bitcast<f32>(start + count);
+    m[sc + 3u] = bitcast<f32>(kept);
+    writeStepArgs(t + 1u, kept, pu(11u), pu(10u));
+  }
+  writeFinalArgs(total, T, pu(11u), pu(12u), pu(13u));
+}
+`;
+
+/** Adds the workgroups of every indirect dispatch of the batch to ctl[4]. Params: 0 triples. */
+const TALLY = HALT_HEADER + /* wgsl */ `
+@compute @workgroup_size(1)
+fn main() {
+  var n = 0u;
+  for (var i = 0u; i < pu(0u); i++) { n += args[3u * i] * args[3u * i + 1u] * args[3u * i + 2u]; }
+  atomicAdd(&ctl[4], n);
 }
 `;
 
@@ -491,30 +672,46 @@ fn main() { atomicStore(&ctl[0], 0u); }
 `;
 
 const KERNELS = {
-  matmul: MATMUL,
-  cellForward: CELL_FORWARD,
-  take: TAKE,
-  cellBackward: CELL_BACKWARD,
-  adam: ADAM,
-  reduce: REDUCE,
-  accumulate: ACCUMULATE,
-  reset: RESET,
-  sumSquares: SUM_SQUARES,
-  gradNorm: GRAD_NORM,
+  matmul: () => matmulSource("none"),
+  matmulRows: () => matmulSource("rows"),
+  matmulSum: () => matmulSource("sum"),
+  cellForward: () => cellForwardSource(false),
+  cellForwardRows: () => cellForwardSource(true),
+  take: () => TAKE,
+  cellBackward: () => cellBackwardSource(false),
+  cellBackwardRows: () => cellBackwardSource(true),
+  adam: () => ADAM,
+  reduce: () => REDUCE,
+  accumulate: () => ACCUMULATE,
+  reset: () => RESET,
+  sumSquares: () => SUM_SQUARES,
+  gradNorm: () => GRAD_NORM,
+  init: () => INIT,
+  compact: () => COMPACT,
+  tally: () => TALLY,
 };
 type Kernel = keyof typeof KERNELS;
 const PHASES: Record<Kernel, string> = {
   matmul: "products",
+  matmulRows: "products",
+  matmulSum: "products",
   cellForward: "forward steps",
+  cellForwardRows: "forward steps",
   take: "loss",
   cellBackward: "backward steps",
+  cellBackwardRows: "backward steps",
   adam: "adam",
   reduce: "products",
   reset: "loss",
   accumulate: "loss",
   sumSquares: "gradient norm",
   gradNorm: "gradient norm",
+  init: "halting",
+  compact: "halting",
+  tally: "halting",
 };
+/** The kernels that write the indirect dispatches' workgroup counts (bind `args` as storage). */
+const WRITES_ARGS = new Set<Kernel>(["init", "compact", "tally"]);
 
 interface Dispatch {
   kernel: Kernel;
@@ -523,6 +720,8 @@ interface Dispatch {
   groups: [number, number?, number?];
   /** What part of the iteration it belongs to (for `timing`); default: the kernel's name. */
   phase?: string;
+  /** Dispatched with the workgroup counts the GPU wrote at this triple of `args`. */
+  indirect?: number;
 }
 
 /** What `readTotals` returns: sums over the steps since its last call. */
@@ -537,6 +736,8 @@ export interface GpuTotals {
   nonFiniteSteps: number;
   /** Index among those `steps` of the first non-finite one; -1 when none. */
   firstNonFiniteStep: number;
+  /** Workgroups dispatched: the host's direct dispatches plus those the GPU sized (indirect). */
+  workgroups: number;
 }
 
 /** What one iteration asks for. */
@@ -549,8 +750,49 @@ export interface GpuStepOptions {
   steps?: Int32Array;
   /** Apply Adam after the gradients (default: true when the engine has Adam settings). */
   adam?: boolean;
-  /** RC: read the loss steps back to encode only the backward steps needed (default true). */
+  /**
+   * How the steps after each example's loss step are skipped (default "gpu" with a threshold,
+   * "mask" with given steps):
+   * - "gpu": halting decided on the GPU, no readback: after each step's readout the GPU lists the
+   *   examples still running and sizes the later dispatches (`dispatchWorkgroupsIndirect`); the
+   *   forward step, readout, backward step and gradient sums run over those examples only.
+   * - "readback": the forward pass runs every step for every example, the loss steps are read
+   *   back (~11 ms in Deno), and the backward pass encodes the steps up to the latest of them.
+   * - "mask": every step for every example, the backward pass masked after each loss step (with
+   *   given steps: up to the latest of them).
+   */
+  halting?: "gpu" | "readback" | "mask";
+  /** @deprecated use `halting`: true is "readback", false "mask". */
   haltReadback?: boolean;
+}
+
+/** Per device: the bind group layout and the kernels compiled so far (every engine shares them). */
+const perDevice = new WeakMap<GPUDevice, {
+  layout: GPUBindGroupLayout;
+  pipelineLayout: GPUPipelineLayout;
+  pipelines: Map<Kernel, GPUComputePipeline>;
+}>();
+
+function compiled(device: GPUDevice) {
+  let entry = perDevice.get(device);
+  if (!entry) {
+    const layout = device.createBindGroupLayout({
+      entries: [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "storage" } },
+        { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: "storage" } },
+        {
+          binding: 2,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: SLOT },
+        },
+        { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: { type: "storage" } },
+      ],
+    });
+    const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
+    entry = { layout, pipelineLayout, pipelines: new Map() };
+    perDevice.set(device, entry);
+  }
+  return entry;
 }
 
 /**
@@ -567,15 +809,32 @@ export class GpuLstmEngine {
   lastBackwardSteps = 0;
   /** Dispatches encoded by the last `step`. */
   lastDispatches = 0;
+  /** Workgroups of the last `step`'s direct dispatches (the GPU-sized ones: `readTotals`). */
+  lastDirectWorkgroups = 0;
+  /** Whether the last `step` halted on the GPU (then its example-steps are `readTotals`' needed). */
+  lastHalting: "gpu" | "readback" | "mask" = "mask";
   private adamSettings: AdamSettings | null;
   private adamStep = 0;
   private buffer: GPUBuffer;
   private ctl: GPUBuffer;
+  /** Workgroup counts of the indirect dispatches, written by the GPU (GPU halting). */
+  private args: GPUBuffer;
   private uniforms: GPUBuffer;
   private uniformSlots: number;
-  private pipelines = new Map<Kernel, GPUComputePipeline>();
+  private pipelines: Map<Kernel, GPUComputePipeline>;
   private bindGroup: GPUBindGroup;
+  /** The bind group of the kernels that write `args` (the others must not bind it as storage). */
+  private argsBindGroup: GPUBindGroup;
+  private dummy: GPUBuffer;
+  private pipelineLayout: GPUPipelineLayout;
   private layout: GPUBindGroupLayout;
+  /** Indirect entries per step (input projection, forward step, readout layers, backward step). */
+  private J: number;
+  /** Whether GPU halting projects each step's inputs for its listed rows (else all at once). */
+  private gatherInput: boolean;
+  /** The gradient products' split plans (null: one layer), dU, dW, db. */
+  private productPlans: ({ per: number; layers: number } | null)[] = [];
+  private directWorkgroups = 0;
   private sizes: number[];
   /** Weights in all (the sum of `sizes`). */
   private paramCount: number;
@@ -644,6 +903,14 @@ export class GpuLstmEngine {
     alloc("gatherH", B * H);
     alloc("layerTable", 2 * K);
     alloc("widths", K);
+    // GPU halting: every step's list of running rows, their (start, count), the total, tables.
+    this.J = K + 3;
+    this.gatherInput = F * 4 >= H;
+    alloc("list", T * B);
+    alloc("sc", 2 * T);
+    alloc("total", 1);
+    alloc("stepTable", 2 * this.J);
+    alloc("finalTable", 9);
     // Partial sums of the split gradient products: up to 4 M floats.
     this.partialFloats = Math.min(4 << 20, Math.max(H, F) * G * Math.ceil((T * B) / SPLIT_K));
     alloc("partial", this.partialFloats);
@@ -682,44 +949,37 @@ export class GpuLstmEngine {
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
     this.ctl = device.createBuffer({
-      size: 16,
+      size: 32,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
-    this.uniformSlots = 2 * T + 64;
+    this.args = device.createBuffer({
+      size: (T * this.J + 3) * 12,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_SRC,
+    });
+    this.dummy = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+    this.uniformSlots = T * (K + 6) + 64;
     this.uniforms = device.createBuffer({
       size: this.uniformSlots * SLOT,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
-    this.layout = device.createBindGroupLayout({
-      entries: [
-        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "storage" } },
-        { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: "storage" } },
-        {
-          binding: 2,
-          visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: SLOT },
-        },
-      ],
-    });
-    this.bindGroup = device.createBindGroup({
-      layout: this.layout,
-      entries: [
-        { binding: 0, resource: { buffer: this.buffer } },
-        { binding: 1, resource: { buffer: this.ctl } },
-        { binding: 2, resource: { buffer: this.uniforms, size: SLOT } },
-      ],
-    });
-    const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [this.layout] });
-    for (const [name, code] of Object.entries(KERNELS) as [Kernel, string][]) {
-      const module = device.createShaderModule({ code, label: `gpu_engine ${name}` });
-      this.pipelines.set(
-        name,
-        device.createComputePipeline({
-          layout: pipelineLayout,
-          compute: { module, entryPoint: "main" },
-          label: `gpu_engine ${name}`,
-        }),
-      );
+    const shared = compiled(device);
+    this.layout = shared.layout;
+    this.pipelineLayout = shared.pipelineLayout;
+    this.pipelines = shared.pipelines;
+    const group = (args: GPUBuffer) =>
+      device.createBindGroup({
+        layout: this.layout,
+        entries: [
+          { binding: 0, resource: { buffer: this.buffer } },
+          { binding: 1, resource: { buffer: this.ctl } },
+          { binding: 2, resource: { buffer: this.uniforms, size: SLOT } },
+          { binding: 3, resource: { buffer: args } },
+        ],
+      });
+    this.bindGroup = group(this.dummy);
+    this.argsBindGroup = group(this.args);
+    for (const name of ["matmul", "cellForward", "take", "cellBackward"] as Kernel[]) {
+      this.pipeline(name); // the rest on first use
     }
     // Constant tables: ones, the layer table, widths.
     device.queue.writeBuffer(this.buffer, this.off.ones * 4, new Float32Array(T * B).fill(1));
@@ -732,6 +992,54 @@ export class GpuLstmEngine {
     }
     device.queue.writeBuffer(this.buffer, this.off.layerTable * 4, table);
     device.queue.writeBuffer(this.buffer, this.off.widths * 4, widths);
+    // GPU halting's tables: (x, div) per step entry; (x, y, per) per split gradient product.
+    const stepTable = [
+      this.gatherInput ? Math.ceil(G / MM_TILE) : 0,
+      MM_TILE,
+      Math.ceil(H / 4),
+      16,
+      ...layers.slice(1).flatMap((n) => [Math.ceil(n / MM_TILE), MM_TILE]),
+      Math.ceil(H / 16),
+      8,
+    ];
+    device.queue.writeBuffer(this.buffer, this.off.stepTable * 4, Uint32Array.from(stepTable));
+    const finalTable = new Uint32Array(9);
+    [[H, G], [F, G], [1, G]].forEach(([M, N], q) => {
+      const plan = this.splitPlan(M, N, T * B);
+      this.productPlans.push(plan);
+      if (plan) finalTable.set([Math.ceil(N / MM_TILE), Math.ceil(M / MM_TILE), plan.per], 3 * q);
+    });
+    device.queue.writeBuffer(this.buffer, this.off.finalTable * 4, finalTable);
+  }
+
+  /** The compute pipeline of `kernel` (compiled on first use, shared by the device's engines). */
+  private pipeline(kernel: Kernel): GPUComputePipeline {
+    let pipeline = this.pipelines.get(kernel);
+    if (!pipeline) {
+      const module = this.device.createShaderModule({
+        code: KERNELS[kernel](),
+        label: `gpu_engine ${kernel}`,
+      });
+      pipeline = this.device.createComputePipeline({
+        layout: this.pipelineLayout,
+        compute: { module, entryPoint: "main" },
+        label: `gpu_engine ${kernel}`,
+      });
+      this.pipelines.set(kernel, pipeline);
+    }
+    return pipeline;
+  }
+
+  /**
+   * How a gradient sum over up to `K` rows splits into layers run in parallel (as many as the
+   * partial-sum memory allows), each `per` rows, a whole number of the kernel's rounds of 64; null
+   * when it runs as one.
+   */
+  private splitPlan(M: number, N: number, K: number): { per: number; layers: number } | null {
+    const layers = Math.min(Math.ceil(K / SPLIT_K), Math.floor(this.partialFloats / (M * N)));
+    if (layers <= 1) return null;
+    const per = Math.ceil(K / layers / 64) * 64;
+    return { per, layers: Math.ceil(K / per) };
   }
 
   /**
@@ -804,6 +1112,18 @@ export class GpuLstmEngine {
     if (opts.readout === "binary" && O !== 1) {
       throw new Error(`The binary readout needs 1 output unit: the model has ${O}.`);
     }
+    const halting = opts.halting ??
+      (opts.haltReadback !== undefined
+        ? (opts.haltReadback ? "readback" : "mask")
+        : opts.threshold !== undefined
+        ? "gpu"
+        : "mask");
+    if (!["gpu", "readback", "mask"].includes(halting)) {
+      throw new Error(
+        `gpu_engine: halting is "gpu", "readback" or "mask": current value is ${halting}`,
+      );
+    }
+    const onGpu = halting === "gpu";
     const given = opts.steps ? Int32Array.from(opts.steps) : new Int32Array(B).fill(-1);
     let nForward = T;
     if (opts.steps) {
@@ -817,12 +1137,17 @@ export class GpuLstmEngine {
     this.upload(batch, nForward);
     this.device.queue.writeBuffer(this.buffer, this.off.y * 4, Int32Array.from(batch.y));
     this.device.queue.writeBuffer(this.buffer, this.off.given * 4, given);
-    const first: Dispatch[] = [{ kernel: "reset", u: [], groups: [1] }, ...this.forward(nForward)];
     const layers = [H, ...this.shape.readoutHidden, O];
     const K = layers.length - 1;
     const o = this.off;
     const hc = (t: number) => o.hc + t * B * 2 * H;
     const readoutCode = opts.readout === "binary" ? 0 : opts.readout === "sigmoid" ? 1 : 2;
+    const first: Dispatch[] = [
+      { kernel: "reset", u: [], groups: [1] },
+      ...(onGpu
+        ? this.forward(nForward, { readoutCode, threshold: opts.threshold ?? 0 })
+        : this.forward(nForward)),
+    ];
     first.push({
       kernel: "take",
       u: [
@@ -832,7 +1157,7 @@ export class GpuLstmEngine {
         nForward,
         this.layerOff[K - 1].out,
         o.y,
-        o.given,
+        onGpu ? o.steps : o.given, // halting on the GPU has written every loss step
         o.steps,
         o.loss,
         this.layerOff[K - 1].grad,
@@ -856,8 +1181,9 @@ export class GpuLstmEngine {
     // Backward steps to encode.
     let nBackward = nForward;
     const second: Dispatch[] = [];
-    const readback = opts.threshold !== undefined && (opts.haltReadback ?? true);
+    const readback = opts.threshold !== undefined && halting === "readback";
     let slot = 0;
+    this.lastDirectWorkgroups = 0;
     if (readback) {
       slot = this.submit(first, 0);
       const steps = await this.readSteps();
@@ -904,55 +1230,43 @@ export class GpuLstmEngine {
     }
     const dz = (t: number) => o.dz + t * B * G;
     for (let t = nBackward - 1; t >= 0; t--) {
-      second.push({
-        kernel: "cellBackward",
-        u: [
-          H,
-          B,
-          t,
-          o.steps,
-          o.dhLoss,
-          dz(t),
-          dz(Math.min(t + 1, T - 1)),
-          o.weights + this.weightOff[1],
-          o.acts + t * B * 5 * H,
-          hc(t),
-          (t + 1) % 2 ? o.dc1 : o.dc0,
-          t % 2 ? o.dc1 : o.dc0,
-        ],
-        groups: [Math.ceil(H / 16), Math.ceil(B / 8)],
-      });
+      const u = [
+        H,
+        B,
+        t,
+        o.steps,
+        o.dhLoss,
+        dz(t),
+        dz(Math.min(t + 1, T - 1)),
+        o.weights + this.weightOff[1],
+        o.acts + t * B * 5 * H,
+        hc(t),
+        (t + 1) % 2 ? o.dc1 : o.dc0,
+        t % 2 ? o.dc1 : o.dc0,
+      ];
+      second.push(
+        onGpu
+          ? {
+            kernel: "cellBackwardRows",
+            u: [...u, o.sc + 2 * t, o.list, t * B],
+            groups: [Math.ceil(H / 16), Math.ceil(B / 8)],
+            indirect: t * this.J + K + 2,
+          }
+          : { kernel: "cellBackward", u, groups: [Math.ceil(H / 16), Math.ceil(B / 8)] },
+      );
     }
+    // The weights' gradients: sums over the example-steps (GPU halting: those that ran).
     const rows = nBackward * B;
-    second.push(
-      ...this.mmSplit({
-        phase: "weight gradients",
-        M: H,
-        N: G,
-        K: rows,
-        a: [o.hc, 1, 2 * H],
-        b: [o.dz, G, 1],
-        c: [gOff(1), G],
-      }),
-      ...this.mmSplit({
-        phase: "weight gradients",
-        M: F,
-        N: G,
-        K: rows,
-        a: [o.x, 1, F],
-        b: [o.dz, G, 1],
-        c: [gOff(0), G],
-      }),
-      ...this.mmSplit({
-        phase: "weight gradients",
-        M: 1,
-        N: G,
-        K: rows,
-        a: [o.ones, 0, 1],
-        b: [o.dz, G, 1],
-        c: [gOff(2), G],
-      }),
-    );
+    const products: Parameters<GpuLstmEngine["mm"]>[0][] = [
+      { M: H, N: G, K: rows, a: [o.hc, 1, 2 * H], b: [o.dz, G, 1], c: [gOff(1), G] },
+      { M: F, N: G, K: rows, a: [o.x, 1, F], b: [o.dz, G, 1], c: [gOff(0), G] },
+      { M: 1, N: G, K: rows, a: [o.ones, 0, 1], b: [o.dz, G, 1], c: [gOff(2), G] },
+    ];
+    products.forEach((d, q) => {
+      d.phase = "weight gradients";
+      second.push(...(onGpu ? this.mmSum(d, q) : this.mmSplit(d)));
+    });
+    if (onGpu) second.push({ kernel: "tally", u: [T * this.J + 3], groups: [1] });
     // The global norm, the clipping scale and the non-finite check (no readback).
     const count = this.paramCount;
     second.push({
@@ -986,6 +1300,7 @@ export class GpuLstmEngine {
     this.submit(second, slot);
     this.lastForwardSteps = nForward;
     this.lastBackwardSteps = nBackward;
+    this.lastHalting = halting;
   }
 
   /** Throws unless `batch` has the engine's sizes. */
@@ -1010,50 +1325,114 @@ export class GpuLstmEngine {
   }
 
   /**
-   * The forward pass over `nForward` steps: input projection (bias included), one dispatch per
-   * step, then the readout of every step run (EOS needs only the last step's rows, but the others
-   * cost one batched product, not a dispatch each).
+   * The forward pass over `nForward` steps: the input projection (bias included), one dispatch
+   * per step, then the readout of every step run (EOS needs only the last step's rows, but the
+   * others cost one batched product, not a dispatch each).
+   *
+   * With `halt`, halting is decided on the GPU: `INIT` lists every example for step 0; each step
+   * projects its inputs (or all steps' at once, where that product is small beside the recurrent
+   * one), runs the cell and the readout layers over its listed rows only (dispatches sized by the
+   * GPU), then `COMPACT` lists the rows that go on. Rows of a step an example did not reach are
+   * never written.
    */
-  private forward(nForward: number): Dispatch[] {
-    const { B } = this;
+  private forward(
+    nForward: number,
+    halt?: { readoutCode: number; threshold: number },
+  ): Dispatch[] {
+    const { B, T, J } = this;
     const { numInputs: F, hiddenSize: H, numOutputs: O } = this.shape;
     const G = 4 * H;
     const o = this.off;
-    const R = nForward * B;
-    const list: Dispatch[] = [this.mm({
-      phase: "input projection",
-      M: R,
-      N: G,
-      K: F,
-      a: [o.x, F, 1],
-      b: [o.weights + this.weightOff[0], G, 1],
-      c: [o.xw, G],
-      bias: o.weights + this.weightOff[2],
-    })];
-    const hc = (t: number) => o.hc + t * B * 2 * H;
-    for (let t = 0; t < nForward; t++) {
-      list.push({
-        kernel: "cellForward",
-        u: [
-          H,
-          B,
-          o.xw + t * B * G,
-          hc(t),
-          hc(t + 1),
-          o.weights + this.weightOff[1],
-          o.acts + t * B * 5 * H,
-        ],
-        groups: [Math.ceil(H / 4), Math.ceil(B / 16)],
-      });
-    }
     const layers = [H, ...this.shape.readoutHidden, O];
     const K = layers.length - 1;
-    let a: [number, number, number] = [hc(1), 2 * H, 1];
+    const hc = (t: number) => o.hc + t * B * 2 * H;
+    const list: Dispatch[] = [];
+    if (halt) {
+      list.push({
+        kernel: "init",
+        u: [B, T, o.list, o.sc, o.stepTable, J, o.finalTable, 3, o.total],
+        groups: [1],
+      });
+    }
+    const projection = {
+      phase: "input projection",
+      M: nForward * B,
+      N: G,
+      K: F,
+      a: [o.x, F, 1] as [number, number, number],
+      b: [o.weights + this.weightOff[0], G, 1] as [number, number, number],
+      c: [o.xw, G] as [number, number],
+      bias: o.weights + this.weightOff[2],
+    };
+    const gather = halt && this.gatherInput;
+    if (!gather) list.push(this.mm(projection));
+    for (let t = 0; t < nForward; t++) {
+      if (gather) list.push(this.mmRows(projection, t, 0));
+      const u = [
+        H,
+        B,
+        o.xw + t * B * G,
+        hc(t),
+        hc(t + 1),
+        o.weights + this.weightOff[1],
+        o.acts + t * B * 5 * H,
+      ];
+      const groups: [number, number] = [Math.ceil(H / 4), Math.ceil(B / 16)];
+      if (!halt) {
+        list.push({ kernel: "cellForward", u, groups });
+        continue;
+      }
+      u.push(o.sc + 2 * t, o.list, t * B);
+      list.push({ kernel: "cellForwardRows", u, groups, indirect: t * J + 1 });
+      // The readout of the listed rows: entries t B + b index every layer's rows; layer 1 reads h
+      // after step t, row (t + 1) B + b of hc.
+      list.push(...this.readout(B, o.hc + B * 2 * H, (d, i) => this.mmRows(d, t, 1 + i)));
+      list.push({
+        kernel: "compact",
+        u: [
+          B,
+          T,
+          t,
+          O,
+          halt.readoutCode,
+          this.layerOff[K - 1].out,
+          o.list,
+          o.sc,
+          o.steps,
+          o.given,
+          o.stepTable,
+          J,
+          o.finalTable,
+          3,
+          o.total,
+        ],
+        f: [halt.threshold],
+        groups: [1],
+      });
+    }
+    if (!halt) list.push(...this.readout(nForward * B, hc(1), (d) => this.mm(d)));
+    return list;
+  }
+
+  /**
+   * The readout layers' products over `M` rows, the first reading h from `hOffset` (rows of 2H),
+   * each made a dispatch by `make` (given the layer's index from 1).
+   */
+  private readout(
+    M: number,
+    hOffset: number,
+    make: (d: Parameters<GpuLstmEngine["mm"]>[0], i: number) => Dispatch,
+  ): Dispatch[] {
+    const H = this.shape.hiddenSize;
+    const layers = [H, ...this.shape.readoutHidden, this.shape.numOutputs];
+    const K = layers.length - 1;
+    const out: Dispatch[] = [];
+    let a: [number, number, number] = [hOffset, 2 * H, 1];
     for (let i = 1; i <= K; i++) {
       const L = this.layerOff[i - 1];
-      list.push(this.mm({
+      out.push(make({
         phase: "readout",
-        M: R,
+        M,
         N: layers[i],
         K: layers[i - 1],
         a,
@@ -1061,10 +1440,41 @@ export class GpuLstmEngine {
         c: [L.out, layers[i]],
         bias: L.b,
         relu: i < K,
-      }));
+      }, i));
       a = [L.out, layers[i], 1];
     }
-    return list;
+    return out;
+  }
+
+  /** `mm` over the rows listed for step `t`, with the GPU's workgroup counts (entry `j`). */
+  private mmRows(d: Parameters<GpuLstmEngine["mm"]>[0], t: number, j: number): Dispatch {
+    const dispatch = this.mm(d);
+    dispatch.kernel = "matmulRows";
+    dispatch.u.push(this.off.sc + 2 * t, this.off.list);
+    dispatch.indirect = t * this.J + j;
+    return dispatch;
+  }
+
+  /**
+   * Gradient product `q` (dU, dW, db) summed over the example-steps that ran (the GPU's list): split
+   * into layers as `mmSplit` does for the most rows, with as many layers dispatched as the list
+   * needs, then added up.
+   */
+  private mmSum(d: Parameters<GpuLstmEngine["mm"]>[0], q: number): Dispatch[] {
+    const first = this.mm(d);
+    first.kernel = "matmulSum";
+    first.u.push(this.off.total, this.off.list);
+    const plan = this.productPlans[q];
+    if (!plan) return [first];
+    first.u[14] = plan.per;
+    first.u[15] = this.off.partial;
+    first.indirect = this.T * this.J + q;
+    return [first, {
+      kernel: "reduce",
+      phase: d.phase,
+      u: [d.M, d.N, 0, this.off.partial, d.c[0], d.c[1], this.off.total + 1, plan.per],
+      groups: [Math.ceil((d.M * d.N) / 256)],
+    }];
   }
 
   /**
@@ -1088,24 +1498,29 @@ export class GpuLstmEngine {
     const [loss] = new Float32Array(await this.read(this.off.lossTotal, 1));
     const encoder = this.device.createCommandEncoder();
     const staging = this.device.createBuffer({
-      size: 16,
+      size: 32,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
-    encoder.copyBufferToBuffer(this.ctl, 0, staging, 0, 16);
+    encoder.copyBufferToBuffer(this.ctl, 0, staging, 0, 32);
     this.device.queue.submit([encoder.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
-    const [, needed, nonFiniteSteps, first] = new Uint32Array(staging.getMappedRange());
+    const [, needed, nonFiniteSteps, first, indirect] = new Uint32Array(
+      staging.getMappedRange(),
+    );
     staging.destroy();
     const steps = this.stepsSinceTotals;
     this.stepsSinceTotals = 0;
+    const workgroups = this.directWorkgroups + indirect;
+    this.directWorkgroups = 0;
     this.device.queue.writeBuffer(this.buffer, this.off.lossTotal * 4, new Float32Array(1));
-    this.device.queue.writeBuffer(this.ctl, 4, new Uint32Array(3));
+    this.device.queue.writeBuffer(this.ctl, 4, new Uint32Array(4));
     return {
       lossSum: loss,
       neededSteps: needed,
       steps,
       nonFiniteSteps,
       firstNonFiniteStep: first - 1,
+      workgroups,
     };
   }
 
@@ -1151,13 +1566,9 @@ export class GpuLstmEngine {
    * parallel (as much as the partial-sum memory allows), then added up. Two dispatches, or one.
    */
   private mmSplit(d: Parameters<GpuLstmEngine["mm"]>[0]): Dispatch[] {
-    const layers = Math.min(
-      Math.ceil(d.K / SPLIT_K),
-      Math.floor(this.partialFloats / (d.M * d.N)),
-    );
-    if (layers <= 1) return [this.mm(d)];
-    const per = Math.ceil(d.K / layers / 64) * 64; // whole rounds of the kernel's 64
-    const S = Math.ceil(d.K / per);
+    const plan = this.splitPlan(d.M, d.N, d.K);
+    if (!plan) return [this.mm(d)];
+    const { per, layers: S } = plan;
     const first = this.mm(d);
     first.u[14] = per;
     first.u[15] = this.off.partial;
@@ -1165,7 +1576,7 @@ export class GpuLstmEngine {
     return [first, {
       kernel: "reduce",
       phase: d.phase,
-      u: [d.M, d.N, S, this.off.partial, d.c[0], d.c[1]],
+      u: [d.M, d.N, S, this.off.partial, d.c[0], d.c[1], 0],
       groups: [Math.ceil((d.M * d.N) / 256)],
     }];
   }
@@ -1217,11 +1628,19 @@ export class GpuLstmEngine {
       let current: Kernel | null = null;
       for (const [d, k] of run.list) {
         if (d.kernel !== current) {
-          pass.setPipeline(this.pipelines.get(d.kernel)!);
+          pass.setPipeline(this.pipeline(d.kernel));
           current = d.kernel;
         }
-        pass.setBindGroup(0, this.bindGroup, [(from + k) * SLOT]);
-        pass.dispatchWorkgroups(d.groups[0], d.groups[1] ?? 1, d.groups[2] ?? 1);
+        const group = WRITES_ARGS.has(d.kernel) ? this.argsBindGroup : this.bindGroup;
+        pass.setBindGroup(0, group, [(from + k) * SLOT]);
+        if (d.indirect !== undefined) {
+          pass.dispatchWorkgroupsIndirect(this.args, d.indirect * 12);
+        } else {
+          pass.dispatchWorkgroups(d.groups[0], d.groups[1] ?? 1, d.groups[2] ?? 1);
+          const n = d.groups[0] * (d.groups[1] ?? 1) * (d.groups[2] ?? 1);
+          this.lastDirectWorkgroups += n;
+          this.directWorkgroups += n;
+        }
       }
       pass.end();
     });
@@ -1343,13 +1762,15 @@ export class GpuLstmEngine {
 
   /** Bytes of GPU memory the engine holds. */
   get bytes(): number {
-    return this.total * 4 + 16 + this.uniformSlots * SLOT;
+    return this.total * 4 + 32 + (this.T * this.J + 3) * 12 + this.uniformSlots * SLOT;
   }
 
   /** Frees the GPU buffers. */
   destroy(): void {
     this.buffer.destroy();
     this.ctl.destroy();
+    this.args.destroy();
+    this.dummy.destroy();
     this.uniforms.destroy();
   }
 }

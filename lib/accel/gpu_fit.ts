@@ -3,10 +3,13 @@
  * backend, for an `Lstm`, on tfjs's own device.
  *
  * Training (`GpuTrainer`): the engine holds the weights and Adam's moments for the whole of
- * `fit()`; no readback per batch (losses and needed example-steps are summed on the GPU and read at
- * validation points, where the weights also go back into the model's variables). With a threshold
- * the engine encodes every step forward and backward (masked after each example's loss step)
- * rather than read the spike steps back: a readback costs ~11 ms in Deno, an H100 step ~15 us.
+ * `fit()`; no readback per batch (losses, needed example-steps and dispatched workgroups are summed
+ * on the GPU and read at validation points, where the weights also go back into the model's
+ * variables). With a threshold the engine halts on the GPU: after each step the GPU lists the
+ * examples that have not spiked and sizes the later dispatches to them, so the steps after each
+ * example's spike are skipped forward and backward without reading anything back (a readback costs
+ * ~11 ms in Deno, an H100 step ~15 us). The example-steps computed are then known only on the GPU
+ * and are counted from its totals.
  *
  * Inference (`gpuTraces`): all T steps of the batch in chunks of up to 256 examples, the logits read
  * back once per chunk, confidences and labels computed on the host as the CPU engine computes them.
@@ -114,6 +117,11 @@ export type { GpuTotals };
 export interface GpuStepCounts {
   forwardExampleSteps: number;
   backwardExampleSteps: number;
+  /**
+   * The step halted on the GPU: the example-steps it ran (forward and backward alike: Σ t_sp + 1)
+   * are in `totals().neededSteps`, and the two counts above are 0.
+   */
+  onGpu: boolean;
 }
 
 /** The engine with the weights and Adam for one `fit()`. */
@@ -147,7 +155,7 @@ export class GpuTrainer {
   /** One training step (forward, loss, backward, Adam), submitted; nothing read back. */
   async step(
     batch: SequenceBatch,
-    opts: Omit<GpuStepOptions, "adam" | "haltReadback">,
+    opts: Omit<GpuStepOptions, "adam" | "haltReadback" | "halting">,
   ): Promise<GpuStepCounts> {
     if (batch.numSteps !== this.engine.T || batch.batchSize !== this.engine.B) {
       throw new Error(
@@ -156,17 +164,21 @@ export class GpuTrainer {
           `(give batches of one shape, or setGpuEngineEnabled(false) for the tfjs path)`,
       );
     }
-    await this.engine.step(batch, { ...opts, adam: true, haltReadback: false });
+    const halting = opts.threshold !== undefined ? "gpu" : "mask";
+    await this.engine.step(batch, { ...opts, adam: true, halting });
     const B = batch.batchSize;
+    const onGpu = halting === "gpu";
     return {
-      forwardExampleSteps: this.engine.lastForwardSteps * B,
-      backwardExampleSteps: this.engine.lastBackwardSteps * B,
+      forwardExampleSteps: onGpu ? 0 : this.engine.lastForwardSteps * B,
+      backwardExampleSteps: onGpu ? 0 : this.engine.lastBackwardSteps * B,
+      onGpu,
     };
   }
 
   /**
-   * Losses, needed example-steps and non-finite steps (count, and the first one's index among the
-   * `steps`, -1 when none) since the last call (one readback, waits for the GPU).
+   * Losses, needed example-steps, non-finite steps (count, and the first one's index among the
+   * `steps`, -1 when none) and workgroups dispatched since the last call (one readback, waits for
+   * the GPU).
    */
   totals(): Promise<GpuTotals> {
     return this.engine.readTotals();

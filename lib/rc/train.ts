@@ -577,12 +577,14 @@ function cpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner 
 
 /**
  * The WebGPU engine, which holds the weights and Adam on the GPU: webgpu, an Lstm. Nothing is
- * read back per batch; every encoded step is counted as computed.
+ * read back per batch. RC halts on the GPU: the example-steps it ran, and the workgroups
+ * dispatched, come from the GPU's totals at each validation point; EOS counts what it encoded.
  */
 function gpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner {
   let trainer: GpuTrainer | null = null;
   const flopsPerStep = model.flopsPerStep();
   let steps = 0;
+  let haltedOnGpu = false;
   let pending: OptimizerState | null = null; // imported before the trainer exists
   return {
     path,
@@ -602,6 +604,7 @@ function gpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner 
       }
       const counts = await trainer.step(batch, lossAt(opts, batch));
       steps++;
+      haltedOnGpu ||= counts.onGpu;
       compute.forwardSteps += counts.forwardExampleSteps;
       compute.backwardSteps += counts.backwardExampleSteps;
       compute.flops += flopsPerStep *
@@ -615,6 +618,13 @@ function gpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner 
       await trainer.syncToModel();
       compute.wallSeconds += (performance.now() - began) / 1000;
       compute.forwardStepsNeeded += totals.neededSteps;
+      if (haltedOnGpu) {
+        // What the GPU ran, forward and backward: each example up to its loss step.
+        compute.forwardSteps += totals.neededSteps;
+        compute.backwardSteps += totals.neededSteps;
+        compute.flops += flopsPerStep * 3 * totals.neededSteps;
+      }
+      compute.gpuWorkgroups = (compute.gpuWorkgroups ?? 0) + totals.workgroups;
       const meanLoss = totals.lossSum / totals.steps;
       // The GPU counts the steps whose loss or gradient norm was not finite (its loss sum can
       // stay finite when a step's values are NaN).

@@ -41,6 +41,11 @@ export interface ComputeCounts {
   flops: number;
   wallSeconds: number;
   examples: number;
+  /**
+   * WebGPU engine only: compute workgroups dispatched, the host's direct dispatches plus those
+   * whose size the GPU wrote (halting on the GPU: steps after every spike cost none).
+   */
+  gpuWorkgroups?: number;
 }
 
 /**

@@ -63,21 +63,41 @@ for (const c of CASES) {
       const weights = model.variables.map((v) => v.dataSync() as Float32Array);
       const engine = await GpuLstmEngine.create(device, model, weights, { T, B });
       const opts = { readout: c.readout, beta: c.beta, threshold: c.theta };
+      const workgroups: Record<string, number> = {};
       try {
-        for (const haltReadback of [true, false]) {
-          await engine.step(batch, { ...opts, haltReadback });
+        const byHalting: Record<string, Float32Array[]> = {};
+        for (const halting of ["gpu", "readback", "mask"] as const) {
+          await engine.readTotals();
+          await engine.step(batch, { ...opts, halting });
           const plain = await lossAndGrads(model, batch, { ...opts, method: "rc" });
           const steps = await engine.readSteps();
-          assert.deepEqual(steps, plain.steps, `rc (readback ${haltReadback}): loss steps`);
+          assert.deepEqual(steps, plain.steps, `rc (halting ${halting}): loss steps`);
           assert.ok(new Set(steps).size >= 3, `spikes should spread over steps: ${[...steps]}`);
-          assert.equal(engine.lastBackwardSteps, haltReadback ? Math.max(...steps) + 1 : T);
+          assert.equal(engine.lastHalting, halting);
+          assert.equal(
+            engine.lastBackwardSteps,
+            halting === "readback" ? Math.max(...steps) + 1 : T,
+          );
           assertClose([await engine.readLoss()], [plain.value.dataSync()[0]], "rc loss");
           const grads = await engine.readGrads();
+          byHalting[halting] = grads;
           model.variables.forEach((v, k) =>
             assertClose(grads[k], plain.grads[v.name].dataSync(), `rc ${v.name}`)
           );
           tf.dispose([plain.value, ...Object.values(plain.grads)]);
+          const totals = await engine.readTotals();
+          assert.equal(totals.neededSteps, steps.reduce((a, s) => a + s + 1, 0));
+          workgroups[halting] = totals.workgroups;
         }
+        // Halting on the GPU ran fewer workgroups than masking every step after the spikes; the
+        // three paths' gradients agree to float32 rounding (the sums are split differently).
+        assert.ok(
+          workgroups.gpu < workgroups.mask,
+          `workgroups: gpu ${workgroups.gpu}, mask ${workgroups.mask}`,
+        );
+        model.variables.forEach((v, k) =>
+          assertClose(byHalting.gpu[k], byHalting.mask[k], `gpu vs mask ${v.name}`, 1e-5)
+        );
         // Given steps (EOS and a spread): batchLoss's loss and gradients.
         for (
           const steps of [
@@ -85,18 +105,20 @@ for (const c of CASES) {
             Int32Array.from({ length: B }, (_, b) => (b * 5) % (T - 2)),
           ]
         ) {
-          await engine.step(batch, { readout: c.readout, beta: c.beta, steps });
-          assert.equal(engine.lastForwardSteps, Math.max(...steps) + 1);
           const { value, grads } = tf.variableGrads(
             () => batchLoss(model, batch, steps, opts).loss,
             model.variables,
           );
-          assert.deepEqual(await engine.readSteps(), steps);
-          assertClose([await engine.readLoss()], [value.dataSync()[0]], "given-step loss");
-          const ours = await engine.readGrads();
-          model.variables.forEach((v, k) =>
-            assertClose(ours[k], grads[v.name].dataSync(), `given ${v.name}`)
-          );
+          for (const halting of ["mask", "gpu"] as const) {
+            await engine.step(batch, { readout: c.readout, beta: c.beta, steps, halting });
+            assert.equal(engine.lastForwardSteps, Math.max(...steps) + 1);
+            assert.deepEqual(await engine.readSteps(), steps);
+            assertClose([await engine.readLoss()], [value.dataSync()[0]], "given-step loss");
+            const ours = await engine.readGrads();
+            model.variables.forEach((v, k) =>
+              assertClose(ours[k], grads[v.name].dataSync(), `given (${halting}) ${v.name}`)
+            );
+          }
           tf.dispose([value, ...Object.values(grads)]);
         }
         // Same inputs, same numbers.
@@ -308,6 +330,60 @@ Deno.test({
       // (The loss sum itself stayed finite on llvmpipe: WGSL's max() may drop a NaN operand.)
     } finally {
       engine.destroy();
+      device.destroy();
+      tf.dispose(model.variables);
+    }
+  },
+});
+
+Deno.test({
+  name: "GPU engine: halting on the GPU equals masking over three RC steps with Adam and " +
+    "clipping, over 256 examples, with a hidden readout layer",
+  ignore: noWebGpuReason !== null,
+  async fn() {
+    await useCpu();
+    const device = await gpuDevice();
+    const B = 300, T = 7, F = 5; // over 256: the compaction's prefix sum runs in two rounds
+    const model = new Lstm({
+      numInputs: F,
+      hiddenSize: 11,
+      readoutHidden: [6],
+      numOutputs: 4,
+      seed: 9,
+    });
+    const out = model.variables[model.variables.length - 2];
+    tf.tidy(() => out.assign(tf.mul(out, 10)));
+    const weights = model.variables.map((v) => v.dataSync().slice() as Float32Array);
+    const adam = { learningRate: 0.01, clipNorm: 0.05 };
+    const sizes = { T, B };
+    const onGpu = await GpuLstmEngine.create(device, model, weights, sizes, adam);
+    const masked = await GpuLstmEngine.create(device, model, weights, sizes, adam);
+    const opts = { readout: "softmax", beta: 0.1, threshold: 0.4 } as const;
+    try {
+      for (let i = 0; i < 3; i++) {
+        const batch = randomBatch(new Rng(40 + i), B, T, F, 4);
+        await onGpu.step(batch, { ...opts, halting: "gpu" });
+        await masked.step(batch, { ...opts, halting: "mask" });
+        const steps = await onGpu.readSteps();
+        assert.deepEqual(steps, await masked.readSteps(), `batch ${i}: loss steps`);
+        assert.ok(new Set(steps).size >= 3, `spikes spread over steps: ${new Set(steps).size}`);
+        assertClose([await onGpu.readLoss()], [await masked.readLoss()], `batch ${i}: loss`, 1e-6);
+        assertClose(
+          [await onGpu.readGradNorm()],
+          [await masked.readGradNorm()],
+          `batch ${i}: norm`,
+          1e-4,
+        );
+      }
+      const [a, b] = [await onGpu.readWeights(), await masked.readWeights()];
+      a.forEach((w, k) => assertClose(w, b[k], `weights ${k}`, 1e-4));
+      const [ta, tb] = [await onGpu.readTotals(), await masked.readTotals()];
+      assert.equal(ta.neededSteps, tb.neededSteps);
+      assert.ok(ta.neededSteps < 3 * B * T, "some steps skipped");
+      assert.ok(ta.workgroups < tb.workgroups, `workgroups ${ta.workgroups} vs ${tb.workgroups}`);
+    } finally {
+      onGpu.destroy();
+      masked.destroy();
       device.destroy();
       tf.dispose(model.variables);
     }

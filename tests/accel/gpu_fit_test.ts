@@ -75,7 +75,8 @@ Deno.test({
   },
 });
 
-for (const method of ["rc", "eos"] as const) {
+const workgroups: Record<string, number> = {};
+for (const method of ["eos", "rc"] as const) {
   Deno.test({
     name: `fit() through the GPU engine equals the tfjs path on cpu (${method}, webgpu)`,
     ignore: noWebGpuReason !== null,
@@ -124,12 +125,17 @@ for (const method of ["rc", "eos"] as const) {
             close(w[i], referenceWeights[k][i], 2e-3, `w${k}[${i}]`);
           }
         });
-        // Counted as run: every step forward and backward; the needed ones as the tfjs path's.
+        // Counted as run: EOS every step; RC, halting on the GPU, the needed ones only (as the
+        // tfjs path's), forward and backward alike; workgroups counted, fewer for RC.
         const all = 6 * 32 * 8;
-        assert.equal(ours.compute.forwardSteps, all);
-        assert.equal(ours.compute.backwardSteps, all);
+        const ran = method === "rc" ? reference.compute.forwardStepsNeeded : all;
+        assert.equal(ours.compute.forwardSteps, ran);
+        assert.equal(ours.compute.backwardSteps, ran);
         assert.equal(ours.compute.forwardStepsNeeded, reference.compute.forwardStepsNeeded);
         if (method === "rc") assert.ok(reference.compute.forwardStepsNeeded < all);
+        assert.ok(ours.compute.gpuWorkgroups! > 0, "workgroups counted");
+        workgroups[method] = ours.compute.gpuWorkgroups!;
+        if (method === "rc") assert.ok(workgroups.rc < workgroups.eos, JSON.stringify(workgroups));
         assert.equal(counts[0], counts[1], "live tensors flat across validations");
       } finally {
         releaseGpuEngines(gpuModel);
