@@ -76,22 +76,23 @@ export function avgPool2(x: tf.Tensor4D): tf.Tensor4D {
     gradFunc: (dy: tf.Tensor) =>
       tf.getKernel("RcAvgPool2Grad", tf.getBackend())
         ? tf.engine().runKernel("RcAvgPool2Grad", { dy }, { height: h, width: w }) as tf.Tensor
-        : tf.tidy(() =>
-          tf.reshape(
-            tf.mul(
-              tf.broadcastTo(tf.reshape(dy, [b, h / 2, 1, w / 2, 1, c]), [
-                b,
-                h / 2,
-                2,
-                w / 2,
-                2,
-                c,
-              ]),
-              0.25,
-            ),
-            [b, h, w, c],
-          )
-        ),
+        // Rank 4 at most: tfjs-webgpu runs a Tile (broadcastTo) of rank 5 or more on the CPU,
+        // through a synchronous readback that Deno's WebGPU does not have. Each value twice
+        // along the width, then each row twice.
+        : tf.tidy(() => {
+          const wide = tf.broadcastTo(tf.reshape(dy, [b * (h / 2), w / 2, 1, c]), [
+            b * (h / 2),
+            w / 2,
+            2,
+            c,
+          ]);
+          const rows = tf.broadcastTo(tf.reshape(wide, [b * (h / 2), 1, w * c]), [
+            b * (h / 2),
+            2,
+            w * c,
+          ]);
+          return tf.reshape(tf.mul(rows, 0.25), [b, h, w, c]);
+        }),
   }));
   return f(x) as tf.Tensor4D;
 }
