@@ -60,8 +60,9 @@ const SPLIT_K = 256;
 const NORM_GROUPS = 256;
 
 /** 64 multiply-adds from the workgroup tiles, unrolled (the loop's overhead was most of a round). */
-const FMA64 = Array.from({ length: 64 }, (_, k) => `acc += ta[l.y][${k}] * tb[${k}][l.x];`)
-  .join("\n    ");
+const fma64 = (acc: string) =>
+  Array.from({ length: 64 }, (_, k) => `${acc} += ta[l.y][${k}] * tb[${k}][l.x];`).join("\n    ");
+const FMA64 = fma64("acc");
 
 /**
  * WGSL that loads four values into `name0..3` with unconditional loads (an out-of-range index
@@ -213,14 +214,45 @@ function rowPrologue(rows: boolean, tile: number, p: number): string {
  * A 16 x 16 tiled product (16 examples x 4 units' 4 gates) into workgroup memory, then the cell
  * for those 16 x 4 (example, unit) pairs: few, short dependent loads per thread rather than a
  * loop over all of h per output.
- * Params: 0 H, 1 B, 2 offXW_t, 3 offHC_{t} (state entering), 4 offHC_{t+1}, 5 offU, 6 offActs_t;
- * with `rows`, the examples are those of the step's index list: 7 offSC, 8 offList, 9 t B.
+ * Params: 0 H, 1 B, 2 offXW_t, 3 offHC_{t} (state entering), 4 offHC_{t+1}, 5 offU, 6 offActs_t.
+ *
+ * With `rows` (GPU halting), the examples are those of the step's index list (7 offSC, 8 offList,
+ * 9 t B), and the step projects its own inputs, x_t W + bias, for those rows (10 offX, rows t B + b,
+ * 11 F, 12 offW, 13 offBias): the same products in the same order as the batched projection
+ * (`MATMUL`), so the same values, with no projection of rows that do not run.
  */
+/** WGSL: zx = x_t W + bias for the tile's rows and gate columns (see `cellForwardSource`). */
+function projectRows(): string {
+  return `let F = pu(11u);
+  var accx = 0.0;
+  let rx = pu(10u) + (b + pu(9u)) * F;
+  let cw = pu(12u) + gate * H + unit;
+  for (var k0 = 0u; k0 < F; k0 += 64u) {
+    ${
+    load4("a", (q) =>
+      `rx + (k0 + l.x + ${16 * q}u)`, (q) =>
+      `valid && k0 + l.x + ${16 * q}u < F`, (q) =>
+      `ta[l.y][l.x + ${16 * q}u]`)
+  }
+    ${
+    load4("w", (q) =>
+      `cw + (k0 + l.y + ${16 * q}u) * G`, (q) =>
+      `unit < H && k0 + l.y + ${16 * q}u < F`, (q) =>
+      `tb[l.y + ${16 * q}u][l.x]`)
+  }
+    workgroupBarrier();
+    ${fma64("accx")}
+    workgroupBarrier();
+  }
+  zx[l.y][l.x] = accx + m[pu(13u) + min(gate * H + unit, G - 1u)];`;
+}
+
 function cellForwardSource(rows: boolean): string {
   return HEADER + /* wgsl */ `
 var<workgroup> ta: array<array<f32, 64>, 16>;
 var<workgroup> tb: array<array<f32, 16>, 64>;
 var<workgroup> zs: array<array<f32, 16>, 16>;
+${rows ? "var<workgroup> zx: array<array<f32, 16>, 16>;" : ""}
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
   let H = pu(0u); let B = pu(1u);
@@ -230,6 +262,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   let unit = wg.x * 4u + l.x % 4u;
   let hp = pu(3u);
   let U = pu(5u);
+  ${rows ? projectRows() : ""}
   var acc = 0.0;
   let rh = hp + b * 2u * H;
   let cu = U + gate * H + unit;
@@ -254,11 +287,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   workgroupBarrier();
   let j = wg.x * 4u + l.x;
   if (l.x >= 4u || !valid || j >= H) { return; }
-  let xw = pu(2u) + b * G;
+  ${
+    rows
+      ? `let i = sigm(zs[l.y][l.x] + zx[l.y][l.x]);
+  let f = sigm(zs[l.y][4u + l.x] + zx[l.y][4u + l.x]);
+  let gg = tanh_(zs[l.y][8u + l.x] + zx[l.y][8u + l.x]);
+  let o = sigm(zs[l.y][12u + l.x] + zx[l.y][12u + l.x]);`
+      : `let xw = pu(2u) + b * G;
   let i = sigm(zs[l.y][l.x] + m[xw + j]);
   let f = sigm(zs[l.y][4u + l.x] + m[xw + H + j]);
   let gg = tanh_(zs[l.y][8u + l.x] + m[xw + 2u * H + j]);
-  let o = sigm(zs[l.y][12u + l.x] + m[xw + 3u * H + j]);
+  let o = sigm(zs[l.y][12u + l.x] + m[xw + 3u * H + j]);`
+  }
   let c = f * m[hp + b * 2u * H + H + j] + i * gg;
   let tc = tanh_(c);
   let hn = pu(4u) + b * 2u * H;
@@ -828,10 +868,8 @@ export class GpuLstmEngine {
   private dummy: GPUBuffer;
   private pipelineLayout: GPUPipelineLayout;
   private layout: GPUBindGroupLayout;
-  /** Indirect entries per step (input projection, forward step, readout layers, backward step). */
+  /** Indirect entries per step (unused, forward step, readout layers, backward step). */
   private J: number;
-  /** Whether GPU halting projects each step's inputs for its listed rows (else all at once). */
-  private gatherInput: boolean;
   /** The gradient products' split plans (null: one layer), dU, dW, db. */
   private productPlans: ({ per: number; layers: number } | null)[] = [];
   private directWorkgroups = 0;
@@ -905,7 +943,6 @@ export class GpuLstmEngine {
     alloc("widths", K);
     // GPU halting: every step's list of running rows, their (start, count), the total, tables.
     this.J = K + 3;
-    this.gatherInput = F * 4 >= H;
     alloc("list", T * B);
     alloc("sc", 2 * T);
     alloc("total", 1);
@@ -994,7 +1031,7 @@ export class GpuLstmEngine {
     device.queue.writeBuffer(this.buffer, this.off.widths * 4, widths);
     // GPU halting's tables: (x, div) per step entry; (x, y, per) per split gradient product.
     const stepTable = [
-      this.gatherInput ? Math.ceil(G / MM_TILE) : 0,
+      0, // (unused: each step's cell projects its own rows' inputs)
       MM_TILE,
       Math.ceil(H / 4),
       16,
@@ -1330,9 +1367,8 @@ export class GpuLstmEngine {
    * others cost one batched product, not a dispatch each).
    *
    * With `halt`, halting is decided on the GPU: `INIT` lists every example for step 0; each step
-   * projects its inputs (or all steps' at once, where that product is small beside the recurrent
-   * one), runs the cell and the readout layers over its listed rows only (dispatches sized by the
-   * GPU), then `COMPACT` lists the rows that go on. Rows of a step an example did not reach are
+   * runs the cell (which projects its rows' inputs itself) and the readout layers over its listed
+   * rows only (dispatches sized by the GPU), then `COMPACT` lists the rows that go on. Rows of a step an example did not reach are
    * never written.
    */
   private forward(
@@ -1364,10 +1400,8 @@ export class GpuLstmEngine {
       c: [o.xw, G] as [number, number],
       bias: o.weights + this.weightOff[2],
     };
-    const gather = halt && this.gatherInput;
-    if (!gather) list.push(this.mm(projection));
+    if (!halt) list.push(this.mm(projection));
     for (let t = 0; t < nForward; t++) {
-      if (gather) list.push(this.mmRows(projection, t, 0));
       const u = [
         H,
         B,
@@ -1382,7 +1416,7 @@ export class GpuLstmEngine {
         list.push({ kernel: "cellForward", u, groups });
         continue;
       }
-      u.push(o.sc + 2 * t, o.list, t * B);
+      u.push(o.sc + 2 * t, o.list, t * B, o.x, F, projection.b[0], projection.bias);
       list.push({ kernel: "cellForwardRows", u, groups, indirect: t * J + 1 });
       // The readout of the listed rows: entries t B + b index every layer's rows; layer 1 reads h
       // after step t, row (t + 1) B + b of hc.
