@@ -40,3 +40,31 @@ export function workloadModel(name: WorkloadName, fusedCell = true): Lstm {
     fusedCell,
   });
 }
+
+/**
+ * The WebGPU adapter and a device with its largest storage buffers (and `timestamp-query` when
+ * `timing` and the adapter has it), or exit 1 naming `script` where Deno finds no adapter.
+ */
+export async function benchDevice(script: string, timing = false) {
+  const adapter = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) {
+    console.error(`${script}: Deno found no WebGPU adapter (install a Vulkan or GL driver).`);
+    Deno.exit(1);
+  }
+  const timed = timing && adapter.features.has("timestamp-query");
+  const device = await adapter.requestDevice({
+    requiredFeatures: timed ? ["timestamp-query"] : [],
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+    },
+  });
+  const adapterInfo = {
+    description: adapter.info.description,
+    vendor: adapter.info.vendor,
+    architecture: adapter.info.architecture,
+    isFallbackAdapter: (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+      false,
+  };
+  return { device, adapterInfo, timing: timed };
+}

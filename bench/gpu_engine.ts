@@ -17,7 +17,14 @@ import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend.ts";
 import { GpuLstmEngine } from "../lib/accel/gpu_engine.ts";
-import { BATCH, workloadBatch, workloadModel, type WorkloadName, WORKLOADS } from "./_workloads.ts";
+import {
+  BATCH,
+  benchDevice,
+  workloadBatch,
+  workloadModel,
+  type WorkloadName,
+  WORKLOADS,
+} from "./_workloads.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -33,28 +40,7 @@ const iterations = Number(values.iterations);
 const rcFraction = Number(values["rc-fraction"]);
 await initBackend("cpu", { quiet: true }); // tfjs only makes the initial weights
 
-const adapter = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" });
-if (!adapter) {
-  console.error(
-    "bench/gpu_engine.ts: Deno found no WebGPU adapter (install a Vulkan or GL driver).",
-  );
-  Deno.exit(1);
-}
-const timing = values.timing && adapter.features.has("timestamp-query");
-const device = await adapter.requestDevice({
-  requiredFeatures: timing ? ["timestamp-query"] : [],
-  requiredLimits: {
-    maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-    maxBufferSize: adapter.limits.maxBufferSize,
-  },
-});
-const adapterInfo = {
-  description: adapter.info.description,
-  vendor: adapter.info.vendor,
-  architecture: adapter.info.architecture,
-  isFallbackAdapter: (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
-    false,
-};
+const { device, adapterInfo, timing } = await benchDevice("bench/gpu_engine.ts", values.timing);
 const log = (s: string) => !values.json && console.log(s);
 log(`adapter: ${JSON.stringify(adapterInfo)}`);
 

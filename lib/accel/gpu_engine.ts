@@ -1512,14 +1512,37 @@ export class GpuLstmEngine {
   }
 
   /**
-   * Inference: the logits of every step of `batch` (`[T, B, O]`, step-major), all T steps run
-   * (which step each example spikes at is known only after the readback).
+   * Inference: the logits of every step of `batch` (`[T, B, O]`, step-major), all T steps run.
    */
   async logits(batch: SequenceBatch): Promise<Float32Array> {
     this.upload(batch, this.T);
     this.submit(this.forward(this.T), 0);
     const out = this.layerOff[this.layerOff.length - 1].out;
     return new Float32Array(await this.read(out, this.T * this.B * this.shape.numOutputs));
+  }
+
+  /**
+   * RC-inference halting on the GPU: each example runs until its first spike (confidence >= θ
+   * under `readout`, or the last step) and no further, decided on the GPU as in training. Returns
+   * the logits (`[T, B, O]`, step-major; only the rows t <= steps[b] are this batch's, the rest
+   * are stale) and each example's spike step, in one readback.
+   */
+  async haltingLogits(
+    batch: SequenceBatch,
+    opts: { readout: Readout; threshold: number },
+  ): Promise<{ logits: Float32Array; steps: Int32Array }> {
+    const { T, B } = this;
+    const O = this.shape.numOutputs;
+    if (opts.readout === "binary" && O !== 1) {
+      throw new Error(`The binary readout needs 1 output unit: the model has ${O}.`);
+    }
+    this.upload(batch, T);
+    this.device.queue.writeBuffer(this.buffer, this.off.given * 4, new Int32Array(B).fill(-1));
+    const readoutCode = opts.readout === "binary" ? 0 : opts.readout === "sigmoid" ? 1 : 2;
+    this.submit(this.forward(T, { readoutCode, threshold: opts.threshold }), 0);
+    const out = this.layerOff[this.layerOff.length - 1].out;
+    const [logits, steps] = await this.readRanges([[out, T * B * O], [this.off.steps, B]]);
+    return { logits: new Float32Array(logits), steps: new Int32Array(steps) };
   }
 
   /**
@@ -1733,15 +1756,29 @@ export class GpuLstmEngine {
   }
 
   private async read(offset: number, count: number): Promise<ArrayBuffer> {
+    return (await this.readRanges([[offset, count]]))[0];
+  }
+
+  /** Ranges (offset, count in floats) of the buffer, copied into one staging buffer: one readback. */
+  private async readRanges(ranges: [number, number][]): Promise<ArrayBuffer[]> {
+    const at: number[] = [];
+    let bytes = 0;
+    for (const [, count] of ranges) {
+      at.push(bytes);
+      bytes += Math.ceil(count / 4) * 16; // copies start at multiples of 4 bytes; keep 16
+    }
     const staging = this.device.createBuffer({
-      size: Math.max(16, count * 4),
+      size: Math.max(16, bytes),
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
     const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(this.buffer, offset * 4, staging, 0, count * 4);
+    ranges.forEach(([offset, count], k) =>
+      encoder.copyBufferToBuffer(this.buffer, offset * 4, staging, at[k], count * 4)
+    );
     this.device.queue.submit([encoder.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
-    const out = staging.getMappedRange().slice(0, count * 4);
+    const mapped = staging.getMappedRange();
+    const out = ranges.map(([, count], k) => mapped.slice(at[k], at[k] + count * 4));
     staging.unmap();
     staging.destroy();
     return out;

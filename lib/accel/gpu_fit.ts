@@ -11,10 +11,11 @@
  * ~11 ms in Deno, an H100 step ~15 us). The example-steps computed are then known only on the GPU
  * and are counted from its totals.
  *
- * Inference (`gpuTraces`): all T steps of the batch in chunks of up to 256 examples, the logits read
- * back once per chunk, confidences and labels computed on the host as the CPU engine computes them.
- * With a halting threshold the traces are those of halting inference (nothing recorded after an
- * example's first spike), but every step was computed and is counted.
+ * Inference (`gpuTraces`): the batch in chunks of up to 256 examples, the logits read back once per
+ * chunk, confidences and labels computed on the host as the CPU engine computes them. With a
+ * halting threshold the GPU halts each example at its first spike (as in training) and reads back
+ * the steps it stopped at with the logits: nothing is computed or recorded after a spike. Without
+ * one, all T steps run.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -85,6 +86,8 @@ export async function gpuTraces(
   const confidenceOut = new Float32Array(T * B).fill(NaN);
   const label = new Int32Array(T * B).fill(-1);
   const threshold = opts.haltThreshold ?? Infinity;
+  let stepsComputed = 0;
+  let stepsRun = 0;
   for (let from = 0; from < B; from += CHUNK) {
     const n = Math.min(CHUNK, B - from);
     const key = `${T}x${n}`;
@@ -97,9 +100,16 @@ export async function gpuTraces(
     }
     const rows = Int32Array.from({ length: n }, (_, i) => from + i);
     const part = n === B ? batch : selectRows(batch, rows);
-    const logits = await engine.logits(part);
+    const halting = Number.isFinite(threshold)
+      ? await engine.haltingLogits(part, { readout: opts.readout, threshold })
+      : null;
+    const logits = halting?.logits ?? await engine.logits(part);
     for (let r = 0; r < n; r++) {
-      for (let t = 0; t < T; t++) {
+      // Halting: up to the step the GPU stopped this example at (rows after it are stale).
+      const last = halting ? halting.steps[r] : T - 1;
+      stepsComputed += last + 1;
+      stepsRun = Math.max(stepsRun, last + 1);
+      for (let t = 0; t <= last; t++) {
         const at = (t * n + r) * O;
         const c = Math.fround(confidence(logits, at, O, opts.readout));
         confidenceOut[t * B + from + r] = c;
@@ -108,7 +118,7 @@ export async function gpuTraces(
       }
     }
   }
-  return { confidence: confidenceOut, label, stepsComputed: T * B, stepsRun: T };
+  return { confidence: confidenceOut, label, stepsComputed, stepsRun };
 }
 
 export type { GpuTotals };

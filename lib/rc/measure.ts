@@ -115,7 +115,7 @@ export async function pairedTiming(
     const counts = zeroCounts();
     const began = performance.now();
     await runners[method].step(batch, counts);
-    await runners[method].settle();
+    await runners[method].settle(counts);
     const seconds = (performance.now() - began) / 1000;
     if (!timed) return;
     if (method === "rc") (train.rcSeconds += seconds), (train.rcSteps += counts.backwardSteps);

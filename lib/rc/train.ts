@@ -584,8 +584,11 @@ export interface StepRunner {
    * work still running counts as training.
    */
   flush(compute: ComputeCounts): Promise<{ meanLoss: number; nonFinite: NonFinite | null }>;
-  /** Waits for the work in flight (timing), without touching the model's variables. */
-  settle(): Promise<void>;
+  /**
+   * Waits for the work in flight (timing), without touching the model's variables; adds to
+   * `compute` the example-steps that only the device knew (RC halting on the GPU).
+   */
+  settle(compute?: ComputeCounts): Promise<void>;
   /** The optimizer's state (after a flush). */
   exportState(): Promise<OptimizerState>;
   /** Restores the optimizer's state, before the first step. */
@@ -811,8 +814,13 @@ function gpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner 
       steps = 0;
       return { meanLoss, nonFinite };
     },
-    async settle() {
-      await trainer?.totals();
+    async settle(compute) {
+      const totals = await trainer?.totals();
+      if (totals && compute && haltedOnGpu) {
+        compute.forwardSteps += totals.neededSteps;
+        compute.backwardSteps += totals.neededSteps;
+        compute.forwardStepsNeeded += totals.neededSteps;
+      }
     },
     async exportState() {
       if (!trainer) throw new Error("fit: no training step before the checkpoint");

@@ -203,6 +203,21 @@ export function computeSavings(records: RunRecord[]): SavingsRow[] {
         );
       }
     }
+    // The WebGPU engine counts the workgroups it dispatched (GPU halting sizes RC's on the GPU).
+    const rcGroups = rc.compute?.train?.gpuWorkgroups;
+    const eosGroups = eos?.compute?.train?.gpuWorkgroups;
+    if (isNum(rcGroups)) {
+      const per = (n: number, c: ComputeCounts) => c.examples > 0 ? n / c.examples : n;
+      notes.push(
+        `training: ${rcGroups.toLocaleString("en-US")} GPU workgroups dispatched` +
+          (isNum(eosGroups) && eos?.compute?.train
+            ? ` against EOS's ${eosGroups.toLocaleString("en-US")} (${
+              (100 * (1 - per(rcGroups, rc.compute!.train!) /
+                  per(eosGroups, eos.compute.train))).toFixed(1)
+            } % fewer per example)`
+            : ""),
+      );
+    }
     // Paired timings name their path since the step runners; older ones timed tfjs's
     // lossAndGrads whatever engine trained the run.
     const engine = rc.environment?.engine;

@@ -256,6 +256,21 @@ Deno.test("savings: hand-made pair gives 60.00 % and the realised ratio", () => 
   assert.ok(savings.includes("n/a"));
 });
 
+Deno.test("savings: GPU workgroups dispatched, RC against EOS per example, as a note", () => {
+  const [rc, eos] = handPair();
+  rc.compute.train = { ...rc.compute.train, gpuWorkgroups: 400 };
+  eos.compute.train = { ...eos.compute.train, gpuWorkgroups: 1000 };
+  const [row] = computeSavings([rc, eos]);
+  const note = row.notes.find((n) => /GPU workgroups/.test(n));
+  assert.equal(
+    note,
+    "training: 400 GPU workgroups dispatched against EOS's 1,000 (60.0 % fewer per example)",
+  );
+  assert.ok(render([rc, eos]).includes("400 GPU workgroups dispatched"));
+  delete rc.compute.train.gpuWorkgroups;
+  assert.ok(!computeSavings([rc, eos])[0].notes.some((n) => /GPU workgroups/.test(n)));
+});
+
 Deno.test("savings: per example, baseline fallback, and n/a where undefined", () => {
   const [rc, eos] = handPair();
   // Twice the examples and twice the steps: the same per-example saving.
