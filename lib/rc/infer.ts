@@ -129,18 +129,7 @@ export async function traceBatch(
       if (!halting || t >= T) continue;
       if (numFired === B) break;
       if (shrink) {
-        const size = bucketSize(B - numFired, B);
-        if (size < n) {
-          // Keep the unfired rows first, then pad with fired ones up to the bucket size.
-          const keep: number[] = [];
-          for (let r = 0; r < n && keep.length < size; r++) if (!fired[rowMap[r]]) keep.push(r);
-          for (let r = 0; r < n && keep.length < size; r++) if (fired[rowMap[r]]) keep.push(r);
-          const idx = tf.tensor1d(keep, "int32");
-          const nextState = state.map((s) => tf.gather(s, idx, 0));
-          tf.dispose([idx, ...state]);
-          state = nextState;
-          rowMap = Int32Array.from(keep, (r) => rowMap[r]);
-        }
+        ({ state, rows: rowMap } = shrinkRows(state, rowMap, fired, bucketSize(B - numFired, B)));
       }
     }
   } finally {
@@ -166,4 +155,26 @@ export function gatherStep(batch: SequenceBatch, t: number, rows: Int32Array): F
     out.set(x.subarray(src, src + F), r * F);
   }
   return out;
+}
+
+/**
+ * The batch's state and row map cut to `size` rows when that is fewer than it has: the rows not
+ * yet spiked first (in order), then spiked ones as padding up to the bucket size. The old state
+ * tensors are disposed when cut.
+ */
+export function shrinkRows(
+  state: tf.Tensor[],
+  rows: Int32Array<ArrayBuffer>,
+  fired: ArrayLike<boolean | number>,
+  size: number,
+): { state: tf.Tensor[]; rows: Int32Array<ArrayBuffer> } {
+  const n = rows.length;
+  if (size >= n) return { state, rows };
+  const keep: number[] = [];
+  for (let r = 0; r < n && keep.length < size; r++) if (!fired[rows[r]]) keep.push(r);
+  for (let r = 0; r < n && keep.length < size; r++) if (fired[rows[r]]) keep.push(r);
+  const idx = tf.tensor1d(keep, "int32");
+  const next = state.map((s) => tf.gather(s, idx, 0));
+  tf.dispose([idx, ...state]);
+  return { state: next, rows: Int32Array.from(keep, (r) => rows[r]) };
 }

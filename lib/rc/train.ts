@@ -24,7 +24,7 @@ import { nativeLossAndGrads } from "../accel/cpu_engine.ts";
 import { GpuTrainer } from "../accel/gpu_fit.ts";
 import { CpuTrainer, cpuTrainerEnabled } from "../accel/cpu_trainer.ts";
 import { accuracyAtStep, spikeMetrics, spikeTimePercentiles } from "./evaluate.ts";
-import { bucketSize, gatherStep, traceBatch } from "./infer.ts";
+import { bucketSize, gatherStep, shrinkRows, traceBatch } from "./infer.ts";
 import { LossCollector } from "./loss.ts";
 import { choosePath, type PathChoice, type PathName } from "./paths.ts";
 import { confidenceAndLabel, firstSpikes, type Readout } from "./spike.ts";
@@ -259,19 +259,7 @@ async function haltingPass(
   let t = 0;
   try {
     while (t < T && numFired < B) {
-      const size = bucketSize(B - numFired, B);
-      const n = rows.length;
-      if (size < n) {
-        // The rows not yet known to have spiked first, then spiked ones as padding.
-        const keep: number[] = [];
-        for (let r = 0; r < n && keep.length < size; r++) if (!fired[rows[r]]) keep.push(r);
-        for (let r = 0; r < n && keep.length < size; r++) if (fired[rows[r]]) keep.push(r);
-        const idx = tf.tensor1d(keep, "int32");
-        const next = state.map((s) => tf.gather(s, idx, 0));
-        tf.dispose([idx, ...state]);
-        state = next;
-        rows = Int32Array.from(keep, (r) => rows[r]);
-      }
+      ({ state, rows } = shrinkRows(state, rows, fired, bucketSize(B - numFired, B)));
       const began = performance.now();
       const start = t;
       const end = Math.min(T, t + (check?.checkEvery ?? 1));
