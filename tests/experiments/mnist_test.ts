@@ -38,12 +38,23 @@ const haveShared = (() => {
 
 Deno.test("mnist declaration: runs, seeds and profiles follow the issue", () => {
   const names = (p: "smoke" | "default" | "paper") => mnistRunSpecs(p).map((s) => s.name);
-  // Default: one seed per row, two for the headline ConvLSTM-20 fast row; EOS LSTM first.
+  // Default: one seed per row, three for the RC LSTM and the headline ConvLSTM-20 fast row;
+  // EOS LSTM first.
   const def = names("default");
   assert.equal(def[0], "lstm340-eos");
   assert.deepEqual(def.filter((n) => /^convlstm20-fast-s\d+$/.test(n)), [
     "convlstm20-fast-s1",
     "convlstm20-fast-s2",
+    "convlstm20-fast-s3",
+  ]);
+  assert.deepEqual(def.filter((n) => /^lstm340-fast-s\d+$/.test(n)), [
+    "lstm340-fast-s1",
+    "lstm340-fast-s2",
+    "lstm340-fast-s3",
+  ]);
+  assert.deepEqual(def.filter((n) => /^convlstm10-/.test(n)), [
+    "convlstm10-slow-s1",
+    "convlstm10-fast-s1",
   ]);
   // The kernel comparison: a 5 × 5 run of seed 1 beside the 3 × 3 one.
   const k5 = mnistRunSpecs("default").find((s) => s.name === "convlstm20-fast-s1-k5")!;
