@@ -30,6 +30,7 @@ import { choosePath, type PathChoice, type PathName } from "./paths.ts";
 import { confidenceAndLabel, firstSpikes, type Readout } from "./spike.ts";
 import { type ComputeCounts, type CurvePoint, zeroCounts } from "./types.ts";
 import { checkOptimizerState, type FitState, type OptimizerState } from "./checkpoint.ts";
+import { assertNoGpuErrors } from "../backend.ts";
 
 export type Method = "rc" | "eos";
 
@@ -912,6 +913,7 @@ export async function fit(model: RecurrentModel, options: FitOptions): Promise<F
       const last = i === opts.numBatches - 1;
       if ((i + 1) % opts.validateEvery !== 0 && !last) continue;
       const { meanLoss, nonFinite } = await runner.flush(compute);
+      assertNoGpuErrors(`training batch ${i + 1}`);
       if (nonFinite) throw diverged(intervalStart + nonFinite.offset + 1, nonFinite.what);
       intervalStart = i + 1;
       const metrics = await validate(model, opts.validation, opts);
@@ -953,6 +955,7 @@ export async function fit(model: RecurrentModel, options: FitOptions): Promise<F
         });
       }
     }
+    assertNoGpuErrors("the last validation");
     restoreBest();
   } finally {
     tf.dispose(bestWeights ?? []);
