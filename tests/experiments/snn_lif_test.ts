@@ -12,13 +12,22 @@ import { WU_LIF } from "../../lib/ops/lif_cell.ts";
 import * as tf from "@tensorflow/tfjs";
 import { useCpu } from "../_backend.ts";
 
-Deno.test("snn-lif declaration: EOS first, RC against it, at every profile", () => {
+Deno.test("snn-lif declaration: EOS first, RC against it, at every profile, 3 seeds at default", () => {
   for (const profile of ["smoke", "default", "paper"] as const) {
     const runs = SNN_LIF.runs!(profile);
     const suffix = profile === "default" ? "" : `@${profile}`;
-    assert.deepEqual(runs.map((r) => r.run), [`eos${suffix}`, `rc${suffix}`]);
-    assert.deepEqual(runs.map((r) => r.method), ["eos", "rc"]);
-    assert.equal(runs[1].baseline, runs[0].run);
+    const seeds = profile === "default" ? [1, 2, 3] : [1];
+    const tag = (s: number) => (s === 1 ? "" : `-s${s}`) + suffix;
+    assert.deepEqual(
+      runs.map((r) => r.run),
+      seeds.flatMap((s) => [`eos${tag(s)}`, `rc${tag(s)}`]),
+    );
+    seeds.forEach((s, k) => {
+      assert.deepEqual([runs[2 * k].method, runs[2 * k + 1].method], ["eos", "rc"]);
+      assert.equal(runs[2 * k + 1].baseline, runs[2 * k].run);
+      assert.equal(runs[2 * k].config.seed, s);
+      assert.equal(runs[2 * k + 1].config.seed, s);
+    });
     for (const r of runs) {
       assert.equal(r.config.method, r.method);
       for (const key of Object.keys(SNN_SETTABLE)) assert.ok(key in r.config, `${key} in config`);
