@@ -29,7 +29,13 @@ export { type BackendName, describeAdapter, environment, initBackend } from "./l
 export { Rng } from "./lib/random.ts";
 
 // Data: the batch type, the synthetic tasks, the real data sets and their encodings.
-export { concatBatches, selectRows, type SequenceBatch } from "./lib/data/batch.ts";
+export {
+  concatBatches,
+  randomBatch,
+  type RandomBatchSpec,
+  selectRows,
+  type SequenceBatch,
+} from "./lib/data/batch.ts";
 export { spottingBatch, spottingLabel, twoSequenceBatch } from "./lib/data/toy.ts";
 export {
   DataUnavailableError,

@@ -22,13 +22,12 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { describeAdapter, initBackend } from "../lib/backend.ts";
-import type { SequenceBatch } from "../lib/data/batch.ts";
+import { randomBatch, type SequenceBatch } from "../lib/data/batch.ts";
 import { releaseGpuEngines } from "../lib/accel/gpu_fit.ts";
 import { ConvLstm } from "../lib/models/conv_lstm.ts";
 import { LifNet } from "../lib/models/lif_net.ts";
 import { Lstm } from "../lib/models/lstm.ts";
 import type { RecurrentModel } from "../lib/models/model.ts";
-import { Rng } from "../lib/random.ts";
 import { traceBatch } from "../lib/rc/infer.ts";
 import { firstSpikes, type Readout } from "../lib/rc/spike.ts";
 import { type FitOptions, stepRunner } from "../lib/rc/train.ts";
@@ -106,14 +105,7 @@ const SPECS: Record<string, Spec> = {
 };
 
 function batchOf(s: Spec, i: number): SequenceBatch {
-  const rng = new Rng(500 + i);
-  const { numSteps: T, batchSize: B, numFeatures: F } = s;
-  const x = Float32Array.from(
-    { length: T * B * F },
-    () => s.frames !== undefined ? (rng.next() < s.frames ? 1 : 0) : rng.normal(),
-  );
-  const y = Int32Array.from({ length: B }, () => rng.int(s.numClasses));
-  return { x, y, numSteps: T, batchSize: B, numFeatures: F };
+  return randomBatch(s, 500 + i);
 }
 
 /** The confidence at which batch 0's mean first spike is nearest `spikeFraction` of T. */

@@ -849,8 +849,6 @@ export class GpuLstmEngine {
   lastBackwardSteps = 0;
   /** Dispatches encoded by the last `step`. */
   lastDispatches = 0;
-  /** Workgroups of the last `step`'s direct dispatches (the GPU-sized ones: `readTotals`). */
-  lastDirectWorkgroups = 0;
   /** Whether the last `step` halted on the GPU (then its example-steps are `readTotals`' needed). */
   lastHalting: "gpu" | "readback" | "mask" = "mask";
   private adamSettings: AdamSettings | null;
@@ -1220,7 +1218,6 @@ export class GpuLstmEngine {
     const second: Dispatch[] = [];
     const readback = opts.threshold !== undefined && halting === "readback";
     let slot = 0;
-    this.lastDirectWorkgroups = 0;
     if (readback) {
       slot = this.submit(first, 0);
       const steps = await this.readSteps();
@@ -1694,9 +1691,7 @@ export class GpuLstmEngine {
           pass.dispatchWorkgroupsIndirect(this.args, d.indirect * 12);
         } else {
           pass.dispatchWorkgroups(d.groups[0], d.groups[1] ?? 1, d.groups[2] ?? 1);
-          const n = d.groups[0] * (d.groups[1] ?? 1) * (d.groups[2] ?? 1);
-          this.lastDirectWorkgroups += n;
-          this.directWorkgroups += n;
+          this.directWorkgroups += d.groups[0] * (d.groups[1] ?? 1) * (d.groups[2] ?? 1);
         }
       }
       pass.end();

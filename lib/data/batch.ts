@@ -2,6 +2,7 @@
  * The batch type every model, trainer and data set shares: sequences, time first, with labels.
  * @module
  */
+import { Rng } from "../random.ts";
 
 /** A batch of sequences, time first. */
 export interface SequenceBatch {
@@ -17,6 +18,36 @@ export interface SequenceBatch {
    * example, when the task defines one (sequence spotting); otherwise absent.
    */
   earliest?: Int32Array;
+}
+
+/** The shape and kind of a {@link randomBatch}. */
+export interface RandomBatchSpec {
+  numSteps: number;
+  batchSize: number;
+  numFeatures: number;
+  numClasses: number;
+  /** Binary frames firing with this probability (temporal-MNIST-like); else N(0, 1) features. */
+  frames?: number;
+}
+
+/**
+ * A seeded synthetic batch, inputs then labels from one stream: for checking a model's plumbing,
+ * backends and speed without a data set.
+ * @example
+ * ```ts
+ * const b = randomBatch({ numSteps: 4, batchSize: 2, numFeatures: 3, numClasses: 10 }, 1);
+ * if (b.x.length !== 24 || b.y.length !== 2) throw new Error("shape");
+ * ```
+ */
+export function randomBatch(spec: RandomBatchSpec, seed: number): SequenceBatch {
+  const rng = new Rng(seed);
+  const { numSteps: T, batchSize: B, numFeatures: F, frames } = spec;
+  const x = Float32Array.from(
+    { length: T * B * F },
+    () => frames !== undefined ? (rng.next() < frames ? 1 : 0) : rng.normal(),
+  );
+  const y = Int32Array.from({ length: B }, () => rng.int(spec.numClasses));
+  return { x, y, numSteps: T, batchSize: B, numFeatures: F };
 }
 
 /** Concatenates batches of equal steps and features along the batch axis. */

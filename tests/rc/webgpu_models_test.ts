@@ -10,13 +10,12 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
-import type { SequenceBatch } from "../../lib/data/batch.ts";
+import { randomBatch, type SequenceBatch } from "../../lib/data/batch.ts";
 import { releaseGpuEngines } from "../../lib/accel/gpu_fit.ts";
 import { ConvLstm } from "../../lib/models/conv_lstm.ts";
 import { LifNet } from "../../lib/models/lif_net.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import type { RecurrentModel } from "../../lib/models/model.ts";
-import { Rng } from "../../lib/random.ts";
 import { traceBatch } from "../../lib/rc/infer.ts";
 import type { PathName } from "../../lib/rc/paths.ts";
 import type { Readout } from "../../lib/rc/spike.ts";
@@ -119,14 +118,7 @@ const CASES: Case[] = [
 
 /** Batch `i` of a case: seeded frames or features, and labels. */
 function batchOf(c: Case, i: number): SequenceBatch {
-  const rng = new Rng(1000 + i);
-  const { numSteps: T, batchSize: B, numFeatures: F } = c;
-  const x = Float32Array.from(
-    { length: T * B * F },
-    () => c.frames !== undefined ? (rng.next() < c.frames ? 1 : 0) : rng.normal(),
-  );
-  const y = Int32Array.from({ length: B }, () => rng.int(c.numClasses));
-  return { x, y, numSteps: T, batchSize: B, numFeatures: F };
+  return randomBatch(c, 1000 + i);
 }
 
 /**
