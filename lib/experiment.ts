@@ -22,6 +22,7 @@ import type {
   ThresholdPoint,
   Tolerance,
 } from "./results.ts";
+import { withinTolerance } from "./results.ts";
 
 /** Thresholds of the trade-off curves (Fig. 5 style). */
 export const CURVE_THRESHOLDS = [0.55, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99, 0.999];
@@ -44,12 +45,7 @@ export function check(
   unit: TargetCheck["unit"],
   why?: string,
 ): TargetCheck {
-  let met = false;
-  if (measured !== null && Number.isFinite(measured)) {
-    if (tolerance.kind === "abs") met = Math.abs(measured - paper) <= tolerance.value;
-    else if (tolerance.kind === "atLeast") met = measured >= tolerance.value;
-    else met = measured <= tolerance.value;
-  }
+  const met = withinTolerance(measured, paper, tolerance);
   return { name, paper, measured, tolerance, met, unit, ...(why ? { why } : {}) };
 }
 

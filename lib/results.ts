@@ -89,6 +89,18 @@ export type Tolerance =
   | { kind: "atLeast"; value: number }
   | { kind: "atMost"; value: number };
 
+/** Whether `measured` meets the paper's value within `tolerance` (never when not finite). */
+export function withinTolerance(
+  measured: number | null,
+  paper: number,
+  tolerance: Tolerance,
+): boolean {
+  if (measured === null || !Number.isFinite(measured)) return false;
+  if (tolerance.kind === "abs") return Math.abs(measured - paper) <= tolerance.value;
+  if (tolerance.kind === "atLeast") return measured >= tolerance.value;
+  return measured <= tolerance.value;
+}
+
 /** RC-inference on a test set at one threshold. */
 export interface ThresholdPoint {
   threshold: number;

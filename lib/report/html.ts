@@ -5,7 +5,14 @@
  * @module
  */
 
-import { canonicalJson, type ExperimentId, type FigureSpec, type RunRecord } from "../results.ts";
+import {
+  canonicalJson,
+  type ExperimentId,
+  type FigureSpec,
+  type RunRecord,
+  type TargetCheck,
+  withinTolerance,
+} from "../results.ts";
 import type { FigureView, MetricLabel } from "../experiments/declaration.ts";
 import { type BenchSummary, formatNs } from "./bench.ts";
 import {
@@ -46,8 +53,8 @@ import {
   tradeoffReading,
 } from "./reading.ts";
 import { type Comparison, computeSavings, type PhaseSavings, type SavingsRow } from "./savings.ts";
-import { seedsOf, seedStats, selectionOf } from "./select.ts";
-import { comparisonTableHtml } from "./table.ts";
+import { isFirstSeed, seedsOf, seedStats, selectionOf } from "./select.ts";
+import { comparisonTableHtml, meanSd } from "./table.ts";
 import {
   commandFor,
   type ExperimentInfo,
@@ -309,6 +316,20 @@ function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: RunRecord[
       tile(l.label.charAt(0).toUpperCase() + l.label.slice(1), metricText(k, v, l))
     );
   const checks = r.target?.checks ?? [];
+  // With two or more seeds, each check is also judged on the seeds' mean (issue: the spread, not
+  // one draw, is what a tolerance should be read against).
+  const overSeeds = seedsOf(r, all).filter((o) => o.status !== "failed");
+  const seedCheck = (c: TargetCheck) => {
+    const values = overSeeds.map((o) => o.target?.checks.find((x) => x.name === c.name)?.measured)
+      .filter(isNum);
+    if (values.length < 2) return "";
+    const { mean, sd } = meanSd(values);
+    const met = withinTolerance(mean, c.paper, c.tolerance);
+    return `${met ? badge("met", "status-met") : badge("missed", "status-missed")} ${
+      num(`${inUnit(mean, c.unit)} ± ${inUnit(sd, c.unit)}`)
+    } <small>(${values.length} seeds)</small>`;
+  };
+  const withSeeds = overSeeds.length >= 2;
   const checkRows: Row[] = checks.map((c) => {
     const why = checkWhy(r, c, info);
     return {
@@ -317,6 +338,7 @@ function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: RunRecord[
         `${esc(c.name)}${why ? `<br><small>${esc(why)}</small>` : ""}`,
         num(inUnit(c.paper, c.unit)),
         num(inUnit(c.measured, c.unit)),
+        ...(withSeeds ? [seedCheck(c)] : []),
         num(tolerance(c.tolerance, c.unit)),
       ],
     };
@@ -369,7 +391,11 @@ ${
   }
 ${
     checks.length
-      ? stackTable(["", "Check", "Paper", "Ours", "Tolerance"], checkRows, "checks")
+      ? stackTable(
+        ["", "Check", "Paper", "Ours", ...(withSeeds ? ["Mean over seeds"] : []), "Tolerance"],
+        checkRows,
+        "checks",
+      )
       : '<p class="muted">No target checks declared.</p>'
   }
 <div class="deviations${devCount ? "" : " none"}"><strong>Deviations from the paper (${devCount})${
@@ -512,10 +538,14 @@ function figuresFor(
     page.sections.filter((s) => s.experiments.includes(experiment)).flatMap((s) => s.figureKeys),
   );
   const isHome = homeSection(page.sections, experiment).id === section.id;
-  const figs = runs.flatMap((r) => (r.figures ?? []).map((f) => ({ r, f })))
-    .filter(({ f }) =>
-      keysHere.has(figureKey(f.paperFigure)) || (isHome && !allKeys.has(figureKey(f.paperFigure)))
-    )
+  const shows = (f: FigureSpec) =>
+    keysHere.has(figureKey(f.paperFigure)) || (isHome && !allKeys.has(figureKey(f.paperFigure)));
+  // One seed's figures per configuration: the other seeds' are the same charts of another draw,
+  // and their numbers are in the cards (mean ± sd) and the run files.
+  const drawnRuns = runs.filter((r) => isFirstSeed(r, runs));
+  const skipped = runs.filter((r) => !isFirstSeed(r, runs) && (r.figures ?? []).some(shows));
+  const figs = drawnRuns.flatMap((r) => (r.figures ?? []).map((f) => ({ r, f })))
+    .filter(({ f }) => shows(f))
     .sort((a, b) =>
       compareFigureLabels(a.f.paperFigure, b.f.paperFigure) || (a.r.run < b.r.run ? -1 : 1)
     );
@@ -528,7 +558,12 @@ function figuresFor(
     [...g].sort((a, b) => (a.r.method === b.r.method ? 0 : a.r.method === "rc" ? -1 : 1))
   );
   const scales = new Map([...groups].map(([k, g]) => [k, sharedScale(g.map((x) => x.f))]));
-  return `<div class="charts">${
+  const note = skipped.length
+    ? `<p class="note">Figures of the first seed of each configuration; those of ${
+      skipped.map((r) => `<code>${esc(r.run)}</code>`).join(", ")
+    } are in their run files (linked from their cards).</p>`
+    : "";
+  return `${note}<div class="charts">${
     ordered.map(({ r, f }) => {
       const view = viewOf(f, info);
       const panel = view?.panel?.[r.method] ?? f.paperFigure;

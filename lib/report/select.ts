@@ -75,6 +75,16 @@ export function seedsOf(r: RunRecord, all: readonly RunRecord[]): RunRecord[] {
   return all.filter((o) => o.experiment === r.experiment && seedKey(o) === key);
 }
 
+/**
+ * Whether `r` is the first seed of its configuration in `all` (the lowest seed; a run without a
+ * seed counts as its own): the one whose per-run figures the report draws.
+ */
+export function isFirstSeed(r: RunRecord, all: readonly RunRecord[]): boolean {
+  const seeds = seedsOf(r, all).map((o) => o.seed ?? Infinity);
+  return (r.seed ?? Infinity) <= Math.min(...seeds) &&
+    seedsOf(r, all).find((o) => (o.seed ?? Infinity) === (r.seed ?? Infinity)) === r;
+}
+
 /** A headline number over the seeds of a configuration: count, mean and sample sd. */
 export interface SeedStats {
   seeds: number;

@@ -686,6 +686,54 @@ Deno.test("seeds: a configuration run with two seeds shows mean ± sd, one seed 
   assert.deepEqual(s.runs.map((r) => r.seeds), [2, 2, 1]);
 });
 
+Deno.test("seeds: each check is also judged on the seeds' mean, in its own column", () => {
+  const [rc, eos] = fixtureRuns().filter((r) => r.experiment === "two-sequence")
+    .sort((a) => a.method === "rc" ? -1 : 1);
+  const c0 = rc.target.checks[0];
+  assert.ok(c0 && c0.tolerance.kind === "abs", "the fixture's first RC check is ± a tolerance");
+  // Seed 2 lands 3 tolerances above the paper: its mean with seed 1 is out of tolerance.
+  const far = c0.paper + 3 * c0.tolerance.value;
+  const rc2 = {
+    ...rc,
+    run: "rc-s2",
+    seed: rc.seed! + 1,
+    target: {
+      ...rc.target,
+      checks: [{ ...c0, measured: far, met: false }, ...rc.target.checks.slice(1)],
+    },
+  };
+  const card = cardOf(render([rc, rc2, eos]), "two-sequence", "rc");
+  assert.ok(card.includes("Mean over seeds") && card.includes("(2 seeds)"));
+  const mean = (c0.measured! + far) / 2;
+  const expectMet = Math.abs(mean - c0.paper) <= c0.tolerance.value;
+  const row = card.slice(card.indexOf(c0.name), card.indexOf("</tr>", card.indexOf(c0.name)));
+  const seedCell = row.slice(row.indexOf("(2 seeds)") - 300, row.indexOf("(2 seeds)"));
+  assert.ok(seedCell.includes(expectMet ? "status-met" : "status-missed"), seedCell);
+  assert.ok(!expectMet, "the mean misses, whatever seed 1 did");
+  // One seed: no such column.
+  assert.ok(!cardOf(render([rc, eos]), "two-sequence", "rc").includes("Mean over seeds"));
+});
+
+Deno.test("seeds: per-run figures of the first seed only, the others named with where they are", () => {
+  const [rc, eos] = fixtureRuns().filter((r) => r.experiment === "two-sequence")
+    .sort((a) => a.method === "rc" ? -1 : 1);
+  assert.ok((rc.figures ?? []).length > 0, "the fixture's RC run has figures");
+  const rc2 = { ...rc, run: "rc-s2", seed: rc.seed! + 1 }; // a later seed of the same config
+  const count = (html: string, run: string) =>
+    html.split(`-trained run <code>${run}</code>`).length - 1;
+  for (const order of [[rc, rc2, eos], [rc2, rc, eos]]) {
+    const html = render(order);
+    assert.equal(count(html, "rc-s2"), 0, "no figure of seed 2");
+    assert.ok(count(html, "rc") > 0, "seed 1's figures drawn");
+    assert.match(
+      html,
+      /Figures of the first seed of each configuration; those of <code>rc-s2<\/code>/,
+    );
+  }
+  // One seed: no note.
+  assert.ok(!render([rc, eos]).includes("Figures of the first seed"));
+});
+
 Deno.test("charts compared side by side share scales; bars keep a tick at 0; method colours fixed", () => {
   const bar = (y: number[], x: number[]): FigureSpec => ({
     paperFigure: "1C",
