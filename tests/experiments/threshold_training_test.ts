@@ -111,7 +111,15 @@ Deno.test("the runs: one per θ_train, θ in the config, the default cut, the pa
     assert.equal(r.config.pairedBatches, 0);
   }
   const def = THRESHOLD_TRAINING.runs!("default");
-  assert.deepEqual(def.map((r) => r.run), TRAIN_THRESHOLDS.map(thetaRunName));
+  // Three seeds of the grid at the default profile, each seed's runs named by its suffix.
+  assert.deepEqual(
+    def.map((r) => r.run),
+    ["", "-s2", "-s3"].flatMap((s) => TRAIN_THRESHOLDS.map((t) => thetaRunName(t) + s)),
+  );
+  assert.deepEqual(
+    def.map((r) => r.config.seed),
+    [1, 2, 3].flatMap((s) => TRAIN_THRESHOLDS.map(() => s)),
+  );
   assert.ok(def.every((r) => r.config.numBatches === DEFAULT_BATCHES));
   assert.ok(def.every((r) => r.config.testSize === 100_000));
   assert.ok(!("threshold" in THRESHOLD_TRAINING.settable!), "θ names the runs: not settable");
