@@ -8,7 +8,7 @@
 import type { RunRecord, ThresholdPoint } from "../results.ts";
 import { count, isNum, pct, steps } from "./format.ts";
 import { computeSavings, findBaseline } from "./savings.ts";
-import { seedsOf, selectionOf } from "./select.ts";
+import { isFirstSeed, seedsOf, seedStats, selectionOf } from "./select.ts";
 
 const pts = (x: number) => `${(x * 100).toFixed(1)}`;
 
@@ -75,11 +75,31 @@ export function curveGap(rc: ThresholdPoint[], eos: ThresholdPoint[]): CurveGap 
 /** Runs that finished (failed runs say nothing about the method). */
 const done = (runs: RunRecord[]) => runs.filter((r) => r.status !== "failed");
 
-/** RC runs with their EOS baselines, best RC test accuracy first. */
+/**
+ * Finished runs, one per configuration: its first seed, which speaks for the others through
+ * {@link overSeeds}; a reading line per seed would repeat itself.
+ */
+const firsts = (runs: RunRecord[]) => done(runs).filter((r) => isFirstSeed(r, done(runs)));
+
+/** RC runs (first seeds) with their EOS baselines, best RC test accuracy first. */
 function pairs(runs: RunRecord[]): { rc: RunRecord; eos: RunRecord | null }[] {
-  return done(runs).filter((r) => r.method === "rc")
+  return firsts(runs).filter((r) => r.method === "rc")
     .map((rc) => ({ rc, eos: findBaseline(rc, runs) }))
     .sort((x, y) => (y.rc.metrics?.testAccuracy ?? 0) - (x.rc.metrics?.testAccuracy ?? 0));
+}
+
+/**
+ * `value` of `r` in words: the run's own with one seed, "mean ± sd" over its configuration's
+ * finished seeds with two or more.
+ */
+function overSeeds(
+  r: RunRecord,
+  runs: RunRecord[],
+  value: (x: RunRecord) => number | null | undefined,
+  fmt: (x: number | null | undefined) => string,
+): string {
+  const st = seedStats(r, runs, value);
+  return st && st.seeds >= 2 ? `${fmt(st.mean)} ± ${fmt(st.sd)}` : fmt(value(r));
 }
 
 /** The runs compared with RC-inference: accuracy and speed of RC against its EOS baseline. */
@@ -89,31 +109,39 @@ export function runsReading(runs: RunRecord[]): string[] {
   const rcCount = ps.length;
   for (const { rc, eos } of ps.filter((p) => p.eos).slice(0, 2)) {
     const m = rc.metrics, e = eos!.metrics;
-    const faster = isNum(m.meanSpikeTime) && isNum(e.meanSpikeTime)
-      ? ` — ${(100 * (1 - m.meanSpikeTime / e.meanSpikeTime)).toFixed(0)} % fewer steps than EOS ` +
+    // The seeds' means where there are several, as the numbers beside it.
+    const meanSteps = (r: RunRecord) =>
+      seedStats(r, runs, (x) => x.metrics?.meanSpikeTime)?.mean ?? r.metrics?.meanSpikeTime;
+    const [rcSteps, eosSteps] = [meanSteps(rc), meanSteps(eos!)];
+    const faster = isNum(rcSteps) && isNum(eosSteps)
+      ? ` — ${(100 * (1 - rcSteps / eosSteps)).toFixed(0)} % fewer steps than EOS ` +
         `with RC-inference`
       : "";
     const seeds = (r: RunRecord) => {
-      const n = seedsOf(r, runs).length;
-      return `${n} seed${n === 1 ? "" : "s"}`;
+      const n = done(seedsOf(r, runs)).length;
+      return n === 1 ? "1 seed" : `${n} seeds, mean ± sd`;
     };
+    const acc = (r: RunRecord) => overSeeds(r, runs, (x) => x.metrics?.testAccuracy, pct);
+    const at = (r: RunRecord) => overSeeds(r, runs, (x) => x.metrics?.meanSpikeTime, steps);
     out.push(
-      `${rc.run} (${seeds(rc)}): RC-trained reaches ${
-        pct(m.testAccuracy)
-      } with RC-inference after ` +
-        `${steps(m.meanSpikeTime)} of ${m.numSteps} steps on average${faster}; its EOS baseline ` +
+      `${rc.run} (${seeds(rc)}): RC-trained reaches ${acc(rc)} with RC-inference after ` +
+        `${at(rc)} of ${m.numSteps} steps on average${faster}; its EOS baseline ` +
         `(${eos!.run}, ${seeds(eos!)}) reaches ${
-          pct(e.eosAccuracy)
+          overSeeds(eos!, runs, (x) => x.metrics?.eosAccuracy, pct)
         } read at step ${e.numSteps} and ` +
-        `${pct(e.testAccuracy)} with RC-inference after ${steps(e.meanSpikeTime)} steps.`,
+        `${acc(eos!)} with RC-inference after ${at(eos!)} steps.`,
     );
   }
   const alone = ps.filter((p) => !p.eos);
   if (alone.length) {
     const best = alone[0].rc;
+    const n = done(runs).filter((r) => r.method === "rc" && !findBaseline(r, runs)).length;
+    const configs = n > alone.length ? ` (${alone.length} configurations)` : "";
     out.push(
-      `${alone.length} RC run${alone.length === 1 ? "" : "s"} without an EOS baseline of ` +
-        `${alone.length === 1 ? "its" : "their"} own; the most accurate, ${best.run}, reaches ` +
+      `${n} RC run${n === 1 ? "" : "s"}${configs} without an EOS baseline of ` +
+        `${n === 1 ? "its" : "their"} own; ${
+          configs ? "of the first seeds " : ""
+        }the most accurate, ${best.run}, reaches ` +
         `${pct(best.metrics.testAccuracy)} after ${steps(best.metrics.meanSpikeTime)} of ` +
         `${best.metrics.numSteps} steps.`,
     );
@@ -147,7 +175,7 @@ export function tradeoffReading(runs: RunRecord[]): string[] {
 
 /** Mean first-spike step at the start and end of training, per run (Fig. 2B's reading). */
 export function curvesReading(runs: RunRecord[]): string[] {
-  const parts = done(runs).filter((r) => (r.curves ?? []).length >= 2).slice(0, 4).map((r) => {
+  const parts = firsts(runs).filter((r) => (r.curves ?? []).length >= 2).slice(0, 4).map((r) => {
     const c = r.curves;
     return `${r.run} (${r.method.toUpperCase()}) ${steps(c[0].meanSpikeTime)} → ${
       steps(c.at(-1)!.meanSpikeTime)
@@ -160,7 +188,7 @@ export function curvesReading(runs: RunRecord[]): string[] {
 
 /** Runs whose final weights score differently on validation from the weights evaluated. */
 export function selectionReading(runs: RunRecord[]): string[] {
-  return done(runs).flatMap((r) => {
+  return firsts(runs).flatMap((r) => {
     const s = selectionOf(r);
     if (s.rule === "last" && s.bestSpiking && s.final && s.bestSpiking !== s.final) {
       const gap = s.bestSpiking.spikingAccuracy - s.final.spikingAccuracy;
@@ -197,12 +225,14 @@ function fewer(x: number | null, what: string, less = "fewer", more = "more"): s
 
 /** Training and inference compute saved by each RC run against its baseline. */
 export function savingsReading(runs: RunRecord[]): string[] {
-  return computeSavings(runs).filter((s) => s.train && s.inference).slice(0, 2).map((s) => {
-    const t = s.train!, i = s.inference!;
-    return `${s.run} vs ${s.baseline}: training ${fewer(t.stepSaving, "example-steps")}, ${
-      fewer(t.wallSeconds.saving, "wall-clock", "less", "more")
-    }; inference ${fewer(i.stepSaving, "example-steps")}, ${
-      fewer(i.wallSeconds.saving, "wall-clock", "less", "more")
-    }.`;
-  });
+  const first = new Set(firsts(runs).map((r) => r.run));
+  return computeSavings(runs).filter((s) => s.train && s.inference && first.has(s.run)).slice(0, 2)
+    .map((s) => {
+      const t = s.train!, i = s.inference!;
+      return `${s.run} vs ${s.baseline}: training ${fewer(t.stepSaving, "example-steps")}, ${
+        fewer(t.wallSeconds.saving, "wall-clock", "less", "more")
+      }; inference ${fewer(i.stepSaving, "example-steps")}, ${
+        fewer(i.wallSeconds.saving, "wall-clock", "less", "more")
+      }.`;
+    });
 }

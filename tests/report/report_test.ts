@@ -23,7 +23,7 @@ import { computeSavings, pairedSavings, phaseSavings } from "../../lib/report/sa
 import { commandFor, figureKey, reportSections } from "../../lib/report/sections.ts";
 import { EXPERIMENTS } from "../../lib/experiments/registry.ts";
 import { summarise } from "../../lib/report/summary.ts";
-import { curveGap, tradeoffReading } from "../../lib/report/reading.ts";
+import { curveGap, curvesReading, runsReading, tradeoffReading } from "../../lib/report/reading.ts";
 import { selectionOf } from "../../lib/report/select.ts";
 import { writeReport } from "../../lib/report/write.ts";
 import { fixtureBenchJson, fixtureRuns, writeFixtureRuns } from "./fixtures.ts";
@@ -712,6 +712,26 @@ Deno.test("seeds: each check is also judged on the seeds' mean, in its own colum
   assert.ok(!expectMet, "the mean misses, whatever seed 1 did");
   // One seed: no such column.
   assert.ok(!cardOf(render([rc, eos]), "two-sequence", "rc").includes("Mean over seeds"));
+});
+
+Deno.test("seeds: the reading speaks once per configuration, with the seeds' mean ± sd", () => {
+  const [rc, eos] = fixtureRuns().filter((r) => r.experiment === "two-sequence")
+    .sort((a) => a.method === "rc" ? -1 : 1);
+  const rc2 = {
+    ...rc,
+    run: "rc-s2",
+    seed: rc.seed! + 1,
+    metrics: { ...rc.metrics, testAccuracy: rc.metrics.testAccuracy - 0.01 },
+  };
+  const lines = runsReading([rc2, rc, eos]);
+  assert.equal(lines.length, 1, lines.join("\n"));
+  const mean = rc.metrics.testAccuracy - 0.005, sd = Math.sqrt(2 * 0.005 ** 2);
+  assert.ok(lines[0].startsWith("rc (2 seeds, mean ± sd): RC-trained reaches "), lines[0]);
+  assert.ok(lines[0].includes(`${(100 * mean).toFixed(2)} % ± ${(100 * sd).toFixed(2)} %`));
+  assert.ok(lines[0].includes("(eos, 1 seed)"));
+  assert.ok(!curvesReading([rc, rc2, eos]).join(" ").includes("rc-s2"));
+  // One seed: the run's own numbers, as before.
+  assert.ok(runsReading([rc, eos])[0].startsWith("rc (1 seed): RC-trained reaches "));
 });
 
 Deno.test("seeds: per-run figures of the first seed only, the others named with where they are", () => {
