@@ -196,25 +196,35 @@ export function kwsDeviations(c: KwsConfig, epochsRun: number): string[] {
   return out;
 }
 
-/** The runs of a keyword-spotting experiment: EOS first (the RC runs compare against eos-b0). */
+/**
+ * The runs of a keyword-spotting experiment: EOS first (the RC runs compare against eos-b0). With
+ * `defaultSeeds`, the default profile runs the whole grid once per seed: seed s's runs end in
+ * "-s<s>" (seed 1's in nothing), compare against that seed's eos-b0, and the last of each seed's
+ * grid draws that seed's Figs. 4 and 5 (the grid groups runs by that suffix).
+ */
 export function kwsRuns(
   dataset: KwsConfig["dataset"],
+  defaultSeeds: number[] = [1],
 ): (profile: Profile) => RunDeclaration<KwsConfig>[] {
   return (profile) => {
     const suffix = profile === "default" ? "" : `@${profile}`;
+    const seeds = profile === "default" ? defaultSeeds : [1];
     const all = [
       ...BETAS.eos.map((b) => ["eos", b] as const),
       ...BETAS.rc.map((b) => ["rc", b] as const),
     ];
-    return all.map(([method, beta], k) => ({
-      run: kwsRunName(method, beta) + suffix,
-      method,
-      baseline: method === "rc" ? KWS_BASELINE + suffix : undefined,
-      config: kwsConfig(dataset, method, beta, profile),
-      cost: kwsCost,
-      execute: async (config: KwsConfig, ctx) =>
-        (await import("./_kws_run.ts")).runKws(config, ctx, { last: k === all.length - 1 }),
-    }));
+    return seeds.flatMap((seed) => {
+      const tag = (seed === 1 ? "" : `-s${seed}`) + suffix;
+      return all.map(([method, beta], k) => ({
+        run: kwsRunName(method, beta) + tag,
+        method,
+        baseline: method === "rc" ? KWS_BASELINE + tag : undefined,
+        config: { ...kwsConfig(dataset, method, beta, profile), seed },
+        cost: kwsCost,
+        execute: async (config: KwsConfig, ctx) =>
+          (await import("./_kws_run.ts")).runKws(config, ctx, { last: k === all.length - 1 }),
+      }));
+    });
   };
 }
 

@@ -21,9 +21,18 @@ const haveFsdd = (() => {
 Deno.test("kws declaration: the β grid of Sec. 3.4, EOS runs first, RC runs against eos-b0", () => {
   for (const exp of [KWS_FSDD, KWS_GSC]) {
     const runs = exp.runs!("default");
+    // FSDD's grid runs with three seeds at the default profile, each against its own eos-b0.
+    const tags = exp === KWS_FSDD ? ["", "-s2", "-s3"] : [""];
     assert.deepEqual(
       runs.map((r) => r.run),
-      [...BETAS.eos.map((b) => `eos-b${b}`), ...BETAS.rc.map((b) => `rc-b${b}`)],
+      tags.flatMap((t) => [
+        ...BETAS.eos.map((b) => `eos-b${b}${t}`),
+        ...BETAS.rc.map((b) => `rc-b${b}${t}`),
+      ]),
+    );
+    assert.deepEqual(
+      runs.map((r) => (r.config as ReturnType<typeof kwsConfig>).seed),
+      tags.flatMap((_, k) => runs.slice(0, 9).map(() => k + 1)),
     );
     assert.deepEqual(BETAS, { rc: [0, 0.1, 0.2, 0.3, 0.4], eos: [0, 0.2, 0.3, 0.4] });
     for (const r of runs) {
@@ -32,7 +41,8 @@ Deno.test("kws declaration: the β grid of Sec. 3.4, EOS runs first, RC runs aga
       assert.equal(c.threshold, 0.95);
       assert.equal(c.hiddenSize, 128);
       assert.equal(c.readoutHidden, 32);
-      assert.equal(r.baseline, r.method === "rc" ? "eos-b0" : undefined);
+      const tag = r.run.match(/-s\d+$/)?.[0] ?? "";
+      assert.equal(r.baseline, r.method === "rc" ? `eos-b0${tag}` : undefined);
     }
     assert.ok(exp.runs!("smoke").every((r) => r.run.endsWith("@smoke")));
     assert.ok(exp.runs!("paper").every((r) => (r.config as { epochs: number }).epochs === 1000));
