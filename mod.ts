@@ -26,6 +26,7 @@
  * @module
  */
 export { type BackendName, describeAdapter, environment, initBackend } from "./lib/backend.ts";
+export { assertNoGpuErrors } from "./lib/ops/webgpu_guards.ts";
 export { Rng } from "./lib/random.ts";
 
 // Data: the batch type, the synthetic tasks, the real data sets and their encodings.

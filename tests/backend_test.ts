@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { assertNoGpuErrors, initBackend } from "../lib/backend.ts";
+import { initBackend } from "../lib/backend.ts";
+import { assertNoGpuErrors } from "../lib/ops/webgpu_guards.ts";
 import { Rng } from "../lib/random.ts";
 import { noWebGpuReason, useCpu } from "./_backend.ts";
 

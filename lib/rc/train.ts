@@ -30,7 +30,7 @@ import { choosePath, type PathChoice, type PathName } from "./paths.ts";
 import { confidenceAndLabel, firstSpikes, type Readout } from "./spike.ts";
 import { type ComputeCounts, type CurvePoint, zeroCounts } from "./types.ts";
 import { checkOptimizerState, type FitState, type OptimizerState } from "./checkpoint.ts";
-import { assertNoGpuErrors } from "../backend.ts";
+import { assertNoGpuErrors } from "../ops/webgpu_guards.ts";
 
 export type Method = "rc" | "eos";
 
