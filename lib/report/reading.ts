@@ -113,10 +113,12 @@ export function runsReading(runs: RunRecord[]): string[] {
     const meanSteps = (r: RunRecord) =>
       seedStats(r, runs, (x) => x.metrics?.meanSpikeTime)?.mean ?? r.metrics?.meanSpikeTime;
     const [rcSteps, eosSteps] = [meanSteps(rc), meanSteps(eos!)];
-    const faster = isNum(rcSteps) && isNum(eosSteps)
-      ? ` — ${(100 * (1 - rcSteps / eosSteps)).toFixed(0)} % fewer steps than EOS ` +
-        `with RC-inference`
-      : "";
+    const saved = isNum(rcSteps) && isNum(eosSteps) ? 1 - rcSteps / eosSteps : null;
+    const faster = saved === null
+      ? ""
+      : ` — ${(100 * Math.abs(saved)).toFixed(0)} % ${
+        saved >= 0 ? "fewer" : "more"
+      } steps than EOS with RC-inference`;
     const seeds = (r: RunRecord) => {
       const n = done(seedsOf(r, runs)).length;
       return n === 1 ? "1 seed" : `${n} seeds, mean ± sd`;

@@ -732,6 +732,9 @@ Deno.test("seeds: the reading speaks once per configuration, with the seeds' mea
   assert.ok(!curvesReading([rc, rc2, eos]).join(" ").includes("rc-s2"));
   // One seed: the run's own numbers, as before.
   assert.ok(runsReading([rc, eos])[0].startsWith("rc (1 seed): RC-trained reaches "));
+  // An RC model slower than its baseline says "more", never "-x % fewer".
+  const slow = { ...rc, metrics: { ...rc.metrics, meanSpikeTime: 2 * eos.metrics.meanSpikeTime } };
+  assert.match(runsReading([slow, eos])[0], / — 100 % more steps than EOS with RC-inference/);
 });
 
 Deno.test("seeds: per-run figures of the first seed only, the others named with where they are", () => {
