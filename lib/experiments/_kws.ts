@@ -7,7 +7,12 @@
  * @module
  */
 import type { Profile } from "../results.ts";
-import type { ConfigSchema, ExperimentDeclaration, RunDeclaration } from "./declaration.ts";
+import {
+  type ConfigSchema,
+  type ExperimentDeclaration,
+  type RunDeclaration,
+  seedSuffix,
+} from "./declaration.ts";
 
 /** A keyword-spotting run's config. (A type, not an interface: it is a `Record<string, unknown>`.) */
 export type KwsConfig = {
@@ -214,7 +219,7 @@ export function kwsRuns(
       ...BETAS.rc.map((b) => ["rc", b] as const),
     ];
     return seeds.flatMap((seed) => {
-      const tag = (seed === 1 ? "" : `-s${seed}`) + suffix;
+      const tag = seedSuffix(seed) + suffix;
       return all.map(([method, beta], k) => ({
         run: kwsRunName(method, beta) + tag,
         method,

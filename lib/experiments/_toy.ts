@@ -6,12 +6,13 @@
  * @module
  */
 import type { Profile } from "../results.ts";
-import type {
-  ConfigSchema,
-  ExperimentDeclaration,
-  ProfileNotes,
-  RunDeclaration,
-  TargetSpec,
+import {
+  type ConfigSchema,
+  type ExperimentDeclaration,
+  type ProfileNotes,
+  type RunDeclaration,
+  seedSuffix,
+  type TargetSpec,
 } from "./declaration.ts";
 
 export type ToyTask = "spotting" | "two-sequence";
@@ -162,7 +163,7 @@ export function toyRuns(exp: ToyExperiment) {
     const seeds = profile === "smoke" ? [1] : exp.seeds ?? [1];
     return seeds.flatMap((seed) =>
       (["eos", "rc"] as const).map((method) => {
-        const name = (m: string) => `${m}${seed === 1 ? "" : `-s${seed}`}${suffix}`;
+        const name = (m: string) => m + seedSuffix(seed) + suffix;
         return {
           run: name(method),
           method,

@@ -47,6 +47,14 @@ export interface SectionParts {
 /** Every part of a section. */
 export const ALL_PARTS: SectionParts = { runs: true, curves: true, tradeoff: true, savings: true };
 
+/**
+ * The run-name part that marks a seed: "" for seed 1 (the published runs' original names), and
+ * "-s<seed>" for the others, which the report groups with seed 1 as seeds of one configuration.
+ */
+export function seedSuffix(seed: number): string {
+  return seed === 1 ? "" : `-s${seed}`;
+}
+
 /** One section of the report, declared by the experiment that reproduces it. */
 export interface SectionSpec {
   /** HTML anchor. */

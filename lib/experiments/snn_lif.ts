@@ -10,12 +10,13 @@
  * @module
  */
 import type { Profile } from "../results.ts";
-import type {
-  ConfigSchema,
-  ExperimentDeclaration,
-  ProfileNotes,
-  RunContext,
-  RunDeclaration,
+import {
+  type ConfigSchema,
+  type ExperimentDeclaration,
+  type ProfileNotes,
+  type RunContext,
+  type RunDeclaration,
+  seedSuffix,
 } from "./declaration.ts";
 
 /** A run's config. (A type, not an interface: it is a `Record<string, unknown>`.) */
@@ -234,9 +235,9 @@ SNN_LIF.runs = (profile: Profile): RunDeclaration<SnnConfig>[] => {
   const seeds = profile === "default" ? [1, 2, 3] : [1];
   return seeds.flatMap((seed) =>
     (["eos", "rc"] as const).map((method) => ({
-      run: `${method}${seed === 1 ? "" : `-s${seed}`}${suffix}`,
+      run: method + seedSuffix(seed) + suffix,
       method,
-      baseline: method === "rc" ? `eos${seed === 1 ? "" : `-s${seed}`}${suffix}` : undefined,
+      baseline: method === "rc" ? "eos" + seedSuffix(seed) + suffix : undefined,
       config: { ...snnConfig(method, profile), seed },
       cost: snnCost,
       execute: async (config: SnnConfig, ctx: RunContext) =>

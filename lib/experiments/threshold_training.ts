@@ -11,7 +11,7 @@
  * @module
  */
 import type { Profile } from "../results.ts";
-import type { RunDeclaration } from "./declaration.ts";
+import { type RunDeclaration, seedSuffix } from "./declaration.ts";
 import { TWO_SEQUENCE } from "./two_sequence.ts";
 import { TOY_SETTABLE, type ToyConfig, toyConfig, type ToyExperiment } from "./_toy.ts";
 
@@ -159,7 +159,7 @@ THRESHOLD_TRAINING.runs = (profile: Profile): RunDeclaration<ToyConfig>[] => {
   const seeds = profile === "default" ? [1, 2, 3] : [1];
   return seeds.flatMap((seed) =>
     TRAIN_THRESHOLDS.map((theta) => ({
-      run: thetaRunName(theta) + (seed === 1 ? "" : `-s${seed}`) + suffix,
+      run: thetaRunName(theta) + seedSuffix(seed) + suffix,
       method: "rc" as const,
       config: { ...thresholdConfig(theta, profile), seed },
       cost: (c: ToyConfig) => c.numBatches * c.batchSize * THRESHOLD_TRAINING.numSteps,

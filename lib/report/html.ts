@@ -54,7 +54,7 @@ import {
 } from "./reading.ts";
 import { type Comparison, computeSavings, type PhaseSavings, type SavingsRow } from "./savings.ts";
 import { isFirstSeed, seedsOf, seedStats, selectionOf } from "./select.ts";
-import { comparisonTableHtml, meanSd } from "./table.ts";
+import { comparisonTableHtml } from "./table.ts";
 import {
   commandFor,
   type ExperimentInfo,
@@ -318,18 +318,15 @@ function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: RunRecord[
   const checks = r.target?.checks ?? [];
   // With two or more seeds, each check is also judged on the seeds' mean (issue: the spread, not
   // one draw, is what a tolerance should be read against).
-  const overSeeds = seedsOf(r, all).filter((o) => o.status !== "failed");
   const seedCheck = (c: TargetCheck) => {
-    const values = overSeeds.map((o) => o.target?.checks.find((x) => x.name === c.name)?.measured)
-      .filter(isNum);
-    if (values.length < 2) return "";
-    const { mean, sd } = meanSd(values);
-    const met = withinTolerance(mean, c.paper, c.tolerance);
+    const st = seedStats(r, all, (o) => o.target?.checks.find((x) => x.name === c.name)?.measured);
+    if (!st || st.seeds < 2) return "";
+    const met = withinTolerance(st.mean, c.paper, c.tolerance);
     return `${met ? badge("met", "status-met") : badge("missed", "status-missed")} ${
-      num(`${inUnit(mean, c.unit)} ± ${inUnit(sd, c.unit)}`)
-    } <small>(${values.length} seeds)</small>`;
+      num(`${inUnit(st.mean, c.unit)} ± ${inUnit(st.sd, c.unit)}`)
+    } <small>(${st.seeds} seeds)</small>`;
   };
-  const withSeeds = overSeeds.length >= 2;
+  const withSeeds = seedsOf(r, all).filter((o) => o.status !== "failed").length >= 2;
   const checkRows: Row[] = checks.map((c) => {
     const why = checkWhy(r, c, info);
     return {

@@ -80,9 +80,9 @@ export function seedsOf(r: RunRecord, all: readonly RunRecord[]): RunRecord[] {
  * seed counts as its own): the one whose per-run figures the report draws.
  */
 export function isFirstSeed(r: RunRecord, all: readonly RunRecord[]): boolean {
-  const seeds = seedsOf(r, all).map((o) => o.seed ?? Infinity);
-  return (r.seed ?? Infinity) <= Math.min(...seeds) &&
-    seedsOf(r, all).find((o) => (o.seed ?? Infinity) === (r.seed ?? Infinity)) === r;
+  const seed = (o: RunRecord) => o.seed ?? Infinity;
+  const seeds = seedsOf(r, all);
+  return seeds.length > 0 && seeds.reduce((a, b) => (seed(b) < seed(a) ? b : a)) === r;
 }
 
 /** A headline number over the seeds of a configuration: count, mean and sample sd. */
