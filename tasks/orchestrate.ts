@@ -217,6 +217,7 @@ export async function execute(
           profile,
           configHash: item.hash,
           run: item.run,
+          declared: item.decl.run,
           baseline: item.decl.baseline && item.decl.baseline + overrideSuffix(item.overrides),
           finished,
           log,

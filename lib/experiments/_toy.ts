@@ -35,6 +35,13 @@ export type ToyConfig = {
   /** RC runs: batches of the paired RC-vs-EOS timing after training (0: none). */
   pairedBatches: number;
   seed: number;
+  /**
+   * Warm start: a run store's experiment folder (e.g. `reports/runs/two-sequence`). The run
+   * begins from the weights its namesake there saved (`<declared run>.weights.bin`: "rc" from
+   * rc's, "eos-s2" from eos-s2's) instead of fresh ones, with Adam's moments at zero; the
+   * record names the source. Unset: fresh weights from the seed.
+   */
+  initFrom?: string;
 };
 
 /** What `--set` may change in a toy config (task and method name the run: not settable). */
@@ -51,6 +58,7 @@ export const TOY_SETTABLE: ConfigSchema<ToyConfig> = {
   selectBy: ["spiking", "last"],
   pairedBatches: "integer",
   seed: "integer",
+  initFrom: "string",
 };
 
 /** A toy experiment: the declaration plus what its run code needs to know. */
@@ -132,12 +140,25 @@ export function earlierThanEos(paper: number): TargetSpec {
   };
 }
 
-/** How a config departs from the paper's protocol (`paper`: the paper profile's config). */
-export function toyDeviations(exp: ToyExperiment, config: ToyConfig, paper: ToyConfig): string[] {
+/**
+ * How a config departs from the paper's protocol (`paper`: the paper profile's config;
+ * `source`: a warm start's weights, described).
+ */
+export function toyDeviations(
+  exp: ToyExperiment,
+  config: ToyConfig,
+  paper: ToyConfig,
+  source?: string,
+): string[] {
   const out: string[] = [];
   const trained = config.numBatches * config.batchSize;
   const en = (n: number) => n.toLocaleString("en");
-  if (trained < exp.paperExamples) {
+  if (config.initFrom !== undefined) {
+    out.push(
+      `warm start: began from the weights ${source ?? `in ${config.initFrom}`}, then trained ` +
+        `on ${en(trained)} more examples here, Adam's moments starting at zero`,
+    );
+  } else if (trained < exp.paperExamples) {
     out.push(`trained on ${en(trained)} examples; the paper used ${en(exp.paperExamples)}`);
   }
   if (config.hiddenSize !== paper.hiddenSize) {

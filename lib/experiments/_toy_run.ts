@@ -18,6 +18,8 @@ import {
 } from "../experiment.ts";
 import { pairedTiming, testTraces, timeInference } from "../rc/measure.ts";
 import { Lstm } from "../models/lstm.ts";
+import { loadWeights, saveWeights } from "../models/weights.ts";
+import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random.ts";
 import { accuracyAtStep, spikeMetrics } from "../rc/evaluate.ts";
 import { firstSpikes, type Traces } from "../rc/spike.ts";
@@ -72,6 +74,51 @@ function spikeOffsets(test: SequenceBatch, traces: Traces, steps: Int32Array, fi
   };
 }
 
+/** What a toy run's saved weights say of themselves (the `meta` of its `.weights.bin`). */
+interface ToyWeightsMeta {
+  kind: "toy";
+  experiment: string;
+  run: string;
+  configHash: string;
+  backend: string;
+  /** Training examples behind these weights, a warm start's source's included. */
+  examples: number;
+  selectBy: string;
+}
+
+/**
+ * A warm start (`config.initFrom`): loads the weights the same-named run saved in that folder
+ * into `model`. Returns what they were, for the record; throws naming the file and the fix.
+ */
+async function warmStart(model: Lstm, folder: string, exp: ToyExperiment, ctx: RunContext) {
+  const name = ctx.declared ?? ctx.run;
+  const path = `${folder.replace(/\/+$/, "")}/${name}.weights.bin`;
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw new Error(
+      `${exp.id}/${ctx.run}: initFrom=${folder}: no weights at ${path}. A toy run saves its ` +
+        `evaluated weights beside its run file; train "${name}" into that store first ` +
+        `(deno task train --experiment ${exp.id} --run ${name} --out <the store's folder>), ` +
+        "or point initFrom at the folder that holds them.",
+    );
+  }
+  const header = await loadWeights(path, model);
+  const meta = header.meta as Partial<ToyWeightsMeta>;
+  if (meta.kind !== "toy" || meta.experiment !== exp.id) {
+    throw new Error(
+      `${exp.id}/${ctx.run}: initFrom: ${path} holds ${meta.kind ?? "unnamed"} weights of ` +
+        `${meta.experiment ?? "an unknown experiment"}, not a ${exp.id} run's.`,
+    );
+  }
+  const examples = typeof meta.examples === "number" ? meta.examples : 0;
+  return {
+    examples,
+    description: `${path} (run ${meta.run}, config ${meta.configHash}, trained on ` +
+      `${meta.backend}, ${examples.toLocaleString("en")} examples)`,
+  };
+}
+
 /**
  * What an experiment built on the toy runs (App. C's θ study) adds to a run, from its test
  * traces: numbers for its declared checks (`measured`), extras, figures, a title.
@@ -115,6 +162,9 @@ export async function runToy(
     seed: root.fork().int(2 ** 31),
   });
   try {
+    const source = config.initFrom !== undefined
+      ? await warmStart(model, config.initFrom, exp, ctx)
+      : undefined;
     const fitted = await fit(model, {
       method: config.method,
       readout: "binary",
@@ -137,6 +187,19 @@ export async function runToy(
             `EOS acc ${(100 * p.eosAccuracy).toFixed(2)} % (${p.wallSeconds.toFixed(0)} s)`,
         ),
     });
+    if (ctx.workDir) {
+      // The evaluated weights, beside the run file: what a later warm start begins from.
+      const meta: ToyWeightsMeta = {
+        kind: "toy",
+        experiment,
+        run,
+        configHash: ctx.configHash,
+        backend: tf.getBackend(),
+        examples: (source?.examples ?? 0) + fitted.compute.examples,
+        selectBy: config.selectBy ?? "spiking",
+      };
+      await saveWeights(`${ctx.workDir}/${run}.weights.bin`, model, { ...meta });
+    }
     const traces = await testTraces(model, test, "binary");
     const inference = await timeInference(model, test, {
       method: config.method,
@@ -256,7 +319,7 @@ export async function runToy(
       extra,
       checks,
       targetDescription: target.description,
-      deviations: toyDeviations(exp, config, paperConfig),
+      deviations: toyDeviations(exp, config, paperConfig, source?.description),
       figures,
     });
   } finally {

@@ -232,6 +232,11 @@ export interface RunContext {
   configHash: string;
   /** The run's file name (with profile and override suffixes). */
   run: string;
+  /**
+   * The run's declared name, before `--set` suffixes ("rc", "eos-s2"): what a warm start
+   * (`initFrom`) looks for in another run store. Absent: `run`.
+   */
+  declared?: string;
   /** The EOS run an RC run compares against, under the same suffixes. */
   baseline?: string;
   /** Finished runs of the same experiment (the EOS run, for RC's comparison). */

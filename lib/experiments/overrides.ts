@@ -67,10 +67,12 @@ export function parseOverrides(
 
 /**
  * The run-name suffix of a set of overrides, so an overridden run never replaces the run made
- * without them: `{ beta: 0.2 }` -> `"+beta=0.2"`.
+ * without them: `{ beta: 0.2 }` -> `"+beta=0.2"`. A value that is a path keeps the run a file
+ * name: its separators (and any other character a file name should not hold) become "_".
  */
 export function overrideSuffix(overrides: Record<string, unknown>): string {
-  return Object.keys(overrides).sort().map((k) => `+${k}=${overrides[k]}`).join("");
+  const safe = (v: unknown) => String(v).replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "");
+  return Object.keys(overrides).sort().map((k) => `+${k}=${safe(overrides[k])}`).join("");
 }
 
 /** The deviation an override makes: "config override: beta = 0.2 (paper: 0)". */
