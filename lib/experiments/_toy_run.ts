@@ -18,7 +18,7 @@ import {
 } from "../experiment.ts";
 import { pairedTiming, testTraces, timeInference } from "../rc/measure.ts";
 import { Lstm } from "../models/lstm.ts";
-import { loadWeights, saveWeights } from "../models/weights.ts";
+import { assignWeights, decodeWeights, saveWeights } from "../models/weights.ts";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random.ts";
 import { accuracyAtStep, spikeMetrics } from "../rc/evaluate.ts";
@@ -103,14 +103,15 @@ async function warmStart(model: Lstm, folder: string, exp: ToyExperiment, ctx: R
         "or point initFrom at the folder that holds them.",
     );
   }
-  const header = await loadWeights(path, model);
-  const meta = header.meta as Partial<ToyWeightsMeta>;
+  const saved = decodeWeights(await Deno.readFile(path), path);
+  const meta = saved.header.meta as Partial<ToyWeightsMeta>;
   if (meta.kind !== "toy" || meta.experiment !== exp.id) {
     throw new Error(
       `${exp.id}/${ctx.run}: initFrom: ${path} holds ${meta.kind ?? "unnamed"} weights of ` +
         `${meta.experiment ?? "an unknown experiment"}, not a ${exp.id} run's.`,
     );
   }
+  assignWeights(model, saved, path);
   const examples = typeof meta.examples === "number" ? meta.examples : 0;
   return {
     examples,

@@ -52,8 +52,17 @@ import {
   selectionReading,
   tradeoffReading,
 } from "./reading.ts";
-import { type Comparison, computeSavings, type PhaseSavings, type SavingsRow } from "./savings.ts";
-import { isFirstSeed, seedsOf, seedStats, selectionOf } from "./select.ts";
+import {
+  type Comparison,
+  computeSavings,
+  type PhaseSavings,
+  type PhaseSpread,
+  type SavingsRow,
+  type SeedSpread,
+  seedSummaries,
+  type SeedSummary,
+} from "./savings.ts";
+import { isFirstSeed, seedKey, seedsOf, seedStats, selectionOf } from "./select.ts";
 import { comparisonTableHtml } from "./table.ts";
 import {
   commandFor,
@@ -426,7 +435,46 @@ function stepsOf(p: PhaseSavings, phase: "train" | "inference"): Comparison {
   return phase === "train" ? p.backwardSteps : p.forwardSteps;
 }
 
-function savingsTable(all: SavingsRow[], withExperiment: boolean): string {
+/** A seeds' spread as "mean ± sd" in `fmt`'s form (NA when no seed has the number). */
+function spreadText(x: SeedSpread | null, fmt: (v: number) => string): string {
+  return x ? num(`${fmt(x.mean)} ± ${fmt(x.sd)}`) : `<span class="muted">${NA}</span>`;
+}
+
+/** The rows that close a configuration's seeds in the savings table: mean ± sd per phase. */
+function seedSummaryRows(sum: SeedSummary, withFlops: boolean): Row[] {
+  const pctNum = (v: number) => `${(100 * v).toFixed(2)}`;
+  const na = `<span class="muted">${NA}</span>`;
+  const phase = (name: string, p: PhaseSpread): Row => ({
+    cls: "seed-summary",
+    cells: [
+      `<strong>${name}</strong>`,
+      na,
+      na,
+      spreadText(p.stepSaving, pctNum).replace(/<\/span>$/, " %</span>"),
+      ...(withFlops ? [na] : []),
+      na,
+      na,
+      spreadText(p.wallSaving, pctNum).replace(/<\/span>$/, " %</span>"),
+      spreadText(p.realisedRatio, (v) => v.toFixed(2)),
+      spreadText(p.pairedRatio, (v) => v.toFixed(2)),
+    ],
+  });
+  return [
+    {
+      group: `Over ${sum.runs.length} seeds (${
+        sum.runs.map((r) => `<code>${esc(r)}</code>`).join(", ")
+      }): mean ± sd`,
+    },
+    phase("training", sum.train),
+    phase("inference", sum.inference),
+  ];
+}
+
+function savingsTable(
+  all: SavingsRow[],
+  withExperiment: boolean,
+  records: readonly RunRecord[],
+): string {
   if (all.length === 0) return `<p class="muted">No RC run to compare.</p>`;
   // RC runs with nothing to compare against are named once per experiment, not as empty rows.
   const empty = all.filter((s) => !s.train && !s.inference && !s.baseline);
@@ -442,6 +490,7 @@ function savingsTable(all: SavingsRow[], withExperiment: boolean): string {
   }).join("");
   if (rows.length === 0) return unpaired;
   const withFlops = rows.some((s) => flopsDiffer(s.train) || flopsDiffer(s.inference));
+  const summaries = seedSummaries(rows, records, seedKey);
   const head = [
     "Phase",
     "Example-steps, RC",
@@ -499,6 +548,9 @@ function savingsTable(all: SavingsRow[], withExperiment: boolean): string {
       phase("inference", "inference", s.inference),
       ...(s.notes.length
         ? [{ note: `<ul>${s.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` }]
+        : []),
+      ...(summaries.has(`${s.experiment}/${s.run}`)
+        ? seedSummaryRows(summaries.get(`${s.experiment}/${s.run}`)!, withFlops)
         : []),
     ];
   });
@@ -711,7 +763,9 @@ line per run; points are labelled with their θ (a label that would overlap anot
   if (drawn.length) parts.push(`<div class="charts">${drawn.join("")}</div>`);
   if (section.parts.savings) {
     const rows = computeSavings(all).filter((s) => s.experiment === experiment);
-    if (rows.length) parts.push(`<h4>Compute: RC vs EOS</h4>${savingsTable(rows, false)}`);
+    if (rows.length) {
+      parts.push(`<h4>Compute: RC vs EOS</h4>${savingsTable(rows, false, all)}`);
+    }
   }
   return `<div class="experiment">${parts.join("\n")}</div>`;
 }
@@ -1318,7 +1372,7 @@ ${
 <section id="overview"><h2>Overview</h2>${overview(records, page)}</section>
 <section id="savings"><h2>Compute savings: RC vs EOS</h2>
 ${SAVINGS_LEGEND}
-${savingsTable(computeSavings(records), true)}
+${savingsTable(computeSavings(records), true, records)}
 </section>
 ${sections.join("\n")}
 <section id="bench"><h2>Benchmarks</h2>${benchSection(opts.bench)}</section>

@@ -5,6 +5,7 @@
 
 import type { ComputeCounts, ExperimentId, PairedTiming, RunRecord } from "../results.ts";
 import { isNum } from "./format.ts";
+import { meanSd } from "./table.ts";
 
 /** One quantity of an RC run beside its EOS baseline. */
 export interface Comparison {
@@ -249,4 +250,72 @@ export function computeSavings(records: RunRecord[]): SavingsRow[] {
       ...(pairedPath ? { pairedPath } : {}),
     };
   });
+}
+
+/** A saving or ratio over the seeds of one RC configuration. */
+export interface SeedSpread {
+  seeds: number;
+  mean: number;
+  sd: number;
+}
+
+/** One phase's savings over the seeds of an RC configuration (each null where no seed has it). */
+export interface PhaseSpread {
+  stepSaving: SeedSpread | null;
+  wallSaving: SeedSpread | null;
+  realisedRatio: SeedSpread | null;
+  pairedRatio: SeedSpread | null;
+}
+
+/** The savings of the seeds of one RC configuration, summarised after the last of them. */
+export interface SeedSummary {
+  /** The seeds' RC runs, in table order. */
+  runs: string[];
+  train: PhaseSpread;
+  inference: PhaseSpread;
+}
+
+function spread(values: (number | null | undefined)[]): SeedSpread | null {
+  const xs = values.filter(isNum);
+  return xs.length ? { seeds: xs.length, ...meanSd(xs) } : null;
+}
+
+function phaseSpread(ps: (PhaseSavings | null)[]): PhaseSpread {
+  return {
+    stepSaving: spread(ps.map((p) => p?.stepSaving)),
+    wallSaving: spread(ps.map((p) => p?.wallSeconds.saving)),
+    realisedRatio: spread(ps.map((p) => p?.realisedRatio)),
+    pairedRatio: spread(ps.map((p) => p?.paired?.realisedRatio)),
+  };
+}
+
+/**
+ * The savings rows of RC configurations run with two or more seeds, summarised: mean ± sd of the
+ * step and wall-clock savings and of the whole-run and paired ratios. `seedKey` groups runs that
+ * are seeds of one configuration (lib/report/select.ts). Keyed by "experiment/run" of the group's
+ * last row, the row the summary follows.
+ */
+export function seedSummaries(
+  rows: SavingsRow[],
+  records: readonly RunRecord[],
+  seedKey: (r: RunRecord) => string,
+): Map<string, SeedSummary> {
+  const groups = new Map<string, SavingsRow[]>();
+  for (const row of rows) {
+    const rc = records.find((r) => r.experiment === row.experiment && r.run === row.run);
+    if (!rc || rc.status === "failed" || !row.baseline) continue;
+    const key = seedKey(rc);
+    groups.set(key, [...groups.get(key) ?? [], row]);
+  }
+  const out = new Map<string, SeedSummary>();
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const last = group[group.length - 1];
+    out.set(`${last.experiment}/${last.run}`, {
+      runs: group.map((g) => g.run),
+      train: phaseSpread(group.map((g) => g.train)),
+      inference: phaseSpread(group.map((g) => g.inference)),
+    });
+  }
+  return out;
 }

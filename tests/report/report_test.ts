@@ -829,3 +829,39 @@ Deno.test("extra numbers without a declared label: words and units from the key"
   assert.ok(!card.includes("peak resident memory"), "a diagnostic is not a result");
   assert.ok(sectionOf(html, "provenance").includes("peak resident memory (MiB): 301.50"));
 });
+
+Deno.test("seeds: the savings table closes a configuration's seeds with their mean ± sd", () => {
+  const [rc, eos] = fixtureRuns().filter((r) => r.experiment === "two-sequence")
+    .sort((a) => a.method === "rc" ? -1 : 1);
+  const scale = (c: ComputeCounts, k: number): ComputeCounts => ({
+    ...c,
+    backwardSteps: Math.round(c.backwardSteps * k),
+    wallSeconds: c.wallSeconds * k,
+  });
+  // Seed 2's RC run did 10 % fewer backward steps and took 20 % less time in training.
+  const eos2 = { ...eos, run: "eos-s2", seed: 2 };
+  const rc2 = {
+    ...rc,
+    run: "rc-s2",
+    seed: 2,
+    baseline: "eos-s2",
+    compute: { ...rc.compute, train: scale(rc.compute.train, 0.9) },
+  };
+  const records = [rc, eos, rc2, eos2];
+  const rows = computeSavings(records);
+  const steps = rows.map((s) => s.train!.stepSaving!);
+  const ratios = rows.map((s) => s.train!.realisedRatio!);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0));
+  assert.ok(Math.abs(steps[0] - steps[1]) > 0.01, "the seeds' step savings differ");
+  const html = sectionOf(render(records), "savings");
+  assert.ok(html.includes("Over 2 seeds (<code>rc</code>, <code>rc-s2</code>): mean ± sd"), html);
+  // The summary follows the last seed's rows, and gives the seeds' spread.
+  assert.ok(html.indexOf("Over 2 seeds") > html.indexOf("<code>rc-s2</code> vs"));
+  const row = html.slice(html.indexOf("seed-summary"));
+  const pm = (xs: number[], f: (x: number) => string) => `${f(mean(xs))} ± ${f(sd(xs))}`;
+  assert.ok(row.includes(pm(steps, (x) => (100 * x).toFixed(2)) + " %"), row.slice(0, 900));
+  assert.ok(row.includes(pm(ratios, (x) => x.toFixed(2))), row.slice(0, 900));
+  // One seed per configuration: no summary.
+  assert.ok(!sectionOf(render([rc, eos]), "savings").includes("Over "));
+});
