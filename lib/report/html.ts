@@ -1136,6 +1136,7 @@ tbody tr:last-child td,tbody tr:last-child th{border-bottom:0}
 table.savings thead th,table.provenance thead th,table.overview thead th{white-space:normal}
 tr.group th{background:#f0f3f6;font-weight:600}
 tr.note-row td{background:#fffbea}
+tr.seed-summary td{background:#f4f8fc;font-style:italic}
 tr.note-row ul{margin:0;padding-left:1rem;font-size:.82rem;color:var(--warn)}
 table.provenance{font-size:.82rem}
 table.checks td:first-child{width:1%}
