@@ -62,3 +62,13 @@ export class Rng {
     return items;
   }
 }
+
+/** FNV-1a of a string's UTF-16 code units: a 32-bit hash, the same on every machine. */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}

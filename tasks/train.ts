@@ -1,8 +1,8 @@
 /**
- * `deno task train --experiment ID [--run NAME] [--profile smoke|default|paper]
+ * `deno task train --experiment ID [--run NAME ...] [--profile smoke|default|paper]
  *  [--backend auto|webgpu|wasm|cpu] [--out DIR] [--force] [--set KEY=VALUE ...]`
  *
- * Trains the runs of one experiment (or one run of it), writing their run files; `--force`
+ * Trains the runs of one experiment (or those named by `--run`, repeatable), writing their run files; `--force`
  * retrains even when a finished run with the same config exists. Does not render the report
  * (`deno task report` does). `--set` changes a key of the runs' config (checked against the keys
  * the experiment declares settable); the run's name, config hash and deviations record it.
@@ -16,11 +16,12 @@ import { execute, plan } from "./orchestrate.ts";
 
 const CLI = {
   task: "train",
-  usage: "usage: deno task train --experiment ID [--run NAME] [--profile smoke|default|paper] " +
+  usage:
+    "usage: deno task train --experiment ID [--run NAME ...] [--profile smoke|default|paper] " +
     "[--backend auto|webgpu|wasm|cpu] [--out DIR] [--force] [--set KEY=VALUE ...] [--dataset mnist|fashion-mnist]",
   options: {
     experiment: { type: "string" },
-    run: { type: "string" },
+    run: { type: "string", multiple: true },
     profile: { type: "string", default: "default" },
     backend: { type: "string", default: "auto" },
     out: { type: "string", default: "reports" },
@@ -58,12 +59,13 @@ export async function main(args: string[]): Promise<number> {
   let items = await plan([experiment], profile, values.out, overrides);
   if (values.run !== undefined) {
     const names = items.map((i) => i.decl.run);
-    items = items.filter((i) => i.decl.run === values.run);
-    if (!items.length) {
+    const unknown = values.run.filter((n) => !names.includes(n));
+    if (unknown.length) {
       throw new UsageError(
-        `${experiment.id} has no run "${values.run}": its runs are ${names.join(", ")}`,
+        `${experiment.id} has no run "${unknown[0]}": its runs are ${names.join(", ")}`,
       );
     }
+    items = items.filter((i) => values.run!.includes(i.decl.run));
   }
   if (values.force) items = items.map((i) => ({ ...i, done: null }));
   const records = await execute(items, profile, values.out, undefined, { force: values.force });

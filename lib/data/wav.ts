@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Rng } from "../random.ts";
+import { fnv1a, Rng } from "../random.ts";
 
 /** Decoded mono audio. */
 export interface WavAudio {
@@ -139,15 +139,8 @@ export interface Placed {
   cut: number;
 }
 
-/** FNV-1a of a string's UTF-16 code units: a 32-bit seed from a file name. */
-export function nameSeed(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    h ^= name.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
+/** FNV-1a of a file name (lib/random.ts `fnv1a`): a 32-bit seed fixed per file. */
+export const nameSeed: (name: string) => number = fnv1a;
 
 /**
  * Places a recording inside `region` ([start, end) of a clip of `length` samples),

@@ -3,6 +3,7 @@
  * @module
  */
 import type { ConfigSchema, FieldType } from "./declaration.ts";
+import { fnv1a } from "../random.ts";
 
 function describe(type: FieldType): string {
   if (typeof type !== "string") return `one of ${type.join(", ")}`;
@@ -65,15 +66,25 @@ export function parseOverrides(
   return out;
 }
 
+/** Override suffixes longer than this are named by a hash of their text (`+set-1a2b3c4d`). */
+export const MAX_SUFFIX_LENGTH = 40;
+
 /**
  * The run-name suffix of a set of overrides, so an overridden run never replaces the run made
  * without them: `{ beta: 0.2 }` -> `"+beta=0.2"`. A value that is a path keeps the run a file
- * name: its separators (and any other character a file name should not hold) become "_".
+ * name: its separators (and any other character a file name should not hold) become "_". A
+ * suffix longer than `MAX_SUFFIX_LENGTH` becomes `+set-` and 8 hex digits of FNV-1a over it: a
+ * name that fits a table, the same for every run of one `--set` (so RC still finds its EOS
+ * baseline); the record's `overrides` and deviations list what was set.
  */
 export function overrideSuffix(overrides: Record<string, unknown>): string {
   const safe = (v: unknown) => String(v).replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "");
-  return Object.keys(overrides).sort().map((k) => `+${k}=${safe(overrides[k])}`).join("");
+  const full = Object.keys(overrides).sort().map((k) => `+${k}=${safe(overrides[k])}`).join("");
+  if (full.length <= MAX_SUFFIX_LENGTH) return full;
+  return `+set-${fnv1a(full).toString(16).padStart(8, "0")}`;
 }
+
+const OVERRIDE_DEVIATION = /^config override: (\S+) = (.*) \(paper: (.*)\)$/;
 
 /** The deviation an override makes: "config override: beta = 0.2 (paper: 0)". */
 export function overrideDeviations(
@@ -83,4 +94,15 @@ export function overrideDeviations(
   return Object.entries(overrides).map(([k, v]) =>
     `config override: ${k} = ${v} (paper: ${paper?.[k] ?? "not set"})`
   );
+}
+
+/**
+ * The parts of a deviation `overrideDeviations` wrote (so a report can show the config key as
+ * code); null for any other deviation.
+ */
+export function parseOverrideDeviation(
+  text: string,
+): { key: string; value: string; paper: string } | null {
+  const m = OVERRIDE_DEVIATION.exec(text);
+  return m ? { key: m[1], value: m[2], paper: m[3] } : null;
 }

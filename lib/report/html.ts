@@ -14,6 +14,7 @@ import {
   withinTolerance,
 } from "../results.ts";
 import type { FigureView, MetricLabel } from "../experiments/declaration.ts";
+import { parseOverrideDeviation } from "../experiments/overrides.ts";
 import { type BenchSummary, formatNs } from "./bench.ts";
 import {
   accuracyCurveChart,
@@ -175,6 +176,14 @@ const table = (head: string[] | null, rows: string[], cls = "") =>
   `<div class="table-wrap"><table${cls ? ` class="${cls}"` : ""}>${
     head ? `<thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead>` : ""
   }<tbody>${rows.join("")}</tbody></table></div>`;
+
+/** A deviation as HTML: a `--set` override's key and value as code (they are config names). */
+function deviationHtml(d: string): string {
+  const o = parseOverrideDeviation(d);
+  return o
+    ? `config override: <code>${esc(o.key)} = ${esc(o.value)}</code> (paper: ${esc(o.paper)})`
+    : esc(d);
+}
 
 /** A row of a stacked table: cells (HTML), a group heading, or a note across the row. */
 type Row = { cells: string[]; cls?: string } | { group: string } | { note: string };
@@ -407,7 +416,7 @@ ${
 <div class="deviations${devCount ? "" : " none"}"><strong>Deviations from the paper (${devCount})${
     devCount ? ":" : ""
   }</strong>${devCount ? "" : " none recorded."}${
-    own.length ? `<ul>${own.map((d) => `<li>${esc(d)}</li>`).join("")}</ul>` : ""
+    own.length ? `<ul>${own.map((d) => `<li>${deviationHtml(d)}</li>`).join("")}</ul>` : ""
   }${
     declared.length
       ? `<p class="declared-ref">${own.length ? "and " : ""}${declared.length} declared for ${
@@ -696,7 +705,7 @@ Data: ${esc(dataOf(runs))}; profiles: ${
         `<div class="deviations" id="declared-${slug(experiment)}"><strong>Declared deviations of ${
           esc(experiment)
         } (${declared.length}), for every run above:</strong><ul>${
-          declared.map((d) => `<li>${esc(d)}</li>`).join("")
+          declared.map((d) => `<li>${deviationHtml(d)}</li>`).join("")
         }</ul></div>`,
       );
     }
@@ -1086,7 +1095,7 @@ function about(records: RunRecord[], page: Page) {
       : "";
   }).filter(Boolean);
   const devItems = [
-    ...common.map((d) => `${esc(d)} <small>(every run)</small>`),
+    ...common.map((d) => `${deviationHtml(d)} <small>(every run)</small>`),
     ...perExperiment,
   ];
   const short = tally(records.map((r) => machineOf(r).split(",")[0]))[0]?.[0] ?? "no runs";

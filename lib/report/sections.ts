@@ -5,7 +5,8 @@
  */
 
 import type { ExperimentInfo, SectionSpec } from "../experiments/declaration.ts";
-import type { ExperimentId } from "../results.ts";
+import { overrideSuffix } from "../experiments/overrides.ts";
+import { canonicalJson, type ExperimentId } from "../results.ts";
 
 export type { ExperimentInfo, SectionParts } from "../experiments/declaration.ts";
 
@@ -38,7 +39,8 @@ export function reportSections(experiments: readonly ExperimentInfo[]): ReportSe
 /**
  * The command that runs one experiment, or null while it is not built. Given its runs, the
  * command names their profile (when not the default) and the backend they ran on, so that it
- * reproduces them.
+ * reproduces them. Runs made with `--set` overrides (the same on every run) come from
+ * `deno task train`, which takes them: the command names those runs and every override.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -47,11 +49,21 @@ export function reportSections(experiments: readonly ExperimentInfo[]): ReportSe
  * assert.equal(commandFor({ id: "mnist", pending: "not built yet" }), null);
  * const run = { profile: "default", environment: { backend: "webgpu" } } as const;
  * assert.equal(commandFor({ id: "mnist" }, [run]), "deno task reproduce --only mnist --backend webgpu");
+ * const set = { ...run, run: "rc+beta=0.2", overrides: { beta: 0.2 } };
+ * assert.equal(
+ *   commandFor({ id: "mnist" }, [set]),
+ *   "deno task train --experiment mnist --backend webgpu --run rc --set beta=0.2",
+ * );
  * ```
  */
 export function commandFor(
   e: Pick<ExperimentInfo, "id" | "pending">,
-  runs: readonly { profile: string; environment?: { backend?: string } }[] = [],
+  runs: readonly {
+    profile: string;
+    environment?: { backend?: string };
+    run?: string;
+    overrides?: Record<string, unknown>;
+  }[] = [],
   /** The backend of a page whose runs all used one: named for an experiment without runs. */
   pageBackend?: string,
 ): string | null {
@@ -62,9 +74,22 @@ export function commandFor(
     : pageBackend
     ? [pageBackend]
     : [];
-  return `deno task reproduce --only ${e.id}` +
+  const options =
     (profiles.length === 1 && profiles[0] !== "default" ? ` --profile ${profiles[0]}` : "") +
     (backends.length === 1 ? ` --backend ${backends[0]}` : "");
+  const sets = [...new Set(runs.map((r) => canonicalJson(r.overrides ?? {})))];
+  const overrides = runs[0]?.overrides;
+  if (sets.length === 1 && overrides && Object.keys(overrides).length > 0) {
+    // The runs by their declared names: their names without the overrides' suffix.
+    const suffix = overrideSuffix(overrides);
+    const names = [
+      ...new Set(runs.map((r) => r.run?.endsWith(suffix) ? r.run.slice(0, -suffix.length) : null)),
+    ].filter(Boolean);
+    return `deno task train --experiment ${e.id}${options}` +
+      names.map((n) => ` --run ${n}`).join("") +
+      Object.entries(overrides).map(([k, v]) => ` --set ${k}=${v}`).join("");
+  }
+  return `deno task reproduce --only ${e.id}${options}`;
 }
 
 /** The first section that shows an experiment's runs (where its unmatched figures go). */

@@ -4,6 +4,7 @@ import { experimentById, EXPERIMENTS } from "../../lib/experiments/registry.ts";
 import {
   overrideDeviations,
   overrideSuffix,
+  parseOverrideDeviation,
   parseOverrides,
 } from "../../lib/experiments/overrides.ts";
 import { plan } from "../../tasks/orchestrate.ts";
@@ -73,6 +74,23 @@ Deno.test("overrides change the config, its hash and the run's name; none leaves
       assert.deepEqual(plain[k].config, plain[k].decl.config);
     }
     assert.equal(overrideSuffix({ seed: 2, beta: 0.2 }), "+beta=0.2+seed=2");
+    // A path stays a file name; a long suffix is named by its hash, the same for every run.
+    assert.equal(overrideSuffix({ initFrom: "/tmp/a b/runs/" }), "+initFrom=tmp_a_b_runs_");
+    const many = { initFrom: "reports/runs/two-sequence", numBatches: 4, testSize: 1024 };
+    const long = overrideSuffix(many);
+    assert.match(long, /^\+set-[0-9a-f]{8}$/);
+    assert.equal(overrideSuffix({ ...many }), long);
+    assert.notEqual(overrideSuffix({ ...many, testSize: 2048 }), long);
+    const longPlan = await plan(exp, "smoke", out, many);
+    assert.deepEqual(longPlan.map((i) => i.run), [`eos@smoke${long}`, `rc@smoke${long}`]);
+    // A report reads an override's key and value back from its deviation.
+    const [dev] = overrideDeviations({ numBatches: 4 }, { numBatches: 15625 });
+    assert.deepEqual(parseOverrideDeviation(dev), {
+      key: "numBatches",
+      value: "4",
+      paper: "15625",
+    });
+    assert.equal(parseOverrideDeviation("test set of 1,024 sequences"), null);
     assert.deepEqual(overrideDeviations({ beta: 0.2 }, { beta: 0 }), [
       "config override: beta = 0.2 (paper: 0)",
     ]);

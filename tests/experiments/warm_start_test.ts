@@ -47,8 +47,8 @@ Deno.test("a toy run saves its weights; a warm start from them with no batches e
     }
     assert.equal(second.compute.train.examples, 0);
     const dev = second.deviations.find((d) => d.startsWith("warm start"));
-    assert.ok(dev?.includes(`${source}/rc@smoke.weights.bin`), dev);
-    assert.ok(dev?.includes("trained on cpu, 256 examples"), dev);
+    assert.ok(dev?.includes(`${source}/rc@smoke.weights.bin`), String(dev));
+    assert.ok(dev?.includes("trained on cpu, 256 examples"), String(dev));
     // Its own saved weights are the source's values, and count the source's examples.
     const resaved = decodeWeights(await Deno.readFile(`${target}/${run}.weights.bin`));
     assert.deepEqual(resaved.values, saved.values);

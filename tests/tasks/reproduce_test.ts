@@ -97,7 +97,13 @@ Deno.test("train --set: the override is checked, hashed, named, recorded and sho
     assert.equal(await train(args), 0);
     assert.equal((await readRuns(out))[0].finishedAt, r.finishedAt);
     const { html } = await writeReport(out, { experiments: EXPERIMENTS });
-    assert.ok((await Deno.readTextFile(html)).includes("config override: numBatches = 4"));
+    const page = await Deno.readTextFile(html);
+    // The key as code; the command that made the run is train's, with its run and override.
+    assert.ok(page.includes("config override: <code>numBatches = 4</code> (paper: 11719)"));
+    assert.ok(page.includes(
+      "deno task train --experiment seq-spotting --profile smoke --backend cpu --run eos@smoke " +
+        "--set numBatches=4",
+    ));
   } finally {
     await Deno.remove(out, { recursive: true });
   }
