@@ -21,8 +21,8 @@ const haveFsdd = (() => {
 Deno.test("kws declaration: the β grid of Sec. 3.4, EOS runs first, RC runs against eos-b0", () => {
   for (const exp of [KWS_FSDD, KWS_GSC]) {
     const runs = exp.runs!("default");
-    // FSDD's grid runs with two seeds at the default profile, each against its own eos-b0.
-    const tags = exp === KWS_FSDD ? ["", "-s2"] : [""];
+    // FSDD's grid runs with three seeds at the default profile, each against its own eos-b0.
+    const tags = exp === KWS_FSDD ? ["", "-s2", "-s3"] : [""];
     assert.deepEqual(
       runs.map((r) => r.run),
       tags.flatMap((t) => [
