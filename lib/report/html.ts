@@ -106,10 +106,14 @@ export function ranOnSoftwareAdapter(r: RunRecord): boolean {
   return r.environment?.backend === "webgpu" && Boolean(r.environment.adapter?.isFallbackAdapter);
 }
 
-/** Every deviation of a run: its own, plus one for a software adapter. */
+/**
+ * Every deviation of a run: its own, plus one for a software adapter unless its own already say
+ * so (records since the adapter's deviation was recorded do).
+ */
 export function runDeviations(r: RunRecord): string[] {
   const own = r.deviations ?? [];
-  return ranOnSoftwareAdapter(r) && r.environment.adapter
+  const said = own.some((d) => /^software (WebGPU )?adapter\b/.test(d));
+  return ranOnSoftwareAdapter(r) && r.environment.adapter && !said
     ? [
       `${SOFTWARE_ADAPTER_DEVIATION} (${r.environment.adapter.description || "unnamed adapter"})`,
       ...own,
