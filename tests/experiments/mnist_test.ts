@@ -38,8 +38,7 @@ const haveShared = (() => {
 
 Deno.test("mnist declaration: runs, seeds and profiles follow the issue", () => {
   const names = (p: "smoke" | "default" | "paper") => mnistRunSpecs(p).map((s) => s.name);
-  // Default: one seed per row, three for the RC LSTM and the headline ConvLSTM-20 fast row;
-  // EOS LSTM first.
+  // Default: three seeds of every RC row, one of the EOS LSTM, which comes first.
   const def = names("default");
   assert.equal(def[0], "lstm340-eos");
   assert.deepEqual(def.filter((n) => /^convlstm20-fast-s\d+$/.test(n)), [
@@ -54,8 +53,18 @@ Deno.test("mnist declaration: runs, seeds and profiles follow the issue", () => 
   ]);
   assert.deepEqual(def.filter((n) => /^convlstm10-/.test(n)), [
     "convlstm10-slow-s1",
+    "convlstm10-slow-s2",
+    "convlstm10-slow-s3",
     "convlstm10-fast-s1",
+    "convlstm10-fast-s2",
+    "convlstm10-fast-s3",
   ]);
+  assert.deepEqual(def.filter((n) => /^convlstm20-slow-s\d+$/.test(n)), [
+    "convlstm20-slow-s1",
+    "convlstm20-slow-s2",
+    "convlstm20-slow-s3",
+  ]);
+  assert.equal(def.filter((n) => n.startsWith("lstm340-eos")).length, 1);
   // The kernel comparison: a 5 × 5 run of seed 1 beside the 3 × 3 one.
   const k5 = mnistRunSpecs("default").find((s) => s.name === "convlstm20-fast-s1-k5")!;
   assert.equal(mnistConfig(k5, "default").kernelSize, 5);
