@@ -449,8 +449,8 @@ function stepsOf(p: PhaseSavings, phase: "train" | "inference"): Comparison {
 }
 
 /** A seeds' spread as "mean ± sd" in `fmt`'s form (NA when no seed has the number). */
-function spreadText(x: SeedSpread | null, fmt: (v: number) => string): string {
-  return x ? num(`${fmt(x.mean)} ± ${fmt(x.sd)}`) : `<span class="muted">${NA}</span>`;
+function spreadText(x: SeedSpread | null, fmt: (v: number) => string, unit = ""): string {
+  return x ? num(`${fmt(x.mean)} ± ${fmt(x.sd)}${unit}`) : `<span class="muted">${NA}</span>`;
 }
 
 /** The rows that close a configuration's seeds in the savings table: mean ± sd per phase. */
@@ -463,11 +463,11 @@ function seedSummaryRows(sum: SeedSummary, withFlops: boolean): Row[] {
       `<strong>${name}</strong>`,
       na,
       na,
-      spreadText(p.stepSaving, pctNum).replace(/<\/span>$/, " %</span>"),
+      spreadText(p.stepSaving, pctNum, " %"),
       ...(withFlops ? [na] : []),
       na,
       na,
-      spreadText(p.wallSaving, pctNum).replace(/<\/span>$/, " %</span>"),
+      spreadText(p.wallSaving, pctNum, " %"),
       spreadText(p.realisedRatio, (v) => v.toFixed(2)),
       spreadText(p.pairedRatio, (v) => v.toFixed(2)),
     ],
