@@ -16,6 +16,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../lib/backend.ts";
 import { ConvLstm } from "../lib/models/conv_lstm.ts";
 import { conv2dTimes, resetConv2dTimes } from "../lib/ops/conv2d.ts";
+import { convLstmCellTimes, resetConvLstmCellTimes } from "../lib/ops/conv_lstm_cell.ts";
 import { Rng } from "../lib/random.ts";
 
 const { values } = parseArgs({
@@ -29,6 +30,16 @@ const { values } = parseArgs({
     pytorch: { type: "boolean", default: false },
   },
 });
+/** The machine's load averages (a figure counts only when they stay under 1.5). */
+function loadAverage(when: string): void {
+  try {
+    const [one, five, fifteen] = Deno.readTextFileSync("/proc/loadavg").split(" ");
+    console.log(`load average ${when}: ${one}, ${five}, ${fifteen} (1, 5, 15 min)`);
+  } catch {
+    console.log(`load average ${when}: unknown (no /proc/loadavg)`);
+  }
+}
+loadAverage("before");
 const info = await initBackend(values.backend as BackendName);
 const iterations = Number(values.iterations);
 const B = 128;
@@ -62,6 +73,7 @@ for (const spec of values.models!.split(",")) {
     await iteration(); // warm-up: heap growth, Adam's slots
     if (values.profile) {
       resetConv2dTimes();
+      resetConvLstmCellTimes();
       const p = await tf.profile(iteration);
       const byKernel = new Map<string, number>();
       for (const kernel of p.kernels) {
@@ -81,6 +93,12 @@ for (const spec of values.models!.split(",")) {
           c.windowsMs.toFixed(0)
         } ms, ` +
           `sgemm ${c.gemmMs.toFixed(0)} ms, copies ${c.copyMs.toFixed(0)} ms`,
+      );
+      const s = convLstmCellTimes;
+      console.log(
+        `  one-op steps (lib/ops/conv_lstm_cell.ts, ${s.calls} forward calls): ` +
+          `im2col/col2im ${s.im2colMs.toFixed(0)} ms, sgemm ` +
+          `${s.gemmMs.toFixed(0)} ms, cell ${s.cellMs.toFixed(0)} ms`,
       );
     }
     const began = performance.now();
@@ -102,6 +120,7 @@ for (const spec of values.models!.split(",")) {
 tf.dispose([...frames, labels]);
 
 if (values.pytorch) await sideBySide();
+loadAverage("after");
 
 /** PyTorch on the same machine in the same command, joined with ours. */
 async function sideBySide(): Promise<void> {

@@ -12,11 +12,14 @@
  * Softmax is the readout code's (lib/rc); the model returns logits. Initialisation follows
  * PyTorch's nn.Conv2d and nn.Linear defaults (U(-1/√fan_in, 1/√fan_in), fan_in = (Cin + C)·k² for
  * the convolution), drawn from a seeded generator so every backend starts from the same weights.
- * On wasm the convolution and its gradients run through lib/ops/conv2d.ts (BLAS when present),
- * and bias, gates and cell through the fused SIMD LSTM cell with every pixel a row (`fusedCell`).
+ * On wasm with BLAS a whole step is one op, lib/ops/conv_lstm_cell.ts (one im2col and one sgemm
+ * for the convolution of frame and state, the fused SIMD cell; three sgemms backward). On wasm
+ * without BLAS the convolution and its gradients run through lib/ops/conv2d.ts and bias, gates
+ * and cell through the fused SIMD LSTM cell with every pixel a row (`fusedCell`).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { convLstmCell, convLstmCellAvailable } from "../ops/conv_lstm_cell.ts";
 import { lstmCellWasm, wasmCellAvailable } from "../ops/lstm_cell_wasm.ts";
 import { Rng } from "../random.ts";
 import { matMulT } from "./lstm.ts";
@@ -109,12 +112,21 @@ export class ConvLstm implements RecurrentModel {
   }
 
   /**
+   * Whether a step is the one op of lib/ops/conv_lstm_cell.ts (state `[hc]`): the fused cell on
+   * wasm with BLAS.
+   */
+  usesConvCell(): boolean {
+    return this.fusedCell && convLstmCellAvailable();
+  }
+
+  /**
    * State: `[h, c]`, each `[B, height, width, C]`; with the fused cell `[hc, h]`: hc
    * `[B, height, width, 2C]` (h then c per pixel, the cell's layout) and h alone for the
-   * convolution.
+   * convolution; with the one-op step (usesConvCell) `[hc]` alone.
    */
   initialState(batchSize: number): tf.Tensor[] {
     const shape = [batchSize, this.height, this.width, this.hiddenChannels];
+    if (this.usesConvCell()) return [tf.zeros([...shape.slice(0, 3), 2 * this.hiddenChannels])];
     if (this.usesFusedCell()) {
       return [tf.zeros([...shape.slice(0, 3), 2 * this.hiddenChannels]), tf.zeros(shape)];
     }
@@ -123,7 +135,7 @@ export class ConvLstm implements RecurrentModel {
 
   /** h and c (`[B, height, width, C]` each) from a state of either layout. */
   unpackState(state: tf.Tensor[]): { h: tf.Tensor4D; c: tf.Tensor4D } {
-    if (state[0].shape[3] === this.hiddenChannels) {
+    if (state[0].shape[3] === this.hiddenChannels && state.length === 2) {
       return { h: tf.clone(state[0]) as tf.Tensor4D, c: tf.clone(state[1]) as tf.Tensor4D };
     }
     const [h, c] = tf.split(state[0], 2, 3) as tf.Tensor4D[];
@@ -137,6 +149,7 @@ export class ConvLstm implements RecurrentModel {
           `${this.channels} frames, flattened): got [${input.shape}].`,
       );
     }
+    if (this.usesConvCell()) return this.#convCellStep(state, input);
     if (this.usesFusedCell()) return this.#fusedStep(state, input);
     return tf.tidy(() => {
       const [h, c] = state as tf.Tensor4D[];
@@ -180,6 +193,31 @@ export class ConvLstm implements RecurrentModel {
         state: [tf.reshape(hcNext, [...shape, 2 * c]), hNext],
         logits: this.readout(hNext),
       };
+    });
+  }
+
+  /**
+   * The step as one op (lib/ops/conv_lstm_cell.ts); the readout reads h straight from hc with a
+   * readout matrix padded by zero rows for the c channels (`[height·width·2C, O]`, built per step:
+   * 2·height·width·C·O floats, far less than slicing h out of the state).
+   */
+  #convCellStep(
+    state: tf.Tensor[],
+    input: tf.Tensor2D,
+  ): { state: tf.Tensor[]; logits: tf.Tensor2D } {
+    return tf.tidy(() => {
+      const hcNext = convLstmCell(
+        input,
+        state[0] as tf.Tensor4D,
+        this.#kernel as unknown as tf.Tensor4D,
+        this.#bias as unknown as tf.Tensor1D,
+      );
+      const pixels = this.height * this.width, c = this.hiddenChannels, o = this.numOutputs;
+      const w = tf.reshape(this.#readoutW, [pixels, c, o]);
+      const padded = tf.reshape(tf.concat([w, tf.zeros([pixels, c, o])], 1), [pixels * 2 * c, o]);
+      const flat = tf.reshape(hcNext, [hcNext.shape[0], -1]) as tf.Tensor2D;
+      const logits = tf.add(matMulT(flat, padded as tf.Tensor2D), this.#readoutB) as tf.Tensor2D;
+      return { state: [hcNext], logits };
     });
   }
 

@@ -23,6 +23,12 @@ export interface CellExports {
   /** Byte offsets in `memory`; see lstm_cell_wasm.c. */
   cell_forward(n: number, H: number, ...offsets: number[]): void;
   cell_backward(n: number, H: number, ...offsets: number[]): void;
+  /** The cell from one pre-activation z (the ConvLSTM's convolution): n, H, z, b, hcp, hc, acts. */
+  cell_forward_z(n: number, H: number, ...offsets: number[]): void;
+  /** n, hgt, wid, k, x, xc, h, hc, hs, frame, q: the 'same' im2col of x and h side by side. */
+  conv_im2col(...args: number[]): void;
+  /** n, hgt, wid, k, dq, frame, dx, xc, dh, hc, hs: conv_im2col's adjoint. */
+  conv_col2im(...args: number[]): void;
   /** Adam over `n` floats at byte offsets w, g, m, v, then its float32 coefficients. */
   adam_update(n: number, ...args: number[]): void;
 }
@@ -53,7 +59,7 @@ export function wasmCellAvailable(): boolean {
   }
 }
 
-interface WasmBackendLike {
+export interface WasmBackendLike {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
 }
@@ -101,17 +107,19 @@ function layout(sizes: number[]): { offsets: number[]; f32: Float32Array } {
   return { offsets: sizes.map((n) => arena.alloc(n)), f32: arena.f32 };
 }
 
-function backend(): WasmBackendLike {
+/** The wasm backend's heap access (throws on another backend, naming `what`). */
+export function wasmHeap(what = "lstmCellWasm"): WasmBackendLike {
   const b = tf.backend() as unknown as WasmBackendLike;
   if (tf.getBackend() !== "wasm" || typeof b.typedArrayFromHeap !== "function") {
     throw new Error(
-      `lstmCellWasm needs the wasm backend: the current backend is ${tf.getBackend()}.`,
+      `${what} needs the wasm backend: the current backend is ${tf.getBackend()}.`,
     );
   }
   return b;
 }
 
-function output(be: WasmBackendLike, shape: number[], from: Float32Array): tf.Tensor {
+/** A new tensor of `shape` on the wasm heap holding `from`. */
+export function output(be: WasmBackendLike, shape: number[], from: Float32Array): tf.Tensor {
   const info = be.makeOutput(shape, "float32");
   be.typedArrayFromHeap(info).set(from);
   return tf.engine().makeTensorFromTensorInfo(info);
@@ -124,7 +132,7 @@ function forward(
   b: tf.Tensor,
   hcp: tf.Tensor,
 ): [tf.Tensor2D, tf.Tensor] {
-  const be = backend();
+  const be = wasmHeap();
   const [n, fourH] = xw.shape;
   const H = fourH / 4;
   const { offsets: [oxw, ohu, ob, ohcp, ohc, oacts], f32 } = layout([
@@ -147,7 +155,7 @@ function forward(
 }
 
 function backward(acts: tf.Tensor, hcp: tf.Tensor, dhc: tf.Tensor): tf.Tensor[] {
-  const be = backend();
+  const be = wasmHeap();
   const [n, twoH] = hcp.shape;
   const H = twoH / 2;
   const fourH = 4 * H;

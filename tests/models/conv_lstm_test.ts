@@ -157,6 +157,7 @@ Deno.test("ConvLstm: one and two steps equal a float64 reference (cpu, wasm, was
       await onPath(p, () => {
         const m = new ConvLstm({ ...opts, fusedCell: p.fused });
         assert.equal(m.usesFusedCell(), p.fused, `${p.name}: fused cell in use`);
+        assert.equal(m.usesConvCell(), p.fused && p.blas, `${p.name}: one-op step in use`);
         const weights = m.variables.map((v) => Float64Array.from(v.dataSync()));
         const inputs = frames(new Rng(1), 2, batch, m.numInputs);
         const before = tf.memory().numTensors;

@@ -1,0 +1,284 @@
+/**
+ * One ConvLSTM step as one op for the tfjs-wasm backend with BLAS: the 'same' convolution of the
+ * frame and the hidden state side by side (one im2col, one `cblas_sgemm`), bias, gates and cell
+ * update (the fused SIMD cell of lstm_cell_wasm.c) forward, and backward the cell's gradient, the
+ * kernel's gradient (one sgemm), the im2col's gradient (one sgemm) and its adjoint (col2im). The
+ * cell module runs here on tfjs-wasm's own memory (built with an imported memory; it uses no
+ * stack and no static data), so it reads and writes the tensors in place: no copies. Differentiable in all four inputs (tf.customGrad): an op inside
+ * tfjs's autodiff, so every trainer, RC's halting and batch shrinking included, runs it unchanged.
+ *
+ * Why: as separate tfjs kernels (concat, Conv2D, its two gradients, the cell, slices) a ConvLSTM-20
+ * 3x3 training iteration (batch 128, T = 10) took 2.8 s here against PyTorch's 1.0 s: the
+ * convolutions ran as kh skinny sgemms each (K = kw·Cin) with copies around them, and concat,
+ * split, slice and pad moved the state several times per step. Here each step is 3 large sgemms
+ * (K = k²·(Cin + C)) and three passes of SIMD code; bench/README.md has the before and after.
+ *
+ * `convLstmCell(x, hc, kernel, bias)`: x `[B, hgt·wid·Cin]` (a frame, NHWC flattened), hc
+ * `[B, hgt, wid, 2C]` (per pixel h then c), kernel `[k, k, Cin + C, 4C]` (input channels x then
+ * h, gate blocks i, f, g, o), bias `[4C]`; returns the next hc `[B, hgt, wid, 2C]`. Needs
+ * {@link convLstmCellAvailable}.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { blasSgemm } from "./blas.ts";
+import type { CellExports } from "./lstm_cell_wasm.ts";
+import { LSTM_CELL_WASM_IMPORTED_MEMORY_BASE64 } from "./lstm_cell_wasm_bytes.ts";
+
+const ROW_MAJOR = 101;
+const NO_TRANS = 111;
+const TRANS = 112;
+
+type Sgemm = NonNullable<ReturnType<typeof blasSgemm>>;
+
+/**
+ * C = op(A) op(B), row-major: `mnk` = [m, n, k], each operand a pointer and its leading
+ * dimension.
+ */
+function gemm(
+  sgemm: Sgemm,
+  transA: boolean,
+  transB: boolean,
+  [m, n, k]: [number, number, number],
+  [a, lda]: [Deno.PointerValue, number],
+  [b, ldb]: [Deno.PointerValue, number],
+  [c, ldc]: [Deno.PointerValue, number],
+): void {
+  sgemm(
+    ROW_MAJOR,
+    transA ? TRANS : NO_TRANS,
+    transB ? TRANS : NO_TRANS,
+    m,
+    n,
+    k,
+    1,
+    a,
+    lda,
+    b,
+    ldb,
+    0,
+    c,
+    ldc,
+  );
+}
+
+/** Milliseconds in this op by phase since the last reset (for benches). */
+export const convLstmCellTimes = { im2colMs: 0, gemmMs: 0, cellMs: 0, calls: 0 };
+
+/** Zeroes {@link convLstmCellTimes}. */
+export function resetConvLstmCellTimes(): void {
+  Object.assign(convLstmCellTimes, { im2colMs: 0, gemmMs: 0, cellMs: 0, calls: 0 });
+}
+
+interface WasmBackend {
+  wasm: { HEAPU8: Uint8Array; asm?: { memory?: WebAssembly.Memory } };
+  getMemoryOffset(dataId: object): number;
+  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/** The cell module instantiated on tfjs-wasm's own memory, per memory (a new backend, a new one). */
+const onMemory = new WeakMap<WebAssembly.Memory, CellExports>();
+
+/** tfjs-wasm's backend and the cell module on its memory, or why not. */
+function wasmSide(): { be: WasmBackend; m: CellExports } | string {
+  if (tf.getBackend() !== "wasm") return `the backend is ${tf.getBackend()}, not wasm`;
+  const be = tf.backend() as unknown as WasmBackend;
+  const memory = be.wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return "tfjs-wasm's memory is not reachable";
+  let m = onMemory.get(memory);
+  if (!m) {
+    try {
+      const bytes = Uint8Array.from(
+        atob(LSTM_CELL_WASM_IMPORTED_MEMORY_BASE64),
+        (c) => c.charCodeAt(0),
+      );
+      m = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+        .exports as unknown as CellExports;
+    } catch (e) {
+      return `the cell module does not load on tfjs-wasm's memory (${(e as Error).message})`;
+    }
+    onMemory.set(memory, m);
+  }
+  return { be, m };
+}
+
+/** Whether the op can run: the wasm backend, BLAS installed and enabled, WebAssembly SIMD. */
+export function convLstmCellAvailable(): boolean {
+  return blasSgemm() !== null && typeof wasmSide() !== "string";
+}
+
+function ready(): { be: WasmBackend; m: CellExports; sgemm: Sgemm } {
+  const side = wasmSide();
+  if (typeof side === "string") throw new Error(`convLstmCell: cannot run: ${side}.`);
+  const sgemm = blasSgemm();
+  if (!sgemm) throw new Error("convLstmCell: needs BLAS (see lib/ops/blas.ts); it is off.");
+  return { ...side, sgemm };
+}
+
+interface Dims {
+  n: number;
+  hgt: number;
+  wid: number;
+  cin: number;
+  c: number;
+  k: number;
+  rows: number;
+  /** k²·(Cin + C): the im2col row length, the sgemm's K. */
+  len: number;
+  /** Floats of the zero-bordered frame `[B, hgt + k - 1, wid + k - 1, Cin + C]`. */
+  frame: number;
+}
+
+function dims(x: tf.TensorInfo, hc: tf.TensorInfo, kernel: tf.TensorInfo): Dims {
+  const [n, hgt, wid, twoC] = hc.shape;
+  const [k, k2, ct, fourC] = kernel.shape;
+  const c = twoC / 2, cin = ct - c;
+  const xSize = x.shape.reduce((a, b) => a * b, 1);
+  if (
+    hc.shape.length !== 4 || kernel.shape.length !== 4 || k !== k2 || k % 2 !== 1 ||
+    fourC !== 4 * c || cin < 0 || x.shape[0] !== n || xSize !== n * hgt * wid * cin ||
+    [x, hc, kernel].some((t) => t.dtype !== "float32")
+  ) {
+    throw new Error(
+      `convLstmCell: needs float32 x [B, hgt·wid·Cin], hc [B, hgt, wid, 2C] and kernel ` +
+        `[k, k, Cin + C, 4C] (k odd): got x [${x.shape}], hc [${hc.shape}], kernel ` +
+        `[${kernel.shape}].`,
+    );
+  }
+  const frame = n * (hgt + k - 1) * (wid + k - 1) * ct;
+  return { n, hgt, wid, cin, c, k, rows: n * hgt * wid, len: k * k * ct, frame };
+}
+
+/**
+ * Float32 outputs (tfjs tensors' data) and scratch buffers on tfjs-wasm's heap; `at(t)` is a
+ * tensor's byte offset there, `ptr(offset)` a pointer for BLAS. Read pointers after the last
+ * allocation: an allocation may grow (and replace) the heap's buffer.
+ */
+function allocate(be: WasmBackend, shapes: number[][]) {
+  const infos = shapes.map((shape) => be.makeOutput(shape, "float32"));
+  const heap = Deno.UnsafePointer.of(be.wasm.HEAPU8 as Uint8Array<ArrayBuffer>)!;
+  return {
+    infos,
+    at: (t: tf.TensorInfo) => be.getMemoryOffset(t.dataId),
+    ptr: (byteOffset: number) => Deno.UnsafePointer.offset(heap, byteOffset),
+  };
+}
+
+function forward(x: tf.Tensor, hc: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor) {
+  const { be, m, sgemm } = ready();
+  const d = dims(x, hc, kernel);
+  const N = 4 * d.c;
+  const t0 = performance.now();
+  const { infos: [next, acts, q, z, pf], at, ptr } = allocate(be, [
+    hc.shape,
+    [d.rows, 5 * d.c],
+    [d.rows * d.len],
+    [d.rows * N],
+    [d.frame],
+  ]);
+  m.conv_im2col(d.n, d.hgt, d.wid, d.k, at(x), d.cin, at(hc), d.c, 2 * d.c, at(pf), at(q));
+  const t1 = performance.now();
+  gemm(sgemm, false, false, [d.rows, N, d.len], [ptr(at(q)), d.len], [ptr(at(kernel)), N], [
+    ptr(at(z)),
+    N,
+  ]);
+  const t2 = performance.now();
+  m.cell_forward_z(d.rows, d.c, at(z), at(bias), at(hc), at(next), at(acts));
+  const t3 = performance.now();
+  const keepQ = 4 * d.rows * d.len <= KEEP_IM2COL_BYTES;
+  for (const t of keepQ ? [z, pf] : [q, z, pf]) be.disposeData(t.dataId);
+  const times = convLstmCellTimes;
+  times.im2colMs += t1 - t0;
+  times.gemmMs += t2 - t1;
+  times.cellMs += t3 - t2;
+  times.calls++;
+  const engine = tf.engine();
+  return {
+    next: engine.makeTensorFromTensorInfo(next),
+    acts: engine.makeTensorFromTensorInfo(acts),
+    im2col: keepQ ? engine.makeTensorFromTensorInfo(q) : null,
+  };
+}
+
+/**
+ * The forward's im2col is kept for the backward (a step's tape then holds it) when it is at most
+ * this big, and rebuilt there when bigger: 72 MB for ConvLSTM-20 3x3 at batch 128 (kept, 10 steps
+ * hold 720 MB of tfjs-wasm's 4 GB heap), 210 MB at 5x5 (rebuilt, about 8 ms).
+ */
+const KEEP_IM2COL_BYTES = 100 * 2 ** 20;
+
+function backward(
+  x: tf.Tensor,
+  hc: tf.Tensor,
+  kernel: tf.Tensor,
+  acts: tf.Tensor,
+  dnext: tf.Tensor,
+  kept: tf.Tensor | undefined,
+): tf.Tensor[] {
+  const { be, m, sgemm } = ready();
+  const d = dims(x, hc, kernel);
+  const N = 4 * d.c;
+  const t0 = performance.now();
+  const { infos: [dx, dhc, dk, db, dz, dq, pf], at, ptr } = allocate(be, [
+    x.shape,
+    hc.shape,
+    kernel.shape,
+    [N],
+    [d.rows * N],
+    [d.rows * d.len],
+    [d.frame],
+  ]);
+  // The forward's im2col when kept; else rebuilt in dq's room before dq is written there.
+  const q = kept ?? dq;
+  // dz and db, and dc of the previous state (its dh half zero: h enters through the convolution).
+  m.cell_backward(d.rows, d.c, at(acts), at(hc), at(dnext), at(dz), at(dhc), at(db));
+  const t1 = performance.now();
+  if (!kept) {
+    m.conv_im2col(d.n, d.hgt, d.wid, d.k, at(x), d.cin, at(hc), d.c, 2 * d.c, at(pf), at(q));
+  }
+  const t2 = performance.now();
+  // dkernel = qᵀ dz; then dq = dz kernelᵀ (over q when it was rebuilt: q is no longer needed).
+  gemm(sgemm, true, false, [d.len, N, d.rows], [ptr(at(q)), d.len], [ptr(at(dz)), N], [
+    ptr(at(dk)),
+    N,
+  ]);
+  gemm(sgemm, false, true, [d.rows, d.len, N], [ptr(at(dz)), N], [ptr(at(kernel)), N], [
+    ptr(at(dq)),
+    d.len,
+  ]);
+  const t3 = performance.now();
+  m.conv_col2im(d.n, d.hgt, d.wid, d.k, at(dq), at(pf), at(dx), d.cin, at(dhc), d.c, 2 * d.c);
+  const t4 = performance.now();
+  for (const t of [dz, dq, pf]) be.disposeData(t.dataId);
+  const times = convLstmCellTimes;
+  times.cellMs += t1 - t0;
+  times.im2colMs += t2 - t1 + t4 - t3;
+  times.gemmMs += t3 - t2;
+  const engine = tf.engine();
+  return [dx, dhc, dk, db].map((t) => engine.makeTensorFromTensorInfo(t));
+}
+
+/** One ConvLSTM step (see the module comment); differentiable in x, hc, kernel and bias. */
+export const convLstmCell: (
+  x: tf.Tensor2D,
+  hc: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  bias: tf.Tensor1D,
+) => tf.Tensor4D = tf.customGrad(
+  // deno-lint-ignore no-explicit-any
+  (x: any, hc: any, kernel: any, bias: any, save: any) => {
+    const { next, acts, im2col } = forward(x, hc, kernel, bias);
+    // acts and im2col are disposed with the step's scope when nothing is taped
+    save(im2col ? [x, hc, kernel, acts, im2col] : [x, hc, kernel, acts]);
+    return {
+      value: next,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        backward(saved[0], saved[1], saved[2], saved[3], dy, saved[4]),
+    };
+  },
+) as unknown as (
+  x: tf.Tensor2D,
+  hc: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  bias: tf.Tensor1D,
+) => tf.Tensor4D;
