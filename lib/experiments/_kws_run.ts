@@ -7,6 +7,7 @@
  * (RC runs), and, from the last run of the grid, Figs. 4 and 5 over every finished run.
  * @module
  */
+import { openCheckpoint } from "./_checkpoint.ts";
 import type { SequenceBatch } from "../data/batch.ts";
 import type { FileSpec } from "../data/download.ts";
 import { type FeatureSet, type FeatureSplit, loadFsddFeatures } from "../encode/features.ts";
@@ -15,7 +16,6 @@ import { assembleRecord, check, disposeModel, runIdentity, thresholdCurve } from
 import { Lstm } from "../models/lstm.ts";
 import { saveWeights } from "../models/weights.ts";
 import { Rng } from "../random.ts";
-import { loadFitState, saveFitState } from "../rc/checkpoint.ts";
 import { spikeMetrics } from "../rc/evaluate.ts";
 import {
   compareFrontiers,
@@ -178,21 +178,9 @@ export async function runKws(
     numOutputs: data.train.classes.length,
     seed: new Rng(config.seed).fork().int(2 ** 31),
   });
-  const ckptPath = ctx.workDir ? `${ctx.workDir}/${run}.${ctx.configHash.slice(0, 12)}.ckpt` : null;
+  const ckpt = await openCheckpoint(ctx, (batch) => `epoch ${batch / order.perEpoch}`);
+  const resume = ckpt.resume;
   try {
-    let resume = undefined;
-    if (ckptPath) {
-      await Deno.mkdir(ctx.workDir!, { recursive: true });
-      const saved = await loadFitState(ckptPath);
-      if (saved && saved.meta.configHash === ctx.configHash) {
-        resume = saved.state;
-        ctx.log(
-          `${name}: resuming from the checkpoint after epoch ${
-            saved.state.batch / order.perEpoch
-          } (${ckptPath})`,
-        );
-      }
-    }
     const began = performance.now();
     const epochOf = (batch: number) => batch / order.perEpoch;
     const fitted = await fit(model, {
@@ -217,9 +205,7 @@ export async function runKws(
               `class's share ${pct(majority)} (App. B.4's early stopping)`
             : null
         : undefined,
-      checkpoint: ckptPath
-        ? (state) => saveFitState(ckptPath, state, { configHash: ctx.configHash, run })
-        : undefined,
+      checkpoint: ckpt.save,
       resume,
       onValidation: (p: CurvePoint) => {
         const e = epochOf(p.batch);
@@ -362,7 +348,7 @@ export async function runKws(
       Object.assign(extra, grid.extra);
       checks.push(...grid.checks);
     }
-    if (ckptPath && ctx.workDir) {
+    if (ckpt.path && ctx.workDir) {
       await saveWeights(`${ctx.workDir}/${run}.weights.bin`, model, {
         kind: "kws",
         dataset: config.dataset,
@@ -412,7 +398,7 @@ export async function runKws(
       deviations,
       figures,
     });
-    if (ckptPath) await Deno.remove(ckptPath).catch(() => {});
+    await ckpt.remove();
     return record;
   } finally {
     disposeModel(model);

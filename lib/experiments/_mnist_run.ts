@@ -26,6 +26,7 @@ import { firstSpikes } from "../rc/spike.ts";
 import { fit } from "../rc/train.ts";
 import type { CurvePoint } from "../rc/types.ts";
 import type { FigureSpec, RunRecord } from "../results.ts";
+import { openCheckpoint } from "./_checkpoint.ts";
 import { type RunContext, speedClassOf } from "./declaration.ts";
 import {
   MNIST,
@@ -186,6 +187,13 @@ export async function runMnist(
   );
   const model = makeModel(config, root.fork().int(2 ** 31));
   const schedule = betaSchedule(config);
+  const epochsAt = (batch: number) => (batch * config.batchSize / trainSize).toFixed(2);
+  const ckpt = await openCheckpoint(ctx, (b) => `batch ${b} (epoch ${epochsAt(b)})`);
+  const from = ckpt.resume?.batch ?? 0;
+  const began = performance.now();
+  // Seconds left at this pace (training only: the test pass after it is not counted).
+  const etaSeconds = (batch: number) =>
+    (performance.now() - began) / 1000 / Math.max(1, batch - from) * (config.numBatches - batch);
   try {
     const fitted = await fit(model, {
       method: config.method,
@@ -200,15 +208,20 @@ export async function runMnist(
       validateEvery: config.validateEvery,
       selectBy: config.selectBy,
       runName: `mnist/${run}`,
+      checkpoint: ckpt.save,
+      resume: ckpt.resume,
       onValidation: (p: CurvePoint) =>
         ctx.log(
-          `mnist/${run} batch ${p.batch}/${config.numBatches} (β ${p.beta ?? config.beta}): ` +
+          `mnist/${run} batch ${p.batch}/${config.numBatches}, epoch ${epochsAt(p.batch)} ` +
+            `(β ${p.beta ?? config.beta}): ` +
             `loss ${p.loss.toFixed(4)}, val spiking acc ${
               (100 * p.spikingAccuracy).toFixed(2)
             } % ` +
             `at ${p.meanSpikeTime.toFixed(2)} steps, last-step acc ${
               (100 * p.eosAccuracy).toFixed(2)
-            } % (${p.wallSeconds.toFixed(0)} s)`,
+            } % (${p.wallSeconds.toFixed(0)} s; this run: about ${
+              etaSeconds(p.batch).toFixed(0)
+            } s left)`,
         ),
     });
     ctx.log(`mnist/${run}: trained in ${fitted.compute.wallSeconds.toFixed(0)} s; testing`);
@@ -455,7 +468,7 @@ export async function runMnist(
       );
     }
     const status = `${config.method.toUpperCase()}-trained ${modelLabel(config)}`;
-    return await assembleRecord({
+    const record = await assembleRecord({
       experiment: "mnist",
       title: `${status}, ${spec.schedule} schedule, seed ${config.seed}: landed ${regime}${
         config.dataset === "mnist" ? "" : " [Fashion-MNIST]"
@@ -482,6 +495,8 @@ export async function runMnist(
       deviations,
       figures,
     });
+    await ckpt.remove();
+    return record;
   } finally {
     disposeModel(model);
   }
