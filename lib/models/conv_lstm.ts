@@ -19,7 +19,11 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { convLstmCell, convLstmCellAvailable } from "../ops/conv_lstm_cell.ts";
+import {
+  convLstmCell,
+  convLstmCellAvailable,
+  convLstmCellFromZero,
+} from "../ops/conv_lstm_cell.ts";
 import { lstmCellWasm, wasmCellAvailable } from "../ops/lstm_cell_wasm.ts";
 import { Rng } from "../random.ts";
 import { matMulT } from "./lstm.ts";
@@ -64,6 +68,8 @@ export class ConvLstm implements RecurrentModel {
   readonly #bias: tf.Variable;
   readonly #readoutW: tf.Variable;
   readonly #readoutB: tf.Variable;
+  /** States handed out by initialState (all zeros): a first step from one convolves x alone. */
+  readonly #zeroStates = new WeakSet<tf.Tensor>();
 
   constructor(opts: ConvLstmOptions) {
     const sizes = {
@@ -126,7 +132,11 @@ export class ConvLstm implements RecurrentModel {
    */
   initialState(batchSize: number): tf.Tensor[] {
     const shape = [batchSize, this.height, this.width, this.hiddenChannels];
-    if (this.usesConvCell()) return [tf.zeros([...shape.slice(0, 3), 2 * this.hiddenChannels])];
+    if (this.usesConvCell()) {
+      const hc = tf.zeros([...shape.slice(0, 3), 2 * this.hiddenChannels]);
+      this.#zeroStates.add(hc);
+      return [hc];
+    }
     if (this.usesFusedCell()) {
       return [tf.zeros([...shape.slice(0, 3), 2 * this.hiddenChannels]), tf.zeros(shape)];
     }
@@ -206,13 +216,18 @@ export class ConvLstm implements RecurrentModel {
     input: tf.Tensor2D,
   ): { state: tf.Tensor[]; logits: tf.Tensor2D } {
     return tf.tidy(() => {
-      const hcNext = convLstmCell(
-        input,
-        state[0] as tf.Tensor4D,
-        this.#kernel as unknown as tf.Tensor4D,
-        this.#bias as unknown as tf.Tensor1D,
-      );
-      const pixels = this.height * this.width, c = this.hiddenChannels, o = this.numOutputs;
+      const kernel = this.#kernel as unknown as tf.Tensor4D;
+      const bias = this.#bias as unknown as tf.Tensor1D;
+      const k = this.kernelSize, c = this.hiddenChannels;
+      const hcNext = this.#zeroStates.has(state[0])
+        ? convLstmCellFromZero(
+          input,
+          state[0].shape as [number, number, number, number],
+          tf.slice(kernel, [0, 0, 0, 0], [k, k, this.channels, 4 * c]),
+          bias,
+        )
+        : convLstmCell(input, state[0] as tf.Tensor4D, kernel, bias);
+      const pixels = this.height * this.width, o = this.numOutputs;
       const w = tf.reshape(this.#readoutW, [pixels, c, o]);
       const padded = tf.reshape(tf.concat([w, tf.zeros([pixels, c, o])], 1), [pixels * 2 * c, o]);
       const flat = tf.reshape(hcNext, [hcNext.shape[0], -1]) as tf.Tensor2D;

@@ -119,34 +119,47 @@ interface Dims {
   n: number;
   hgt: number;
   wid: number;
+  /** Input channels of the frame. */
   cin: number;
+  /** State channels C (hc has 2C). */
   c: number;
+  /** h channels the convolution reads: C, or 0 from the zero state. */
+  hIn: number;
   k: number;
   rows: number;
-  /** k²·(Cin + C): the im2col row length, the sgemm's K. */
+  /** k²·(Cin + hIn): the im2col row length, the sgemm's K. */
   len: number;
-  /** Floats of the zero-bordered frame `[B, hgt + k - 1, wid + k - 1, Cin + C]`. */
+  /** Floats of the zero-bordered frame `[B, hgt + k - 1, wid + k - 1, Cin + hIn]`. */
   frame: number;
 }
 
-function dims(x: tf.TensorInfo, hc: tf.TensorInfo, kernel: tf.TensorInfo): Dims {
-  const [n, hgt, wid, twoC] = hc.shape;
+/**
+ * The step's sizes: x `[B, hgt, wid, Cin]` (or flattened), the state `[B, hgt, wid, 2C]`, the
+ * kernel `[k, k, Cin + C, 4C]`, or `[k, k, Cin, 4C]` from the zero state (`zeroState`).
+ */
+function dims(
+  x: tf.TensorInfo,
+  state: number[],
+  kernel: tf.TensorInfo,
+  zeroState: boolean,
+): Dims {
+  const [n, hgt, wid, twoC] = state;
   const [k, k2, ct, fourC] = kernel.shape;
-  const c = twoC / 2, cin = ct - c;
+  const c = twoC / 2, hIn = zeroState ? 0 : c, cin = ct - hIn;
   const xSize = x.shape.reduce((a, b) => a * b, 1);
   if (
-    hc.shape.length !== 4 || kernel.shape.length !== 4 || k !== k2 || k % 2 !== 1 ||
+    state.length !== 4 || kernel.shape.length !== 4 || k !== k2 || k % 2 !== 1 ||
     fourC !== 4 * c || cin < 0 || x.shape[0] !== n || xSize !== n * hgt * wid * cin ||
-    [x, hc, kernel].some((t) => t.dtype !== "float32")
+    [x, kernel].some((t) => t.dtype !== "float32")
   ) {
     throw new Error(
-      `convLstmCell: needs float32 x [B, hgt·wid·Cin], hc [B, hgt, wid, 2C] and kernel ` +
-        `[k, k, Cin + C, 4C] (k odd): got x [${x.shape}], hc [${hc.shape}], kernel ` +
-        `[${kernel.shape}].`,
+      `convLstmCell: needs float32 x [B, hgt·wid·Cin], a state [B, hgt, wid, 2C] and kernel ` +
+        `[k, k, Cin + ${zeroState ? "0" : "C"}, 4C] (k odd): got x [${x.shape}], state ` +
+        `[${state}], kernel [${kernel.shape}].`,
     );
   }
-  const frame = n * (hgt + k - 1) * (wid + k - 1) * ct;
-  return { n, hgt, wid, cin, c, k, rows: n * hgt * wid, len: k * k * ct, frame };
+  const frame = n * (hgt + k - 1) * (wid + k - 1) * (cin + hIn);
+  return { n, hgt, wid, cin, c, hIn, k, rows: n * hgt * wid, len: k * k * (cin + hIn), frame };
 }
 
 /**
@@ -164,29 +177,38 @@ function allocate(be: WasmBackend, shapes: number[][]) {
   };
 }
 
-function forward(x: tf.Tensor, hc: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor) {
+/** hc `[B, hgt, wid, 2C]`, or null and the state's shape for the zero state. */
+type State = tf.Tensor | { zeros: number[] };
+
+const shapeOf = (hc: State) => "zeros" in hc ? hc.zeros : hc.shape;
+
+function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
   const { be, m, sgemm } = ready();
-  const d = dims(x, hc, kernel);
+  const zero = "zeros" in hc;
+  const d = dims(x, shapeOf(hc), kernel, zero);
   const N = 4 * d.c;
   const t0 = performance.now();
-  const { infos: [next, acts, q, z, pf], at, ptr } = allocate(be, [
-    hc.shape,
+  const { infos: [next, acts, q, z, pf, zeros], at, ptr } = allocate(be, [
+    shapeOf(hc),
     [d.rows, 5 * d.c],
     [d.rows * d.len],
     [d.rows * N],
     [d.frame],
+    [zero ? d.rows * 2 * d.c : 0],
   ]);
-  m.conv_im2col(d.n, d.hgt, d.wid, d.k, at(x), d.cin, at(hc), d.c, 2 * d.c, at(pf), at(q));
+  if (zero) be.wasm.HEAPU8.fill(0, at(zeros), at(zeros) + 8 * d.rows * d.c);
+  const hcAt = zero ? at(zeros) : at(hc as tf.Tensor);
+  m.conv_im2col(d.n, d.hgt, d.wid, d.k, at(x), d.cin, hcAt, d.hIn, 2 * d.c, at(pf), at(q));
   const t1 = performance.now();
   gemm(sgemm, false, false, [d.rows, N, d.len], [ptr(at(q)), d.len], [ptr(at(kernel)), N], [
     ptr(at(z)),
     N,
   ]);
   const t2 = performance.now();
-  m.cell_forward_z(d.rows, d.c, at(z), at(bias), at(hc), at(next), at(acts));
+  m.cell_forward_z(d.rows, d.c, at(z), at(bias), hcAt, at(next), at(acts));
   const t3 = performance.now();
   const keepQ = 4 * d.rows * d.len <= KEEP_IM2COL_BYTES;
-  for (const t of keepQ ? [z, pf] : [q, z, pf]) be.disposeData(t.dataId);
+  for (const t of keepQ ? [z, pf, zeros] : [q, z, pf, zeros]) be.disposeData(t.dataId);
   const times = convLstmCellTimes;
   times.im2colMs += t1 - t0;
   times.gemmMs += t2 - t1;
@@ -207,34 +229,39 @@ function forward(x: tf.Tensor, hc: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor
  */
 const KEEP_IM2COL_BYTES = 100 * 2 ** 20;
 
+/** Gradients for x, hc (absent from the zero state), kernel and bias. */
 function backward(
   x: tf.Tensor,
-  hc: tf.Tensor,
+  hc: State,
   kernel: tf.Tensor,
   acts: tf.Tensor,
   dnext: tf.Tensor,
   kept: tf.Tensor | undefined,
 ): tf.Tensor[] {
   const { be, m, sgemm } = ready();
-  const d = dims(x, hc, kernel);
+  const zero = "zeros" in hc;
+  const d = dims(x, shapeOf(hc), kernel, zero);
   const N = 4 * d.c;
   const t0 = performance.now();
-  const { infos: [dx, dhc, dk, db, dz, dq, pf], at, ptr } = allocate(be, [
+  const { infos: [dx, dhc, dk, db, dz, dq, pf, zeros], at, ptr } = allocate(be, [
     x.shape,
-    hc.shape,
+    shapeOf(hc),
     kernel.shape,
     [N],
     [d.rows * N],
     [d.rows * d.len],
     [d.frame],
+    [zero ? d.rows * 2 * d.c : 0],
   ]);
+  if (zero) be.wasm.HEAPU8.fill(0, at(zeros), at(zeros) + 8 * d.rows * d.c);
+  const hcAt = zero ? at(zeros) : at(hc as tf.Tensor);
   // The forward's im2col when kept; else rebuilt in dq's room before dq is written there.
   const q = kept ?? dq;
   // dz and db, and dc of the previous state (its dh half zero: h enters through the convolution).
-  m.cell_backward(d.rows, d.c, at(acts), at(hc), at(dnext), at(dz), at(dhc), at(db));
+  m.cell_backward(d.rows, d.c, at(acts), hcAt, at(dnext), at(dz), at(dhc), at(db));
   const t1 = performance.now();
   if (!kept) {
-    m.conv_im2col(d.n, d.hgt, d.wid, d.k, at(x), d.cin, at(hc), d.c, 2 * d.c, at(pf), at(q));
+    m.conv_im2col(d.n, d.hgt, d.wid, d.k, at(x), d.cin, hcAt, d.hIn, 2 * d.c, at(pf), at(q));
   }
   const t2 = performance.now();
   // dkernel = qᵀ dz; then dq = dz kernelᵀ (over q when it was rebuilt: q is no longer needed).
@@ -247,15 +274,15 @@ function backward(
     d.len,
   ]);
   const t3 = performance.now();
-  m.conv_col2im(d.n, d.hgt, d.wid, d.k, at(dq), at(pf), at(dx), d.cin, at(dhc), d.c, 2 * d.c);
+  m.conv_col2im(d.n, d.hgt, d.wid, d.k, at(dq), at(pf), at(dx), d.cin, at(dhc), d.hIn, 2 * d.c);
   const t4 = performance.now();
-  for (const t of [dz, dq, pf]) be.disposeData(t.dataId);
+  for (const t of zero ? [dz, dq, pf, zeros, dhc] : [dz, dq, pf, zeros]) be.disposeData(t.dataId);
   const times = convLstmCellTimes;
   times.cellMs += t1 - t0;
   times.im2colMs += t2 - t1 + t4 - t3;
   times.gemmMs += t3 - t2;
   const engine = tf.engine();
-  return [dx, dhc, dk, db].map((t) => engine.makeTensorFromTensorInfo(t));
+  return (zero ? [dx, dk, db] : [dx, dhc, dk, db]).map((t) => engine.makeTensorFromTensorInfo(t));
 }
 
 /** One ConvLSTM step (see the module comment); differentiable in x, hc, kernel and bias. */
@@ -282,3 +309,32 @@ export const convLstmCell: (
   kernel: tf.Tensor4D,
   bias: tf.Tensor1D,
 ) => tf.Tensor4D;
+
+/**
+ * The first step, from the zero state (`[B, hgt, wid, 2C]` of zeros, not a tensor: nothing to
+ * differentiate): the convolution reads the frame alone, with the kernel's frame channels
+ * `[k, k, Cin, 4C]` (h is zero, so its channels add nothing, and their kernel gradient is zero).
+ * The same numbers as {@link convLstmCell} on a zero state, at a fraction of the cost: ConvLSTM-20
+ * 3x3's first step convolves 9 columns instead of 189, and RC's fast regime is mostly first steps.
+ */
+export function convLstmCellFromZero(
+  x: tf.Tensor2D,
+  stateShape: [number, number, number, number],
+  kernelX: tf.Tensor4D,
+  bias: tf.Tensor1D,
+): tf.Tensor4D {
+  const state = { zeros: stateShape };
+  const op = tf.customGrad(
+    // deno-lint-ignore no-explicit-any
+    (x: any, kernel: any, bias: any, save: any) => {
+      const { next, acts, im2col } = forward(x, state, kernel, bias);
+      save(im2col ? [x, kernel, acts, im2col] : [x, kernel, acts]);
+      return {
+        value: next,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          backward(saved[0], state, saved[1], saved[2], dy, saved[3]),
+      };
+    },
+  ) as unknown as (x: tf.Tensor2D, kernel: tf.Tensor4D, bias: tf.Tensor1D) => tf.Tensor4D;
+  return op(x, kernelX, bias);
+}

@@ -1,0 +1,114 @@
+/**
+ * lib/ops/conv_lstm_cell.ts against the same step composed of tfjs ops on the cpu backend: value
+ * and the gradients for every input (the frame's too, which no model test reaches), from a given
+ * state and from the zero state.
+ */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../../lib/backend.ts";
+import { openBlas } from "../../lib/ops/blas.ts";
+import {
+  convLstmCell,
+  convLstmCellAvailable,
+  convLstmCellFromZero,
+} from "../../lib/ops/conv_lstm_cell.ts";
+import { Rng } from "../../lib/random.ts";
+
+const noBlas = openBlas().sgemm ? null : "no BLAS library (the op needs cblas_sgemm)";
+const [B, H, W, CIN, C, K] = [2, 5, 4, 2, 3, 3];
+
+function values(rng: Rng, n: number): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
+}
+
+/** The step as tfjs ops: x `[B, H·W·Cin]`, hc `[B, H, W, 2C]` to the next hc. */
+function composed(x: tf.Tensor, hc: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+  const [h, c] = tf.split(hc, 2, 3);
+  const z = tf.add(
+    tf.conv2d(
+      tf.concat([tf.reshape(x, [B, H, W, CIN]), h], 3) as tf.Tensor4D,
+      kernel as tf.Tensor4D,
+      1,
+      "same",
+    ),
+    bias,
+  );
+  const [i, f, g, o] = tf.split(z, 4, 3);
+  const cNext = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+  return tf.concat([tf.mul(tf.sigmoid(o), tf.tanh(cNext)), cNext], 3);
+}
+
+function inputs(zeroState: boolean) {
+  const rng = new Rng(zeroState ? 3 : 4);
+  return {
+    x: values(rng, B * H * W * CIN),
+    hc: zeroState ? new Float32Array(B * H * W * 2 * C) : values(rng, B * H * W * 2 * C),
+    kernel: values(rng, K * K * (CIN + C) * 4 * C),
+    bias: values(rng, 4 * C),
+    r: values(rng, B * H * W * 2 * C),
+  };
+}
+
+type Inputs = ReturnType<typeof inputs>;
+
+/** Σ next ⊙ r and its gradients for x, hc, kernel and bias, by `step`. */
+function gradients(v: Inputs, step: (ts: tf.Tensor[]) => tf.Tensor): Float32Array[] {
+  return tf.tidy(() => {
+    const ts = [
+      tf.tensor2d(v.x, [B, H * W * CIN]),
+      tf.tensor4d(v.hc, [B, H, W, 2 * C]),
+      tf.tensor4d(v.kernel, [K, K, CIN + C, 4 * C]),
+      tf.tensor1d(v.bias),
+    ];
+    const r = tf.tensor4d(v.r, [B, H, W, 2 * C]);
+    const f = (...a: tf.Tensor[]) => tf.sum(tf.mul(step(a), r));
+    const value = f(...ts).dataSync()[0];
+    const grads = tf.grads(f)(ts).map((g) => g.dataSync() as Float32Array);
+    return [Float32Array.of(value), ...grads];
+  });
+}
+
+function assertClose(a: Float32Array, b: Float32Array, what: string) {
+  assert.equal(a.length, b.length, what);
+  for (let i = 0; i < a.length; i++) {
+    if (!(Math.abs(a[i] - b[i]) <= 1e-5 * (1 + Math.abs(b[i])))) {
+      assert.fail(`${what}: element ${i}: ${a[i]} vs ${b[i]}`);
+    }
+  }
+}
+
+for (const zeroState of [false, true]) {
+  Deno.test({
+    name: `convLstmCell${zeroState ? "FromZero" : ""}: value and gradients equal tfjs ops on cpu`,
+    ignore: noBlas !== null,
+    fn: async () => {
+      const v = inputs(zeroState);
+      await initBackend("cpu", { quiet: true });
+      const expected = gradients(v, ([x, hc, k, b]) => composed(x, hc, k, b));
+      await initBackend("wasm", { quiet: true });
+      assert.ok(convLstmCellAvailable());
+      const before = tf.memory().numTensors;
+      const actual = gradients(v, ([x, hc, k, b]) =>
+        zeroState
+          // The kernel's h rows get no gradient from the zero state (the slice pads zeros: as
+          // the composed step's, since h = 0); hc enters times 0 only so tf.grads accepts it.
+          ? tf.add(
+            convLstmCellFromZero(
+              x as tf.Tensor2D,
+              [B, H, W, 2 * C],
+              tf.slice(k, [0, 0, 0, 0], [K, K, CIN, 4 * C]) as tf.Tensor4D,
+              b as tf.Tensor1D,
+            ),
+            tf.mul(hc, 0),
+          )
+          : convLstmCell(x as tf.Tensor2D, hc as tf.Tensor4D, k as tf.Tensor4D, b as tf.Tensor1D));
+      assert.equal(tf.memory().numTensors, before, "leaked tensors");
+      const names = ["value", "dx", "dhc", "dkernel", "dbias"];
+      actual.forEach((a, i) => {
+        // From the zero state the state is not an input: its gradient is the op's zeros.
+        if (zeroState && names[i] === "dhc") return;
+        assertClose(a, expected[i], names[i]);
+      });
+    },
+  });
+}
