@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { gunzip, parseIdx, readIdxFile } from "../../lib/data/idx.ts";
 import { FASHION_MNIST_DEBIAN_DIR, loadMnist } from "../../lib/data/mnist.ts";
 import { SHARED_DATA } from "../_shared.ts";
+import { sharedTest } from "../_shared.ts";
 
 const MNIST = `${SHARED_DATA}/mnist`;
 
-Deno.test("idx: real MNIST labels and pixel statistics", async () => {
+sharedTest("idx: real MNIST labels and pixel statistics", async () => {
   const trainLabels = await readIdxFile(`${MNIST}/train-labels-idx1-ubyte.gz`);
   const testLabels = await readIdxFile(`${MNIST}/t10k-labels-idx1-ubyte.gz`);
   const trainImages = await readIdxFile(`${MNIST}/train-images-idx3-ubyte.gz`);
@@ -19,7 +20,7 @@ Deno.test("idx: real MNIST labels and pixel statistics", async () => {
   assert.ok(Math.abs(mean - 0.1307) < 5e-4, `train pixel mean ${mean}`);
 });
 
-Deno.test("mnist: loadMnist through a mirror folder into a temp cache", async () => {
+sharedTest("mnist: loadMnist through a mirror folder into a temp cache", async () => {
   const dataDir = await Deno.makeTempDir();
   try {
     const d = await loadMnist({ dataDir, mirror: `${SHARED_DATA}`, quiet: true });

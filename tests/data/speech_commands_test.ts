@@ -10,6 +10,7 @@ import {
 } from "../../lib/data/speech_commands.ts";
 import { extractTarGz, safeEntryPath } from "../../lib/data/tar.ts";
 import { SHARED_DATA } from "../_shared.ts";
+import { sharedTest } from "../_shared.ts";
 
 const SAMPLE = `${SHARED_DATA}/speech_commands_v0.01_sample`;
 
@@ -36,57 +37,66 @@ Deno.test("speech commands: labels are 10 keywords then unknown", () => {
   for (const w of ["bed", "marvin", "zero", "backward", "visual"]) assert.equal(labelFor(w), 10);
 });
 
-Deno.test("speech commands: layout, official split and labels on the real v0.01 sample", async () => {
-  const s = await listSpeechCommands(SAMPLE);
-  const val = lines(await Deno.readTextFile(`${SAMPLE}/validation_list.txt`));
-  const test = lines(await Deno.readTextFile(`${SAMPLE}/testing_list.txt`));
-  const all = [...s.train, ...s.validation, ...s.test];
-  assert.equal(all.length, 300);
-  assert.equal(new Set(all.map((c) => c.file)).size, 300);
-  for (const c of s.validation) assert.ok(val.has(c.file), c.file);
-  for (const c of s.test) assert.ok(test.has(c.file), c.file);
-  for (const c of s.train) assert.ok(!val.has(c.file) && !test.has(c.file), c.file);
-  assert.ok(s.validation.length > 0 && s.test.length > 0);
-  for (const c of all) {
-    assert.equal(c.file.split("/")[0], c.word);
-    assert.equal(c.label, KEYWORDS.includes(c.word) ? KEYWORDS.indexOf(c.word) : 10);
-    assert.ok(!c.file.startsWith("_background_noise_"));
-  }
-  const counts = new Array(11).fill(0);
-  for (const c of all) counts[c.label]++;
-  assert.deepEqual(counts, [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 200]);
+sharedTest(
+  "speech commands: layout, official split and labels on the real v0.01 sample",
+  async () => {
+    const s = await listSpeechCommands(SAMPLE);
+    const val = lines(await Deno.readTextFile(`${SAMPLE}/validation_list.txt`));
+    const test = lines(await Deno.readTextFile(`${SAMPLE}/testing_list.txt`));
+    const all = [...s.train, ...s.validation, ...s.test];
+    assert.equal(all.length, 300);
+    assert.equal(new Set(all.map((c) => c.file)).size, 300);
+    for (const c of s.validation) assert.ok(val.has(c.file), c.file);
+    for (const c of s.test) assert.ok(test.has(c.file), c.file);
+    for (const c of s.train) assert.ok(!val.has(c.file) && !test.has(c.file), c.file);
+    assert.ok(s.validation.length > 0 && s.test.length > 0);
+    for (const c of all) {
+      assert.equal(c.file.split("/")[0], c.word);
+      assert.equal(c.label, KEYWORDS.includes(c.word) ? KEYWORDS.indexOf(c.word) : 10);
+      assert.ok(!c.file.startsWith("_background_noise_"));
+    }
+    const counts = new Array(11).fill(0);
+    for (const c of all) counts[c.label]++;
+    assert.deepEqual(counts, [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 200]);
 
-  const clip = await readClip(SAMPLE, s.train[0]);
-  assert.equal(clip.length, 16000);
+    const clip = await readClip(SAMPLE, s.train[0]);
+    assert.equal(clip.length, 16000);
 
-  const loaded = await loadSpeechCommands({ root: SAMPLE });
-  assert.match(loaded.checksum, /^[0-9a-f]{64}$/);
-  assert.equal(loaded.train.length, s.train.length);
-});
+    const loaded = await loadSpeechCommands({ root: SAMPLE });
+    assert.match(loaded.checksum, /^[0-9a-f]{64}$/);
+    assert.equal(loaded.train.length, s.train.length);
+  },
+);
 
-Deno.test("speech commands: _background_noise_ is excluded and a missing split list is reported", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.mkdir(`${dir}/yes`);
-    await Deno.mkdir(`${dir}/_background_noise_`);
-    await Deno.copyFile(`${SAMPLE}/yes/439c84f4_nohash_1.wav`, `${dir}/yes/439c84f4_nohash_1.wav`);
-    await Deno.copyFile(
-      `${SAMPLE}/yes/439c84f4_nohash_1.wav`,
-      `${dir}/_background_noise_/noise.wav`,
-    );
-    await assert.rejects(
-      listSpeechCommands(dir),
-      /validation_list\.txt: cannot read the split list/,
-    );
-    await Deno.writeTextFile(`${dir}/validation_list.txt`, "");
-    await Deno.writeTextFile(`${dir}/testing_list.txt`, "yes/439c84f4_nohash_1.wav\n");
-    const s = await listSpeechCommands(dir);
-    assert.deepEqual(s.test.map((c) => c.file), ["yes/439c84f4_nohash_1.wav"]);
-    assert.equal(s.train.length + s.validation.length, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+sharedTest(
+  "speech commands: _background_noise_ is excluded and a missing split list is reported",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.mkdir(`${dir}/yes`);
+      await Deno.mkdir(`${dir}/_background_noise_`);
+      await Deno.copyFile(
+        `${SAMPLE}/yes/439c84f4_nohash_1.wav`,
+        `${dir}/yes/439c84f4_nohash_1.wav`,
+      );
+      await Deno.copyFile(
+        `${SAMPLE}/yes/439c84f4_nohash_1.wav`,
+        `${dir}/_background_noise_/noise.wav`,
+      );
+      await assert.rejects(
+        listSpeechCommands(dir),
+        /validation_list\.txt: cannot read the split list/,
+      );
+      await Deno.writeTextFile(`${dir}/validation_list.txt`, "");
+      await Deno.writeTextFile(`${dir}/testing_list.txt`, "yes/439c84f4_nohash_1.wav\n");
+      const s = await listSpeechCommands(dir);
+      assert.deepEqual(s.test.map((c) => c.file), ["yes/439c84f4_nohash_1.wav"]);
+      assert.equal(s.train.length + s.validation.length, 0);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 async function tarGz(
   entries: { name: string; body?: Uint8Array; type?: "file" | "symlink"; linkname?: string }[],
@@ -105,7 +115,7 @@ async function tarGz(
   return new Uint8Array(await new Response(s).arrayBuffer());
 }
 
-Deno.test("tar: extracts the real sample's layout, then lists it", async () => {
+sharedTest("tar: extracts the real sample's layout, then lists it", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const files = [

@@ -3,6 +3,7 @@ import { resample } from "../../lib/data/resample.ts";
 import { decodeWav, padOrCrop, readWav } from "../../lib/data/wav.ts";
 import { readFsddClip } from "../../lib/encode/clip_features.ts";
 import { SHARED_DATA } from "../_shared.ts";
+import { sharedTest } from "../_shared.ts";
 
 const FSDD = `${SHARED_DATA}/fsdd/recordings`;
 
@@ -38,7 +39,7 @@ function wav(
   return out;
 }
 
-Deno.test("wav: real FSDD recordings decode as 8 kHz mono PCM16", async () => {
+sharedTest("wav: real FSDD recordings decode as 8 kHz mono PCM16", async () => {
   const bytes = await Deno.readFile(`${FSDD}/0_george_0.wav`);
   const a = await readWav(`${FSDD}/0_george_0.wav`);
   assert.equal(a.sampleRate, 8000);
@@ -131,7 +132,7 @@ Deno.test("resample: 8 -> 16 kHz matches the band-limited signal", () => {
   assert.ok(err2 < 2e-3, `round trip error ${err2}`);
 });
 
-Deno.test("resample: real FSDD recordings to 1 s at 16 kHz", async () => {
+sharedTest("resample: real FSDD recordings to 1 s at 16 kHz", async () => {
   for (const name of ["0_george_0.wav", "7_lucas_12.wav"]) {
     const src = await readWav(`${FSDD}/${name}`);
     const clip = await readFsddClip(`${FSDD}/${name}`, { placement: "start" });
