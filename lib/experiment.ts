@@ -22,7 +22,7 @@ import type {
   ThresholdPoint,
   Tolerance,
 } from "./results.ts";
-import { withinTolerance } from "./results.ts";
+import { statusFromChecks, withinTolerance } from "./results.ts";
 
 /** Thresholds of the trade-off curves (Fig. 5 style). */
 export const CURVE_THRESHOLDS = [0.55, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99, 0.999];
@@ -253,7 +253,7 @@ export async function assembleRecord(p: RecordParts): Promise<RunRecord> {
     seed: p.seed,
     data: p.data,
     environment: env,
-    status: p.checks.every((c) => c.met) ? "met" : "missed",
+    status: statusFromChecks(p.checks),
     startedAt: p.startedAt,
     finishedAt: new Date().toISOString(),
     target: { description: p.targetDescription, checks: p.checks },

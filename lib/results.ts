@@ -29,7 +29,29 @@ import type { ComputeCounts, CurvePoint, PairedTiming } from "./rc/types.ts";
 export type ExperimentId = typeof EXPERIMENT_IDS[number];
 
 export type Profile = "smoke" | "default" | "paper";
-export type RunStatus = "met" | "missed" | "failed";
+/**
+ * A run's verdict: every declared check met, one missed, no check declared ("not checked": never
+ * shown as met), or the run failed.
+ */
+export type RunStatus = "met" | "missed" | "not checked" | "failed";
+
+/** The verdict of a finished run's checks: "not checked" for none (an empty list meets nothing). */
+export function statusFromChecks(
+  checks: readonly { met: boolean }[],
+): Exclude<RunStatus, "failed"> {
+  if (checks.length === 0) return "not checked";
+  return checks.every((c) => c.met) ? "met" : "missed";
+}
+
+/**
+ * A run's verdict judged from its file's checks, as the report shows it: run files written before
+ * "not checked" existed say "met" for an empty list of checks.
+ */
+export function judgedStatus(
+  r: { status: RunStatus; target?: { checks?: { met: boolean }[] } },
+): RunStatus {
+  return r.status === "failed" ? "failed" : statusFromChecks(r.target?.checks ?? []);
+}
 
 /** Where a run ran: versions, backend and the WebGPU adapter (null when none was requested). */
 export interface Environment {
@@ -396,7 +418,7 @@ function checkRecord(v: unknown, where?: { experiment: string; run: string }): v
   str(data.checksum, "data.checksum");
   const env = obj(r.environment, "environment");
   str(env.backend, "environment.backend");
-  oneOf(r.status, "status", ["met", "missed", "failed"]);
+  oneOf(r.status, "status", ["met", "missed", "not checked", "failed"]);
   const failed = r.status === "failed";
   if (r.error !== undefined) str(r.error, "error");
   for (const k of ["startedAt", "finishedAt"]) {

@@ -20,7 +20,7 @@ import { assignWeights, decodeWeights, type Weights } from "../models/weights.ts
 import { testTraces } from "../rc/measure.ts";
 import { firstSpike, firstSpikes } from "../rc/spike.ts";
 import { zeroCounts } from "../rc/types.ts";
-import type { FigureSpec, RunRecord } from "../results.ts";
+import { type FigureSpec, type RunRecord, statusFromChecks } from "../results.ts";
 import type { RunContext } from "./declaration.ts";
 import { HIDDEN_DYNAMICS, type HiddenConfig, kwsFolder } from "./hidden_dynamics.ts";
 import { stepsToMs } from "./_kws.ts";
@@ -426,7 +426,7 @@ export async function runHidden(
       note: `weights ${path} (epoch ${meta.epoch}), θ = ${meta.threshold}; the clip: ${how}`,
     },
     environment: env,
-    status: checks.every((c) => c.met) ? "met" : "missed",
+    status: statusFromChecks(checks),
     startedAt,
     finishedAt: new Date().toISOString(),
     target: { description: target.description, checks },

@@ -74,6 +74,7 @@ import {
   reportSections,
 } from "./sections.ts";
 import { experimentStatus } from "./summary.ts";
+import { judgedStatus } from "../results.ts";
 
 /** Inputs of the report besides the run records. */
 export interface RenderOptions {
@@ -368,9 +369,9 @@ function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: RunRecord[
   const pctFmt = (x: number) => (x * 100).toFixed(2);
   return `<article class="run" id="${runAnchor(r)}">
 <h4>${esc(r.title ?? r.run)} <code>${esc(r.run)}</code> ${runFileLink(r)}</h4>
-<p class="badges">${statusBadge(r.status)} ${badge(r.method.toUpperCase(), `method-${r.method}`)} ${
-    profileBadge(r, devCount)
-  } ${badge(`data: ${r.data?.name ?? "unknown"}`, "data")} ${
+<p class="badges">${statusBadge(judgedStatus(r))} ${
+    badge(r.method.toUpperCase(), `method-${r.method}`)
+  } ${profileBadge(r, devCount)} ${badge(`data: ${r.data?.name ?? "unknown"}`, "data")} ${
     badge(`seed ${r.seed ?? NA}`, "data")
   }${
     r.overrides && Object.keys(r.overrides).length ? " " + badge("config overridden", "warn") : ""
@@ -879,7 +880,7 @@ function provenance(records: RunRecord[], envIndex: Map<RunRecord, number>): str
     return {
       cells: [
         `<a href="#${runAnchor(r)}">${esc(r.experiment)}/${esc(r.run)}</a><br>${runFileLink(r)}`,
-        statusBadge(r.status),
+        statusBadge(judgedStatus(r)),
         esc(r.profile),
         `${esc(env?.backend ?? NA)}${env?.engine ? ` <small>(${esc(env.engine)})</small>` : ""}`,
         `<a href="#env-${envIndex.get(r) ?? 0}">${envIndex.get(r) ?? NA}</a>`,
@@ -1161,7 +1162,7 @@ table.kv td{overflow-wrap:anywhere}
 .status-met{background:#dafbe1;color:var(--met);border-color:#aceebb}
 .status-missed{background:#fff1e0;color:var(--missed);border-color:#ffd59e}
 .status-failed{background:#ffe4e4;color:var(--failed);border-color:#ffb3b3}
-.status-not-run,.status-not-built{background:#eef0f2;color:var(--notrun);border-color:#d0d7de}
+.status-not-run,.status-not-built,.status-not-checked{background:#eef0f2;color:var(--notrun);border-color:#d0d7de}
 .method-rc{background:#e3edfb;color:var(--rc)}
 .method-eos{background:#fde9e5;color:var(--eos)}
 .profile-paper{background:#eef0f2;color:var(--fg)}

@@ -4,7 +4,14 @@
  */
 
 import type { ExperimentInfo } from "../experiments/declaration.ts";
-import type { ExperimentId, Profile, RunRecord, RunStatus, TargetCheck } from "../results.ts";
+import {
+  type ExperimentId,
+  judgedStatus,
+  type Profile,
+  type RunRecord,
+  type RunStatus,
+  type TargetCheck,
+} from "../results.ts";
 import { isNum } from "./format.ts";
 import { computeSavings, type SavingsRow } from "./savings.ts";
 import { commandFor } from "./sections.ts";
@@ -78,13 +85,16 @@ const n = (x: unknown): number | null => isNum(x) ? x : null;
 
 /** The worst status among runs; for none, "not built" when `pending` says why, else "not run". */
 export function experimentStatus(
-  runs: { status: RunStatus }[],
+  runs: { status: RunStatus; target?: { checks?: { met: boolean }[] } }[],
   pending?: string,
 ): ExperimentStatus {
   if (runs.length === 0) return pending ? "not built" : "not run";
-  if (runs.some((r) => r.status === "failed")) return "failed";
-  if (runs.some((r) => r.status === "missed")) return "missed";
-  return "met";
+  // Run files are judged from their checks; summaries (no target) carry the judged status.
+  const statuses = runs.map((r) => "target" in r ? judgedStatus(r) : r.status);
+  if (statuses.includes("failed")) return "failed";
+  if (statuses.includes("missed")) return "missed";
+  // Met only where some run's checks were met; runs without checks add nothing to it.
+  return statuses.includes("met") ? "met" : "not checked";
 }
 
 /** Headline numbers of one run; `all` (the records) counts its seeds. */
@@ -96,7 +106,7 @@ export function summariseRun(r: RunRecord, all: readonly RunRecord[] = [r]): Run
     method: r.method,
     title: r.title ?? r.run,
     profile: r.profile,
-    status: r.status,
+    status: judgedStatus(r),
     error: r.error ?? null,
     data: { name: r.data?.name ?? "unknown", checksum: r.data?.checksum ?? "" },
     backend: r.environment?.backend ?? null,

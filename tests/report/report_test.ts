@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import type { ComputeCounts, FigureSpec, RunRecord } from "../../lib/results.ts";
+import {
+  type ComputeCounts,
+  type FigureSpec,
+  judgedStatus,
+  type RunRecord,
+  statusFromChecks,
+} from "../../lib/results.ts";
 import {
   type ChartConfig,
   EOS_COLOUR,
@@ -440,6 +446,13 @@ Deno.test("summarise: headline numbers, statuses and savings, JSON-safe", () => 
   assert.equal(s.runCount, 4);
   const byId = Object.fromEntries(s.experiments.map((e) => [e.experiment, e]));
   assert.equal(byId["seq-spotting"].status, "met");
+  // A run file that says "met" over no check is judged "not checked", and so is its experiment.
+  const unchecked = runs.filter((r) => r.experiment === "seq-spotting")
+    .map((r) => ({ ...r, target: { ...r.target, checks: [] } }));
+  const again = summarise(unchecked, WITH_UNBUILT).experiments
+    .find((e) => e.experiment === "seq-spotting")!;
+  assert.equal(again.status, "not checked");
+  assert.ok(again.runs.every((r) => r.status === "not checked"));
   assert.equal(byId["two-sequence"].status, "missed");
   assert.equal(byId[UNBUILT].status, "not built");
   assert.equal(byId[UNBUILT].command, null);
@@ -874,4 +887,14 @@ Deno.test("seeds: the savings table closes a configuration's seeds with their me
   assert.ok(row.includes(pm(ratios, (x) => x.toFixed(2))), row.slice(0, 900));
   // One seed per configuration: no summary.
   assert.ok(!sectionOf(render([rc, eos]), "savings").includes("Over "));
+});
+
+Deno.test("status: no checks is 'not checked', never met; one missed check is missed", () => {
+  assert.equal(statusFromChecks([]), "not checked");
+  assert.equal(statusFromChecks([{ met: true }, { met: true }]), "met");
+  assert.equal(statusFromChecks([{ met: true }, { met: false }]), "missed");
+  // An old run file saying "met" over an empty list is judged again; a failed run stays failed.
+  assert.equal(judgedStatus({ status: "met", target: { checks: [] } }), "not checked");
+  assert.equal(judgedStatus({ status: "failed", target: { checks: [] } }), "failed");
+  assert.equal(judgedStatus({ status: "met", target: { checks: [{ met: false }] } }), "missed");
 });
