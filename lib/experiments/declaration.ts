@@ -132,6 +132,8 @@ export interface ComparisonTableSpec {
   groups: { title: string; rows: (CitedRow | MeasuredRow)[] }[];
   /** Classes every measured run is put in by its mean spike step; first match wins. */
   speedClasses?: SpeedClass[];
+  /** The paper's training epochs per row (each run's budget is shown as a share of it). */
+  paperEpochs?: number;
 }
 
 /** The speed class of a mean spike step: the first class it fits, else `otherwise`. */

@@ -37,6 +37,12 @@ export interface MeasuredCell {
   why: string;
   /** Data set name of the runs (cells never mix data sets). */
   data: string;
+  /** Training epochs of the runs (from `metrics.extra.epochs`; null when not recorded). */
+  epochs: number[] | null;
+  /** Test examples behind each number (`config.testSize`; null when not recorded). */
+  testImages: number[] | null;
+  /** The class most runs landed in ("" without speed classes). */
+  landed: string;
 }
 
 /** Mean and sample standard deviation (0 for a single value). */
@@ -89,8 +95,18 @@ export function measuredCells(
           ? [`profile ${profile}: the paper's protocol is the paper profile`]
           : []),
       ].join("; ");
+      const recorded = <T>(f: (r: RunRecord) => unknown) => {
+        const v = here.map(f);
+        return v.every(isNum) ? v as T[] : null;
+      };
+      const counts = new Map<string, number>();
+      for (const c of classes) counts.set(c, (counts.get(c) ?? 0) + 1);
+      const landed = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "";
       out.push({
         profile,
+        epochs: recorded<number>((r) => r.metrics.extra?.epochs),
+        testImages: recorded<number>((r) => (r.config as Record<string, unknown>)?.testSize),
+        landed,
         seeds: here.length,
         best,
         mean,
@@ -117,71 +133,133 @@ const COLUMNS = [
   "mean spike step",
   "regime",
   "profile",
+  "epochs",
+  "test images",
   "vs paper",
 ];
 const td = (i: number, html: string, attrs = "") =>
   `<td data-label="${COLUMNS[i]}"${attrs ? ` ${attrs}` : ""}><div class="v">${html}</div></td>`;
 
-/** The table as HTML: group headings, cited rows as printed, measured rows per profile. */
+const span = (values: number[] | null, f: (x: number) => string) => {
+  if (!values) return NA;
+  const lo = Math.min(...values), hi = Math.max(...values);
+  return lo === hi ? f(lo) : `${f(lo)}-${f(hi)}`;
+};
+
+/** One measured cell as a table row; `moved` names the group the row was declared in. */
+function measuredRowHtml(
+  head: string,
+  row: MeasuredRow,
+  c: MeasuredCell,
+  paperEpochs: number | undefined,
+  moved: string | null,
+): string {
+  const badge = c.verdict === "met"
+    ? "status-met"
+    : c.verdict === "missed"
+    ? "status-missed"
+    : "profile-below";
+  const epochs = span(c.epochs, (e) => (e >= 10 ? e.toFixed(0) : e.toFixed(2)));
+  const budget = c.epochs && paperEpochs
+    ? ` <small>(${
+      span(c.epochs, (e) => `${((100 * e) / paperEpochs).toFixed(e >= 5 ? 0 : 1)}`)
+    } % of the paper's ${paperEpochs})</small>`
+    : "";
+  const regime = `${esc(c.classes.join(", "))}${
+    moved
+      ? `<br><small class="missed">declared ${esc(moved)}; landed ${
+        esc(c.landed)
+      }: listed here</small>`
+      : ""
+  }`;
+  return `<tr class="measured">${head}${
+    td(
+      3,
+      `<strong>${pts(c.best)}</strong>${
+        // One seed has no spread to show.
+        c.seeds === 1
+          ? " (1 seed)"
+          : ` best; ${pts(c.mean)} ± ${pts(c.sd)} over ${c.seeds} seeds`}${
+        c.data ? ` <small>(${esc(c.data)})</small>` : ""
+      }`,
+    )
+  }${td(4, steps(c.meanSpikeTime))}${td(5, regime)}${td(6, esc(c.profile))}${
+    td(7, `${epochs}${budget}`)
+  }${td(8, span(c.testImages, (n) => n.toLocaleString("en-US")))}${
+    td(
+      9,
+      `<span class="badge ${badge}" title="${esc(c.why)}">${esc(c.verdict)}</span> vs ${
+        pts(row.paper)
+      }`,
+    )
+  }</tr>`;
+}
+
+/**
+ * The table as HTML: group headings, cited rows as printed, measured rows per profile. A measured
+ * cell whose runs landed in another speed class than its row's is listed under that class's group
+ * (a slow run is never shown as a fast-regime result), saying where it was declared.
+ */
 export function comparisonTableHtml(
   spec: ComparisonTableSpec,
   runs: readonly RunRecord[],
 ): string {
+  const classOfGroup = spec.groups.map((g) =>
+    g.rows.find((r): r is MeasuredRow => r.kind === "measured" && r.speedClass !== undefined)
+      ?.speedClass
+  );
+  const head = (row: MeasuredRow) =>
+    `${td(0, "this harness")}${td(1, esc(row.model))}${td(2, esc(row.architecture))}`;
+  const movedTo: string[][] = spec.groups.map(() => []);
+  const stays = new Map<MeasuredRow, MeasuredCell[]>();
+  spec.groups.forEach((group, gi) => {
+    for (const row of group.rows) {
+      if (row.kind !== "measured") continue;
+      const cells = measuredCells(row, spec, runs);
+      stays.set(row, []);
+      for (const c of cells) {
+        const target = classOfGroup.indexOf(c.landed);
+        if (
+          row.speedClass && c.landed && c.landed !== row.speedClass && target >= 0 && target !== gi
+        ) {
+          movedTo[target].push(
+            measuredRowHtml(head(row), row, c, spec.paperEpochs, row.speedClass),
+          );
+        } else stays.get(row)!.push(c);
+      }
+    }
+  });
   const rows: string[] = [];
-  for (const group of spec.groups) {
-    rows.push(`<tr class="group"><th colspan="8">${esc(group.title)}</th></tr>`);
+  spec.groups.forEach((group, gi) => {
+    rows.push(`<tr class="group"><th colspan="${COLUMNS.length}">${esc(group.title)}</th></tr>`);
     for (const row of group.rows) {
       if (row.kind === "cited") {
         rows.push(
           `<tr class="cited">${td(0, esc(row.source))}${td(1, esc(row.model))}${
             td(2, esc(row.architecture))
-          }${td(3, esc(row.value))}<td colspan="4" class="muted">as printed</td></tr>`,
+          }${td(3, esc(row.value))}<td colspan="${
+            COLUMNS.length - 4
+          }" class="muted">as printed</td></tr>`,
         );
         continue;
       }
-      const cells = measuredCells(row, spec, runs);
-      const head = `${td(0, "this harness")}${td(1, esc(row.model))}${
-        td(2, esc(row.architecture))
-      }`;
+      const cells = stays.get(row)!;
       if (cells.length === 0) {
+        const elsewhere = measuredCells(row, spec, runs).length > 0;
         rows.push(
-          `<tr class="measured">${head}${td(3, `${pts(row.paper)} (paper)`)}` +
-            `<td colspan="4" class="notrun">not run (runs ${esc(row.runs.join(", "))})</td></tr>`,
+          `<tr class="measured">${head(row)}${td(3, `${pts(row.paper)} (paper)`)}` +
+            `<td colspan="${COLUMNS.length - 4}" class="notrun">${
+              elsewhere
+                ? "no run landed in this regime (see the other group)"
+                : `not run (runs ${esc(row.runs.join(", "))})`
+            }</td></tr>`,
         );
         continue;
       }
-      for (const c of cells) {
-        const badge = c.verdict === "met"
-          ? "status-met"
-          : c.verdict === "missed"
-          ? "status-missed"
-          : "profile-below";
-        rows.push(
-          `<tr class="measured">${head}${
-            td(
-              3,
-              `<strong>${pts(c.best)}</strong>${
-                // One seed has no spread to show.
-                c.seeds === 1
-                  ? " (1 seed)"
-                  : ` best; ${pts(c.mean)} ± ${pts(c.sd)} over ${c.seeds} seeds`}${
-                c.data ? ` <small>(${esc(c.data)})</small>` : ""
-              }`,
-            )
-          }${td(4, steps(c.meanSpikeTime))}${td(5, esc(c.classes.join(", ")))}${
-            td(6, esc(c.profile))
-          }${
-            td(
-              7,
-              `<span class="badge ${badge}" title="${esc(c.why)}">${esc(c.verdict)}</span> vs ${
-                pts(row.paper)
-              }`,
-            )
-          }</tr>`,
-        );
-      }
+      for (const c of cells) rows.push(measuredRowHtml(head(row), row, c, spec.paperEpochs, null));
     }
-  }
+    rows.push(...movedTo[gi]);
+  });
   return `<figure class="table"><div class="table-wrap"><table class="stack comparison">
 <caption><strong>${esc(spec.paperFigure)}</strong> — ${esc(spec.title)}</caption>
 <thead><tr>${COLUMNS.map((c) => `<th>${c}</th>`).join("")}</tr></thead>

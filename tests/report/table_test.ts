@@ -99,3 +99,28 @@ Deno.test("comparison table HTML: cited rows as printed, measured rows, not-run 
   assert.match(html, /not run \(runs never-run\)/);
   assert.equal((html.match(/<tr class="measured">/g) ?? []).length, 2);
 });
+
+Deno.test("comparison table: a run that landed slow is listed under the slow group, with its budget", () => {
+  const slowRow: MeasuredRow = { ...ROW, runs: ["c20-slow-s1"], speedClass: "slow" };
+  const spec: ComparisonTableSpec = {
+    ...SPEC,
+    paperEpochs: 50,
+    groups: [
+      { title: "FAST GROUP", rows: [ROW] },
+      { title: "SLOW GROUP", rows: [slowRow] },
+    ],
+  };
+  const slowFast = rec("c20-fast-s1", "default", 0.95, 8.1);
+  Object.assign(slowFast, {
+    config: { testSize: 2000 },
+    metrics: { ...slowFast.metrics, extra: { epochs: 0.25 } },
+  });
+  const html = comparisonTableHtml(spec, [slowFast]);
+  const [fast, slow] = html.split("SLOW GROUP");
+  assert.doesNotMatch(fast, /95\.00/, "the slow run is not in the fast group");
+  assert.match(fast, /no run landed in this regime/);
+  assert.match(slow, /95\.00/);
+  assert.match(slow, /declared fast; landed slow/);
+  assert.match(slow, /0\.25 <small>\(0\.5 % of the paper's 50\)/);
+  assert.match(slow, /2,000/);
+});
