@@ -8,6 +8,7 @@ import { KWS_GSC } from "../../lib/experiments/kws_gsc.ts";
 import { BETAS, type kwsConfig, stepsToMs } from "../../lib/experiments/_kws.ts";
 import { epochOrder, kwsBatch, majorityShare } from "../../lib/experiments/_kws_run.ts";
 import type { FeatureSplit } from "../../lib/encode/features.ts";
+import { killAndResume } from "./_resume.ts";
 
 const SHARED_DATA = new URL("../../../shared/data/", import.meta.url);
 const haveFsdd = (() => {
@@ -91,88 +92,22 @@ Deno.test("kws batches: each epoch a permutation, a function of seed and batch i
   assert.equal(majorityShare(new Int32Array([1, 1, 2, 3])), 0.5);
 });
 
-/** A record without what depends on time, memory, the machine or the process. */
-function stable(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stable);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>)
-        .filter(([k]) =>
-          !/seconds|wall|rss|numTensors|tensorBytes|startedAt|finishedAt|environment|git/i.test(k)
-        )
-        .map(([k, v]) => [k, stable(v)]),
-    );
-  }
-  return value;
-}
-
-function train(out: string, dataDir: string, signal?: AbortSignal) {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "tasks/train.ts",
-      "--experiment",
-      "kws-fsdd",
-      "--run",
-      "rc-b0.2@smoke",
-      "--profile",
-      "smoke",
-      "--set",
-      "epochs=25",
-      "--out",
-      out,
-    ],
-    cwd: new URL("../../", import.meta.url),
-    env: {
-      RC_DATA_DIR: dataDir,
-      RC_DATA_MIRROR: new URL(".", SHARED_DATA).pathname,
-      RC_STORE_LEASE_MS: "1000",
-      RC_BLAS: "off",
-    },
-    stdout: "piped",
-    stderr: "piped",
-    signal,
-  });
-  return cmd.spawn();
-}
-
 Deno.test({
   name: "kws: a run killed after its first epoch resumes from its checkpoint with the same numbers",
   ignore: !haveFsdd,
   async fn() {
     const root = await Deno.makeTempDir();
-    const dataDir = `${root}/data`;
-    const file = "runs/kws-fsdd/rc-b0.2@smoke+epochs=25.json";
     try {
-      const whole = train(`${root}/a`, dataDir);
-      const a = await whole.output();
-      assert.equal(a.code, 0, new TextDecoder().decode(a.stderr));
-      // B: killed (SIGKILL) as soon as its first checkpoint exists, then started again.
+      const [, rb] = await killAndResume({
+        experiment: "kws-fsdd",
+        run: "rc-b0.2@smoke",
+        sets: ["epochs=25"],
+        file: "runs/kws-fsdd/rc-b0.2@smoke+epochs=25.json",
+        resumed: /resuming from the checkpoint after epoch \d+/,
+        env: { RC_BLAS: "off" },
+      }, root);
+      assert.equal((rb as { curves: unknown[] }).curves.length, 25);
       const dir = `${root}/b/runs/kws-fsdd`;
-      const killed = train(`${root}/b`, dataDir);
-      const began = Date.now();
-      let ckpt: string | undefined;
-      while (!ckpt && Date.now() - began < 120_000) {
-        await new Promise((r) => setTimeout(r, 5));
-        try {
-          ckpt = [...Deno.readDirSync(dir)].find((e) => e.name.endsWith(".ckpt"))?.name;
-        } catch { /* not there yet */ }
-      }
-      assert.ok(ckpt, "no checkpoint appeared");
-      killed.kill("SIGKILL");
-      const k = await killed.output();
-      assert.notEqual(k.code, 0, "the run finished before it could be killed");
-      assert.throws(() => Deno.statSync(`${root}/b/${file}`), "a killed run left a record");
-      const again = await train(`${root}/b`, dataDir).output();
-      const log = new TextDecoder().decode(again.stderr);
-      assert.equal(again.code, 0, log);
-      assert.match(log, /resuming from the checkpoint after epoch \d+/);
-      const ra = JSON.parse(await Deno.readTextFile(`${root}/a/${file}`));
-      const rb = JSON.parse(await Deno.readTextFile(`${root}/b/${file}`));
-      assert.deepEqual(stable(rb), stable(ra));
-      assert.equal(rb.curves.length, 25);
-      assert.throws(() => Deno.statSync(`${dir}/${ckpt}`), "the checkpoint outlived its run");
       assert.ok(Deno.statSync(`${dir}/rc-b0.2@smoke+epochs=25.weights.bin`).size > 0);
     } finally {
       await Deno.remove(root, { recursive: true });

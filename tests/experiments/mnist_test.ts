@@ -25,6 +25,7 @@ import { Rng } from "../../lib/random.ts";
 import { spikeMetrics } from "../../lib/rc/evaluate.ts";
 import { testTraces } from "../../lib/rc/measure.ts";
 import { fit } from "../../lib/rc/train.ts";
+import { killAndResume } from "./_resume.ts";
 
 /** The shared data folder (`--data-mirror ../shared/data`): it holds mnist/*.gz. */
 const SHARED_DATA = new URL("../../../shared/data/", import.meta.url);
@@ -218,6 +219,26 @@ Deno.test({
       assert.equal(tf.memory().numTensors, before, "no tensor left behind");
     } finally {
       await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "mnist: a ConvLSTM run killed after its first checkpoint resumes with the same numbers",
+  ignore: !haveShared,
+  async fn() {
+    const root = await Deno.makeTempDir();
+    try {
+      const [, rb] = await killAndResume({
+        experiment: "mnist",
+        run: "convlstm20-fast-s1@smoke",
+        sets: ["numBatches=24"],
+        file: "runs/mnist/convlstm20-fast-s1@smoke+numBatches=24.json",
+        resumed: /resuming from the checkpoint after batch \d+ \(epoch /,
+      }, root);
+      assert.equal((rb as { curves: unknown[] }).curves.length, 6);
+    } finally {
+      await Deno.remove(root, { recursive: true });
     }
   },
 });
