@@ -596,7 +596,13 @@ MNIST.runs = (profile: Profile): RunDeclaration<MnistConfig>[] => {
   return mnistRunSpecs(profile).map((spec) => ({
     run: spec.name + suffix,
     method: spec.method,
-    baseline: spec.model === "lstm" && spec.method === "rc" ? `lstm340-eos${suffix}` : undefined,
+    baseline: spec.method !== "rc"
+      ? undefined
+      : spec.model === "lstm"
+      ? `lstm340-eos${suffix}`
+      : spec.hiddenSize === 20 && profile !== "smoke"
+      ? `convlstm20-eos${suffix}`
+      : undefined,
     config: mnistConfig(spec, profile),
     cost: mnistCost,
     execute: async (config: MnistConfig, ctx: RunContext) =>

@@ -74,6 +74,7 @@ import {
   reportSections,
 } from "./sections.ts";
 import { experimentStatus } from "./summary.ts";
+import { headlineHtml, type SiblingPage } from "./headline.ts";
 import { judgedStatus } from "../results.ts";
 
 /** Inputs of the report besides the run records. */
@@ -86,6 +87,8 @@ export interface RenderOptions {
   chartJs: string;
   /** The experiments' declarations (report-facing data), in the paper's order. */
   experiments: readonly ExperimentInfo[];
+  /** Other report pages beside this one (a GPU's), linked from the first screen. */
+  siblings?: readonly SiblingPage[];
 }
 
 /** What every part of the page reads: sections, declarations, records and the charts so far. */
@@ -1162,6 +1165,9 @@ table.kv td{overflow-wrap:anywhere}
 .status-met{background:#dafbe1;color:var(--met);border-color:#aceebb}
 .status-missed{background:#fff1e0;color:var(--missed);border-color:#ffd59e}
 .status-failed{background:#ffe4e4;color:var(--failed);border-color:#ffb3b3}
+.glance{border:1px solid #d0d7de;border-radius:6px;padding:.3em 1em;margin:.6em 0}
+.glance h3{font-size:1em;margin:.6em 0 .2em}.glance ul{margin:.2em 0;padding-left:1.2em}
+.glance li{margin:.25em 0}
 .status-not-run,.status-not-built,.status-not-checked{background:#eef0f2;color:var(--notrun);border-color:#d0d7de}
 .method-rc{background:#e3edfb;color:var(--rc)}
 .method-eos{background:#fde9e5;color:var(--eos)}
@@ -1348,6 +1354,7 @@ export function renderReport(records: RunRecord[], opts: RenderOptions): string 
       : "",
   ].filter(Boolean);
   const nav = [
+    `<li><a href="#glance">At a glance</a></li>`,
     `<li><a href="#overview">Overview</a></li>`,
     `<li><a href="#savings">Compute savings</a></li>`,
     ...page.sections.map((s) => `<li><a href="#${esc(s.id)}">${esc(s.paperFigures)}</a></li>`),
@@ -1375,6 +1382,7 @@ ${ran.size} of ${opts.experiments.length} experiments run; ${
     allChecks.filter((c) => c.met).length
   } of
 ${allChecks.length} target checks met.</p>
+${headlineHtml(records, opts.experiments, opts.siblings)}
 ${what.html}
 ${
     alerts.length

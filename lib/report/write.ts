@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { SiblingPage } from "./headline.ts";
 import type { ExperimentInfo } from "../experiments/declaration.ts";
 import { readRuns } from "../results.ts";
 import { type BenchSummary, parseDenoBenchJson } from "./bench.ts";
@@ -57,6 +58,34 @@ export async function readBench(outDir: string): Promise<BenchSummary | null> {
 }
 
 /**
+ * Other reports in subfolders of `outDir` (a folder with its own `index.html`), each described by
+ * the first heading of its README.md: linked from the first screen.
+ */
+export async function siblingPages(outDir: string): Promise<SiblingPage[]> {
+  const out: SiblingPage[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(outDir)].filter((e) => e.isDirectory);
+  } catch {
+    return out;
+  }
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    try {
+      Deno.statSync(`${outDir}/${e.name}/index.html`);
+    } catch {
+      continue;
+    }
+    let what = "another report";
+    try {
+      const readme = await Deno.readTextFile(`${outDir}/${e.name}/README.md`);
+      what = readme.split("\n").find((l) => l.startsWith("# "))?.slice(2).trim() ?? what;
+    } catch { /* no README: a plain link */ }
+    out.push({ href: `${e.name}/index.html`, what });
+  }
+  return out;
+}
+
+/**
  * Renders the report of `outDir` and writes `index.html` and `summary.json` there.
  * @returns the paths written.
  */
@@ -73,7 +102,13 @@ export async function writeReport(
   const summary = `${outDir}/summary.json`;
   await writeAtomic(
     html,
-    renderReport(records, { bench, generatedAt, chartJs, experiments: opts.experiments }),
+    renderReport(records, {
+      bench,
+      generatedAt,
+      chartJs,
+      experiments: opts.experiments,
+      siblings: await siblingPages(outDir),
+    }),
   );
   await writeAtomic(
     summary,

@@ -31,7 +31,7 @@ import { EXPERIMENTS } from "../../lib/experiments/registry.ts";
 import { summarise } from "../../lib/report/summary.ts";
 import { curveGap, curvesReading, runsReading, tradeoffReading } from "../../lib/report/reading.ts";
 import { selectionOf } from "../../lib/report/select.ts";
-import { writeReport } from "../../lib/report/write.ts";
+import { siblingPages, writeReport } from "../../lib/report/write.ts";
 import { fixtureBenchJson, fixtureRuns, writeFixtureRuns } from "./fixtures.ts";
 
 const GENERATED = "2026-11-22T12:00:00.000Z";
@@ -897,4 +897,40 @@ Deno.test("status: no checks is 'not checked', never met; one missed check is mi
   assert.equal(judgedStatus({ status: "met", target: { checks: [] } }), "not checked");
   assert.equal(judgedStatus({ status: "failed", target: { checks: [] } }), "failed");
   assert.equal(judgedStatus({ status: "met", target: { checks: [{ met: false }] } }), "missed");
+});
+
+Deno.test("first screen: paper beside ours for what ran, what RC saved, sibling pages linked", async () => {
+  const runs = fixtureRuns();
+  const html = renderReport(runs, {
+    generatedAt: GENERATED,
+    chartJs: "",
+    experiments: EXPERIMENTS,
+    siblings: [{ href: "h100/index.html", what: "the toys on an H100" }],
+  });
+  const glance = html.slice(
+    html.indexOf('id="glance"'),
+    html.indexOf("</section>", html.indexOf('id="glance"')),
+  );
+  assert.ok(html.indexOf('id="glance"') < html.indexOf('id="overview"'), "before the overview");
+  // The fixture's two-sequence RC run against its EOS baseline: its backward-step saving.
+  const two = computeSavings(runs).find((r) => r.experiment === "two-sequence")!;
+  const saving = (100 * two.train!.stepSaving!).toFixed(1);
+  assert.match(
+    glance,
+    new RegExp(`The 2-sequence problem[^<]*</strong>[^<]*training steps ${saving} % fewer`),
+  );
+  assert.match(glance, /<a href="h100\/index.html">h100\/index.html<\/a>: the toys on an H100/);
+  // Nothing of Table 1 ran in the fixture: no Table 1 line.
+  assert.doesNotMatch(glance, /Table 1: paper vs ours/);
+  // siblingPages finds a subfolder report by its README's heading.
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/gpu`);
+    await Deno.writeTextFile(`${dir}/gpu/index.html`, "<html></html>");
+    await Deno.writeTextFile(`${dir}/gpu/README.md`, "# Runs on a GPU\n\ntext");
+    await Deno.mkdir(`${dir}/runs`);
+    assert.deepEqual(await siblingPages(dir), [{ href: "gpu/index.html", what: "Runs on a GPU" }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,0 +1,134 @@
+/**
+ * The report's first screen: for the paper's headline results, the paper's number beside ours in
+ * a few lines a phone shows whole: every measured Table 1 row (best and mean ± sd, seeds, epochs
+ * against the paper's, test images, the regime each run landed in, verdict), and the compute RC
+ * saved per experiment (training and inference steps, the paired wall-clock ratio with its
+ * spread). A pure function of run records and declarations, like the rest of the report.
+ * @module
+ */
+import type { ExperimentInfo } from "../experiments/declaration.ts";
+import type { RunRecord } from "../results.ts";
+import { esc, isNum } from "./format.ts";
+import { computeSavings, type SavingsRow } from "./savings.ts";
+import { meanSd, measuredCells } from "./table.ts";
+
+const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)} %`;
+
+/** The Table 1 lines: one per measured row and profile that has runs. */
+function tableLines(info: ExperimentInfo, runs: readonly RunRecord[]): string[] {
+  const lines: string[] = [];
+  for (const table of info.tables ?? []) {
+    for (const group of table.groups) {
+      for (const row of group.rows) {
+        if (row.kind !== "measured") continue;
+        for (const c of measuredCells(row, table, runs)) {
+          const epochs = c.epochs
+            ? `${meanSd(c.epochs).mean.toFixed(c.epochs[0] >= 10 ? 0 : 2)}${
+              table.paperEpochs ? ` of ${table.paperEpochs}` : ""
+            } epochs`
+            : "";
+          const images = c.testImages
+            ? `${Math.min(...c.testImages).toLocaleString("en-US")} test images`
+            : "";
+          const ours = c.seeds === 1
+            ? `${pct(c.best)} (1 seed)`
+            : `${pct(c.mean)} ± ${pct(c.sd)} over ${c.seeds} seeds (top ${pct(c.best)})`;
+          const regime = row.speedClass && c.landed !== row.speedClass
+            ? `<strong class="missed">landed ${esc(c.landed)}</strong>, not ${esc(row.speedClass)}`
+            : `landed ${esc(c.landed || "?")}`;
+          lines.push(
+            `<li><strong>${esc(table.paperFigure)}, ${esc(row.model)} ${
+              esc(row.architecture)
+            }</strong> (${esc(row.speedClass ?? "")}): paper ${pct(row.paper)}; ours ${ours} at ${
+              c.meanSpikeTime.toFixed(2)
+            } steps, ${regime}; ${
+              [epochs, images, `profile ${c.profile}`].filter(Boolean).join(", ")
+            } — <span class="badge ${
+              c.verdict === "met"
+                ? "status-met"
+                : c.verdict === "missed"
+                ? "status-missed"
+                : "profile-below"
+            }" title="${esc(c.why)}">${esc(c.verdict)}</span></li>`,
+          );
+        }
+      }
+    }
+  }
+  return lines;
+}
+
+/** Mean ± sd of the finite values, or null. */
+function spread(
+  values: (number | null | undefined)[],
+): { mean: number; sd: number; n: number } | null {
+  const v = values.filter(isNum);
+  return v.length ? { ...meanSd(v), n: v.length } : null;
+}
+
+/** One line per experiment with RC runs: steps saved in training and inference, paired ratio. */
+function savingsLines(rows: SavingsRow[], title: (id: string) => string): string[] {
+  const byExperiment = new Map<string, SavingsRow[]>();
+  for (const r of rows) {
+    byExperiment.set(r.experiment, [...(byExperiment.get(r.experiment) ?? []), r]);
+  }
+  const lines: string[] = [];
+  for (const [id, rs] of byExperiment) {
+    const train = spread(rs.map((r) => r.train?.stepSaving));
+    const infer = spread(rs.map((r) => r.inference?.stepSaving));
+    const paired = rs.map((r) => r.train?.paired).filter((p) => p && isNum(p.stepSaving));
+    // A ratio of wall-clock to step saving means nothing where almost no step was saved.
+    const usable = paired.filter((p) => p!.stepSaving! >= 0.05);
+    const ratio = spread(usable.map((p) => p!.realisedRatio));
+    const parts = [
+      train ? `training steps ${pct(train.mean, 1)} fewer` : "",
+      infer ? `inference steps ${pct(infer.mean, 1)} fewer` : "",
+      ratio
+        ? `paired wall-clock / step saving ${ratio.mean.toFixed(2)}${
+          ratio.n > 1 ? ` ± ${ratio.sd.toFixed(2)}` : ""
+        } (${ratio.n} run${ratio.n > 1 ? "s" : ""})`
+        : paired.length > usable.length
+        ? "no wall-clock ratio: under 5 % of the steps saved"
+        : "",
+    ].filter(Boolean);
+    if (parts.length === 0) continue;
+    lines.push(
+      `<li><strong>${esc(title(id))}</strong> (${rs.length} RC run${
+        rs.length > 1 ? "s" : ""
+      } vs EOS): ${parts.join("; ")}</li>`,
+    );
+  }
+  return lines;
+}
+
+/** Another page of the same report family (e.g. a GPU's), linked from the first screen. */
+export interface SiblingPage {
+  href: string;
+  what: string;
+}
+
+/** The first screen's block; empty when there is nothing to say. */
+export function headlineHtml(
+  records: readonly RunRecord[],
+  experiments: readonly ExperimentInfo[],
+  siblings: readonly SiblingPage[] = [],
+): string {
+  const table = experiments.flatMap((e) =>
+    tableLines(e, records.filter((r) => r.experiment === e.id))
+  );
+  const titles = new Map(experiments.map((e) => [e.id as string, e.title]));
+  const saved = savingsLines(computeSavings([...records]), (id) => titles.get(id) ?? id);
+  const parts = [
+    table.length ? `<h3>Table 1: paper vs ours</h3><ul>${table.join("")}</ul>` : "",
+    saved.length ? `<h3>What RC saved against EOS</h3><ul>${saved.join("")}</ul>` : "",
+    siblings.length
+      ? `<h3>Other pages</h3><ul>${
+        siblings.map((s) => `<li><a href="${esc(s.href)}">${esc(s.href)}</a>: ${esc(s.what)}</li>`)
+          .join("")
+      }</ul>`
+      : "",
+  ].filter(Boolean);
+  return parts.length
+    ? `<section id="glance" class="glance"><h2>At a glance</h2>${parts.join("")}</section>`
+    : "";
+}
