@@ -67,12 +67,18 @@ export function measuredCells(
     isNum(r.metrics?.[spec.measure])
   );
   const out: MeasuredCell[] = [];
-  const dataNames = [...new Set(mine.map((r) => r.data?.name ?? ""))];
+  // One cell per profile, data set and config (seed aside): runs on another data set (e.g.
+  // Fashion-MNIST) or with another budget (an older default profile's) never mix in one mean.
+  const groupOf = (r: RunRecord) => {
+    const { seed: _, ...config } = (r.config ?? {}) as Record<string, unknown>;
+    return `${r.data?.name ?? ""}|${JSON.stringify(config)}`;
+  };
+  const groups = [...new Set(mine.map(groupOf))];
   for (const profile of ["paper", "default", "smoke"]) {
-    for (const dataName of dataNames) {
-      // One cell per profile and data set: runs on another data set (e.g. Fashion-MNIST) never mix.
-      const here = mine.filter((r) => r.profile === profile && (r.data?.name ?? "") === dataName);
+    for (const group of groups) {
+      const here = mine.filter((r) => r.profile === profile && groupOf(r) === group);
       if (here.length === 0) continue;
+      const dataName = here[0].data?.name ?? "";
       const values = here.map((r) => r.metrics[spec.measure] as number);
       const { mean, sd } = meanSd(values);
       const best = Math.max(...values);

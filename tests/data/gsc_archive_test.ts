@@ -129,68 +129,71 @@ sharedTest(
   },
 );
 
-Deno.test("gsc archive: a corrupted archive is refused, the good cached download is kept", async () => {
-  resetUnreachableHosts();
-  const gsc = await serveGscArchive();
-  const dataDir = await Deno.makeTempDir();
-  const served = `/${GSC_TEST_ARCHIVE_PATH}`;
-  const target = `${dataDir}/${GSC_TEST_ARCHIVE_PATH}`;
-  const root = extractionRoot(gsc.spec, dataDir);
-  try {
-    const opts = { archive: gsc.spec, dataDir, quiet: true };
-    // 1. Nothing cached, the server sends a corrupted copy: refused, nothing left behind.
-    gsc.server.behaviour.set(served, "corrupt");
-    await assert.rejects(loadSpeechCommandsFeatures(opts), (e: Error) => {
-      assert.ok(e instanceof DataUnavailableError, String(e));
-      assert.match(e.message, /Could not obtain speech_commands\/gsc_sample_v0\.02\.tar\.gz/);
-      assert.match(e.message, /checksum mismatch/);
-      assert.ok(e.message.includes(`sha256 ${gsc.built.sha256}`), e.message);
-      assert.match(e.message, /--data-mirror/);
-      return true;
-    });
-    assert.equal(await exists(target), false);
-    assert.equal(await exists(`${target}.tmp`), false);
-    assert.equal(await exists(root), false);
-    assert.equal(await exists(`${dataDir}/features`), false);
+sharedTest(
+  "gsc archive: a corrupted archive is refused, the good cached download is kept",
+  async () => {
+    resetUnreachableHosts();
+    const gsc = await serveGscArchive();
+    const dataDir = await Deno.makeTempDir();
+    const served = `/${GSC_TEST_ARCHIVE_PATH}`;
+    const target = `${dataDir}/${GSC_TEST_ARCHIVE_PATH}`;
+    const root = extractionRoot(gsc.spec, dataDir);
+    try {
+      const opts = { archive: gsc.spec, dataDir, quiet: true };
+      // 1. Nothing cached, the server sends a corrupted copy: refused, nothing left behind.
+      gsc.server.behaviour.set(served, "corrupt");
+      await assert.rejects(loadSpeechCommandsFeatures(opts), (e: Error) => {
+        assert.ok(e instanceof DataUnavailableError, String(e));
+        assert.match(e.message, /Could not obtain speech_commands\/gsc_sample_v0\.02\.tar\.gz/);
+        assert.match(e.message, /checksum mismatch/);
+        assert.ok(e.message.includes(`sha256 ${gsc.built.sha256}`), e.message);
+        assert.match(e.message, /--data-mirror/);
+        return true;
+      });
+      assert.equal(await exists(target), false);
+      assert.equal(await exists(`${target}.tmp`), false);
+      assert.equal(await exists(root), false);
+      assert.equal(await exists(`${dataDir}/features`), false);
 
-    // 2. A good copy is downloaded and used.
-    gsc.server.behaviour.set(served, "ok");
-    const good = await loadSpeechCommandsFeatures(opts);
-    assert.equal(good.fromCache, false);
-    const requests = gsc.server.requests.length;
+      // 2. A good copy is downloaded and used.
+      gsc.server.behaviour.set(served, "ok");
+      const good = await loadSpeechCommandsFeatures(opts);
+      assert.equal(good.fromCache, false);
+      const requests = gsc.server.requests.length;
 
-    // 3. The server turns corrupt again: the verified cached copy is used, never replaced.
-    gsc.server.behaviour.set(served, "corrupt");
-    const again = await loadSpeechCommandsFeatures(opts);
-    assert.equal(again.fromCache, true);
-    assert.equal(gsc.server.requests.length, requests);
+      // 3. The server turns corrupt again: the verified cached copy is used, never replaced.
+      gsc.server.behaviour.set(served, "corrupt");
+      const again = await loadSpeechCommandsFeatures(opts);
+      assert.equal(again.fromCache, true);
+      assert.equal(gsc.server.requests.length, requests);
 
-    // 4. The corrupted bytes requested under another cache path: refused; the good one is intact.
-    const other = { ...gsc.spec, path: "speech_commands/gsc_other_v0.02.tar.gz" };
-    await assert.rejects(
-      loadSpeechCommands({ archive: other, dataDir, quiet: true }),
-      /gsc_other_v0\.02\.tar\.gz[\s\S]*checksum mismatch/,
-    );
-    assert.equal(await exists(`${dataDir}/${other.path}`), false);
-    assert.equal(await exists(`${dataDir}/speech_commands/gsc_other_v0.02`), false);
-    assert.equal((await hashFile(target)).sha256, gsc.built.sha256);
-    const still = await loadSpeechCommandsFeatures(opts);
-    assert.equal(still.fromCache, true);
-    assert.deepEqual(still.train.x, good.train.x);
+      // 4. The corrupted bytes requested under another cache path: refused; the good one is intact.
+      const other = { ...gsc.spec, path: "speech_commands/gsc_other_v0.02.tar.gz" };
+      await assert.rejects(
+        loadSpeechCommands({ archive: other, dataDir, quiet: true }),
+        /gsc_other_v0\.02\.tar\.gz[\s\S]*checksum mismatch/,
+      );
+      assert.equal(await exists(`${dataDir}/${other.path}`), false);
+      assert.equal(await exists(`${dataDir}/speech_commands/gsc_other_v0.02`), false);
+      assert.equal((await hashFile(target)).sha256, gsc.built.sha256);
+      const still = await loadSpeechCommandsFeatures(opts);
+      assert.equal(still.fromCache, true);
+      assert.deepEqual(still.train.x, good.train.x);
 
-    // 5. The cached copy itself damaged on disk: detected, removed and fetched again; the
-    //    extraction (same sha256) and the features are reused.
-    gsc.server.behaviour.set(served, "ok");
-    const bytes = await Deno.readFile(target);
-    bytes[1000] ^= 0xff;
-    await Deno.writeFile(target, bytes);
-    const healed = await loadSpeechCommandsFeatures(opts);
-    assert.equal(gsc.server.requests.length, requests + 2);
-    assert.equal((await hashFile(target)).sha256, gsc.built.sha256);
-    assert.equal(healed.fromCache, true);
-    assert.deepEqual(healed.test.x, good.test.x);
-  } finally {
-    await Deno.remove(dataDir, { recursive: true });
-    await gsc.close();
-  }
-});
+      // 5. The cached copy itself damaged on disk: detected, removed and fetched again; the
+      //    extraction (same sha256) and the features are reused.
+      gsc.server.behaviour.set(served, "ok");
+      const bytes = await Deno.readFile(target);
+      bytes[1000] ^= 0xff;
+      await Deno.writeFile(target, bytes);
+      const healed = await loadSpeechCommandsFeatures(opts);
+      assert.equal(gsc.server.requests.length, requests + 2);
+      assert.equal((await hashFile(target)).sha256, gsc.built.sha256);
+      assert.equal(healed.fromCache, true);
+      assert.deepEqual(healed.test.x, good.test.x);
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
+      await gsc.close();
+    }
+  },
+);

@@ -124,3 +124,14 @@ Deno.test("comparison table: a run that landed slow is listed under the slow gro
   assert.match(slow, /0\.25 <small>\(0\.5 % of the paper's 50\)/);
   assert.match(slow, /2,000/);
 });
+
+Deno.test("comparison table: runs of another budget (config) never share a mean with the row's others", () => {
+  const withConfig = (r: RunRecord, numBatches: number, seed: number) =>
+    Object.assign(r, { config: { numBatches, seed } });
+  const cells = measuredCells(ROW, SPEC, [
+    withConfig(rec("c20-fast-s1", "default", 0.99, 1.1), 2760, 1),
+    withConfig(rec("c20-fast-s2", "default", 0.88, 8.7), 100, 2),
+  ]);
+  assert.equal(cells.length, 2);
+  assert.deepEqual(cells.map((c) => [c.seeds, c.best]), [[1, 0.99], [1, 0.88]]);
+});
