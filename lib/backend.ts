@@ -156,7 +156,11 @@ function wasmDistDir(): string {
   return local.href;
 }
 
-/** The git revision of the working tree, with "-dirty" when it has uncommitted changes. */
+/**
+ * The git revision of the working tree, with "-dirty-<hash>" when it has uncommitted changes: the
+ * first 12 hex digits of the sha256 of `git diff HEAD` (tracked files), so that two runs from the
+ * same uncommitted code can be told from runs of other uncommitted code.
+ */
 export async function gitRevision(): Promise<string> {
   try {
     const run = async (args: string[]) => {
@@ -171,7 +175,12 @@ export async function gitRevision(): Promise<string> {
         : "unknown";
     }
     const dirty = await run(["status", "--porcelain", "--untracked-files=no"]);
-    return dirty ? `${rev}-dirty` : rev;
+    if (!dirty) return rev;
+    const diff = new TextEncoder().encode(await run(["diff", "HEAD"]));
+    const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", diff));
+    return `${rev}-dirty-${
+      [...hash.slice(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("")
+    }`;
   } catch {
     const given = Deno.env.get("RC_GIT_REVISION");
     return given ? `${given} (given)` : "unknown";
