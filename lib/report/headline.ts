@@ -9,7 +9,7 @@
 import type { ExperimentInfo } from "../experiments/declaration.ts";
 import type { RunRecord } from "../results.ts";
 import { esc, isNum } from "./format.ts";
-import { computeSavings, type SavingsRow } from "./savings.ts";
+import { computeSavings, rcDegenerate, type SavingsRow } from "./savings.ts";
 import { meanSd, measuredCells } from "./table.ts";
 
 const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)} %`;
@@ -67,13 +67,24 @@ function spread(
 }
 
 /** One line per experiment with RC runs: steps saved in training and inference, paired ratio. */
-function savingsLines(rows: SavingsRow[], title: (id: string) => string): string[] {
+function savingsLines(
+  rows: SavingsRow[],
+  degenerate: ReadonlySet<string>,
+  title: (id: string) => string,
+): string[] {
   const byExperiment = new Map<string, SavingsRow[]>();
-  for (const r of rows) {
+  const skipped = new Map<string, number>();
+  for (const r of rows.filter((r) => r.baseline !== null)) {
+    // RC in name only (never spiked in training): not a measure of what RC saves.
+    if (degenerate.has(`${r.experiment}/${r.run}`)) {
+      skipped.set(r.experiment, (skipped.get(r.experiment) ?? 0) + 1);
+      continue;
+    }
     byExperiment.set(r.experiment, [...(byExperiment.get(r.experiment) ?? []), r]);
   }
   const lines: string[] = [];
-  for (const [id, rs] of byExperiment) {
+  for (const id of new Set([...byExperiment.keys(), ...skipped.keys()])) {
+    const rs = byExperiment.get(id) ?? [];
     const train = spread(rs.map((r) => r.train?.stepSaving));
     const infer = spread(rs.map((r) => r.inference?.stepSaving));
     const paired = rs.map((r) => r.train?.paired).filter((p) => p && isNum(p.stepSaving));
@@ -89,6 +100,9 @@ function savingsLines(rows: SavingsRow[], title: (id: string) => string): string
         } (${ratio.n} run${ratio.n > 1 ? "s" : ""})`
         : paired.length > usable.length
         ? "no wall-clock ratio: under 5 % of the steps saved"
+        : "",
+      skipped.get(id)
+        ? `${skipped.get(id)} RC run(s) left out: they never spiked in training (RC = EOS there)`
         : "",
     ].filter(Boolean);
     if (parts.length === 0) continue;
@@ -117,7 +131,14 @@ export function headlineHtml(
     tableLines(e, records.filter((r) => r.experiment === e.id))
   );
   const titles = new Map(experiments.map((e) => [e.id as string, e.title]));
-  const saved = savingsLines(computeSavings([...records]), (id) => titles.get(id) ?? id);
+  const degenerate = new Set(
+    records.filter((r) => rcDegenerate(r) !== null).map((r) => `${r.experiment}/${r.run}`),
+  );
+  const saved = savingsLines(
+    computeSavings([...records]),
+    degenerate,
+    (id) => titles.get(id) ?? id,
+  );
   const parts = [
     table.length ? `<h3>Table 1: paper vs ours</h3><ul>${table.join("")}</ul>` : "",
     saved.length ? `<h3>What RC saved against EOS</h3><ul>${saved.join("")}</ul>` : "",

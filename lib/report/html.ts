@@ -58,6 +58,7 @@ import {
   computeSavings,
   type PhaseSavings,
   type PhaseSpread,
+  rcDegenerate,
   type SavingsRow,
   type SeedSpread,
   seedSummaries,
@@ -372,11 +373,11 @@ function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: RunRecord[
   const pctFmt = (x: number) => (x * 100).toFixed(2);
   return `<article class="run" id="${runAnchor(r)}">
 <h4>${esc(r.title ?? r.run)} <code>${esc(r.run)}</code> ${runFileLink(r)}</h4>
-<p class="badges">${statusBadge(judgedStatus(r))} ${
-    badge(r.method.toUpperCase(), `method-${r.method}`)
-  } ${profileBadge(r, devCount)} ${badge(`data: ${r.data?.name ?? "unknown"}`, "data")} ${
-    badge(`seed ${r.seed ?? NA}`, "data")
-  }${
+<p class="badges">${statusBadge(judgedStatus(r))}${
+    rcDegenerate(r) ? ` ${badge(rcDegenerate(r)!, "status-missed")}` : ""
+  } ${badge(r.method.toUpperCase(), `method-${r.method}`)} ${profileBadge(r, devCount)} ${
+    badge(`data: ${r.data?.name ?? "unknown"}`, "data")
+  } ${badge(`seed ${r.seed ?? NA}`, "data")}${
     r.overrides && Object.keys(r.overrides).length ? " " + badge("config overridden", "warn") : ""
   }${ranOnSoftwareAdapter(r) ? " " + badge("software adapter", "warn") : ""}</p>
 ${

@@ -25,7 +25,12 @@ import {
   steps,
 } from "../../lib/report/format.ts";
 import { renderReport, SOFTWARE_ADAPTER_DEVIATION } from "../../lib/report/html.ts";
-import { computeSavings, pairedSavings, phaseSavings } from "../../lib/report/savings.ts";
+import {
+  computeSavings,
+  pairedSavings,
+  phaseSavings,
+  rcDegenerate,
+} from "../../lib/report/savings.ts";
 import { commandFor, figureKey, reportSections } from "../../lib/report/sections.ts";
 import { EXPERIMENTS } from "../../lib/experiments/registry.ts";
 import { summarise } from "../../lib/report/summary.ts";
@@ -933,4 +938,22 @@ Deno.test("first screen: paper beside ours for what ran, what RC saved, sibling 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("degenerate RC runs: never spiking in training is named and kept out of the summary", () => {
+  const runs = fixtureRuns();
+  const rc = runs.find((r) => r.experiment === "two-sequence" && r.method === "rc")!;
+  assert.equal(rcDegenerate(rc), null);
+  const t = rc.compute.train;
+  const never = { ...rc, compute: { ...rc.compute, train: { ...t, backwardSteps: t.eosSteps } } };
+  assert.equal(rcDegenerate(never), "never spiked in training: RC = EOS here");
+  const few = {
+    ...rc,
+    compute: { ...rc.compute, train: { ...t, backwardSteps: Math.round(0.98 * t.eosSteps!) } },
+  };
+  assert.match(rcDegenerate(few)!, /only: RC ≈ EOS here/);
+  const html = render(runs.map((r) => r === rc ? never : r));
+  assert.match(html, /never spiked in training: RC = EOS here/);
+  const glance = html.slice(html.indexOf('id="glance"'));
+  assert.match(glance.slice(0, glance.indexOf("</section>")), /1 RC run\(s\) left out/);
 });
