@@ -584,7 +584,8 @@ in inference. Realised ratio = wall-clock saving ÷ step saving: 1.00 means the 
 much as the steps did. The whole-run ratio compares two runs made at different times (a shared
 machine's speed drifts between them) and includes training while the RC model still spiked late;
 the paired ratio times RC against EOS on the trained RC model over the same batches, interleaved
-batch by batch, so drift cancels.</p>`;
+batch by batch, so drift cancels. No ratio is shown (—) where the step saving is under 5 %: it would
+divide timing noise by almost nothing.</p>`;
 
 /** The declared view of a recorded figure, if any. */
 function viewOf(f: FigureSpec, info?: ExperimentInfo): FigureView | undefined {
