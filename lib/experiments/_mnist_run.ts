@@ -419,7 +419,9 @@ export async function runMnist(
     if (measured.spikeTimeRatio !== undefined) {
       checks.push(check(
         "mean first spike, RC / EOS-trained with RC-inference",
-        measured.spikeTimeRatio,
+        // The paper prints no ratio (the declaration's claim says so): the number is our bound,
+        // never the measurement itself.
+        0.95,
         measured.spikeTimeRatio,
         { kind: "atMost", value: 0.95 },
         "ratio",

@@ -129,13 +129,14 @@ export const TOY_PROFILES: ProfileNotes = {
  * The RC run's check against its EOS baseline (run with RC-inference): RC must spike earlier.
  * `paper`: the paper's ratio of the two mean first-spike steps.
  */
-export function earlierThanEos(paper: number): TargetSpec {
+export function earlierThanEos(paper: number, claim?: string): TargetSpec {
   return {
     name: "mean first spike, RC / EOS-trained with RC-inference",
     measure: "spikeTimeRatio",
     paper,
     tolerance: { kind: "atMost", value: 0.95 },
     unit: "ratio",
+    ...(claim ? { claim } : {}),
     why: "RC must spike earlier than EOS: at least 5 % fewer steps, not a tie",
   };
 }

@@ -30,6 +30,18 @@ export interface TargetSpec {
   unit: TargetCheck["unit"];
   /** Why this tolerance. */
   why: string;
+  /**
+   * Where the paper prints no number for this check: its claim in words (the check's `paper`
+   * value is then our bound, shown as the target, never in the Paper column).
+   */
+  claim?: string;
+}
+
+/** A check made by run code whose `paper` value is our bound: the paper's claim in words. */
+export interface ClaimSpec {
+  /** The check's name, or the start of it. */
+  check: string;
+  claim: string;
 }
 
 /** What a report section draws for each of its experiments. */
@@ -226,6 +238,8 @@ export interface ExperimentInfo {
   figureViews?: FigureView[];
   /** Comparison tables (cited rows and measured rows), drawn in the section whose keys match. */
   tables?: ComparisonTableSpec[];
+  /** Checks made by the run code whose `paper` number the paper does not print (see ClaimSpec). */
+  claims?: ClaimSpec[];
 }
 
 /** What a run's code gets besides its config. */

@@ -86,6 +86,7 @@ export const HIDDEN_DYNAMICS: ExperimentDeclaration = {
           paper: 1,
           tolerance: { kind: "atLeast", value: 1 },
           unit: "fraction",
+          claim: 'the example utterance "On" is classified at its first spike (Fig. 8)',
           why: 'the paper\'s example is classified right ("On"); one clip: 1 or 0',
         },
       ],

@@ -4,7 +4,14 @@
  * @module
  */
 import type { ExperimentDeclaration } from "./declaration.ts";
-import { DEFAULT_FSDD_EPOCHS, KWS_SETTABLE, KWS_TARGETS, kwsRuns, PAPER_EPOCHS } from "./_kws.ts";
+import {
+  DEFAULT_FSDD_EPOCHS,
+  KWS_CLAIMS,
+  KWS_SETTABLE,
+  KWS_TARGETS,
+  kwsRuns,
+  PAPER_EPOCHS,
+} from "./_kws.ts";
 import { KWS_DEVIATIONS, KWS_FIGURES, KWS_REPORT } from "./kws_gsc.ts";
 
 export const KWS_FSDD: ExperimentDeclaration = {
@@ -21,6 +28,7 @@ export const KWS_FSDD: ExperimentDeclaration = {
   },
   settable: KWS_SETTABLE,
   targets: KWS_TARGETS,
+  claims: KWS_CLAIMS,
   ...KWS_REPORT,
   deviations: [
     ...KWS_DEVIATIONS,

@@ -6,7 +6,14 @@
  */
 import type { ExperimentDeclaration } from "./declaration.ts";
 import { ALL_PARTS } from "./declaration.ts";
-import { DEFAULT_GSC_EPOCHS, KWS_SETTABLE, KWS_TARGETS, kwsRuns, PAPER_EPOCHS } from "./_kws.ts";
+import {
+  DEFAULT_GSC_EPOCHS,
+  KWS_CLAIMS,
+  KWS_SETTABLE,
+  KWS_TARGETS,
+  kwsRuns,
+  PAPER_EPOCHS,
+} from "./_kws.ts";
 
 /** Departures from App. B.4 at every profile, shared with `kws-fsdd`. */
 export const KWS_DEVIATIONS = [
@@ -117,6 +124,7 @@ export const KWS_GSC: ExperimentDeclaration = {
   },
   settable: KWS_SETTABLE,
   targets: KWS_TARGETS,
+  claims: KWS_CLAIMS,
   ...KWS_REPORT,
   deviations: KWS_DEVIATIONS,
   figures: KWS_FIGURES,

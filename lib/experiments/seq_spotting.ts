@@ -40,9 +40,13 @@ export const SEQ_SPOTTING: ToyExperiment = {
           paper: 1,
           tolerance: { kind: "atLeast", value: 0.9 },
           unit: "fraction",
+          claim: 'positive spikes at the earliest possible step "in almost all cases" (Sec. 3.1)',
           why: 'the paper says "in almost all cases" without a number',
         },
-        earlierThanEos(1),
+        earlierThanEos(
+          1,
+          "RC-training is necessary for the fastest inference (Sec. 3.1); no ratio is printed",
+        ),
       ],
     },
     eos: {
@@ -55,6 +59,8 @@ export const SEQ_SPOTTING: ToyExperiment = {
           paper: 1,
           tolerance: { kind: "abs", value: 1 },
           unit: "steps",
+          claim: 'EOS\'s first positive spikes come "still one step too late" (Sec. 3.1, Fig. ' +
+            "1F); no mean offset is printed",
           why: "Fig. 1C shows the offset, not its mean: one step either way",
         },
       ],

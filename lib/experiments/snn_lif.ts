@@ -165,6 +165,18 @@ export const SNN_PROFILES: ProfileNotes = {
 };
 
 export const SNN_LIF: ExperimentDeclaration = {
+  claims: [
+    {
+      check: "mean first output spike",
+      claim: 'both models "quickly learn to fire the first spike at the beginning of the ' +
+        'sequence" (App. E, Fig. 9A); no step is printed',
+    },
+    {
+      check: "first-spike test accuracy, RC minus EOS-trained",
+      claim: 'the RC-trained model is "much more accurate" at the first spikes (Fig. 9B); no ' +
+        "number is printed",
+    },
+  ],
   id: "snn-lif",
   title: "RC-training of a spiking LIF network (Figs. 9, 10)",
   paper: { section: "App. E", figures: "Figs. 9, 10" },

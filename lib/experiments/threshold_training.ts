@@ -87,6 +87,8 @@ export const THRESHOLD_TRAINING: ToyExperiment = {
         paper: 0,
         tolerance: { kind: "atMost", value: SPREAD_TOLERANCE },
         unit: "fraction",
+        claim:
+          'the difference between training thresholds is "minimal" when θ is reasonably high (App. C)',
         why: `"minimal" read as at most ${pct(SPREAD_TOLERANCE)}: one model's accuracy moves ` +
           "by about a point between seeds (Sec. 3.2's runs), and along a curve one step of mean " +
           "spike time is worth about a point near 10-15 steps, so a larger gap is a real " +

@@ -227,6 +227,16 @@ function dataOf(runs: RunRecord[]): string {
 }
 
 /** Why a check's tolerance: from the record, else from the experiment's declared target. */
+/**
+ * The paper's claim in words where a check's `paper` number is not printed by the paper (our bound
+ * or reading): from the declared target of that name, or the experiment's `claims`.
+ */
+export function claimOf(c: { name: string }, info?: ExperimentInfo): string | null {
+  const declared = [...(info?.targets?.rc.checks ?? []), ...(info?.targets?.eos.checks ?? [])]
+    .find((t) => t.name === c.name)?.claim;
+  return declared ?? info?.claims?.find((x) => c.name.startsWith(x.check))?.claim ?? null;
+}
+
 function checkWhy(r: RunRecord, c: { name: string; why?: string }, info?: ExperimentInfo) {
   return c.why ?? info?.targets?.[r.method]?.checks.find((t) => t.name === c.name)?.why;
 }
@@ -356,14 +366,21 @@ function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: RunRecord[
   const withSeeds = seedsOf(r, all).filter((o) => o.status !== "failed").length >= 2;
   const checkRows: Row[] = checks.map((c) => {
     const why = checkWhy(r, c, info);
+    const claim = claimOf(c, info);
     return {
       cells: [
         c.met ? badge("met", "status-met") : badge("missed", "status-missed"),
         `${esc(c.name)}${why ? `<br><small>${esc(why)}</small>` : ""}`,
-        num(inUnit(c.paper, c.unit)),
+        // A number the paper does not print never stands in its column: its words do.
+        claim ? `<small class="claim">claim: ${esc(claim)}</small>` : num(inUnit(c.paper, c.unit)),
         num(inUnit(c.measured, c.unit)),
         ...(withSeeds ? [seedCheck(c)] : []),
-        num(tolerance(c.tolerance, c.unit)),
+        // An abs tolerance is around the paper's value; for a claim that value is ours: say it.
+        num(
+          claim && c.tolerance?.kind === "abs"
+            ? `${inUnit(c.paper, c.unit)} ${tolerance(c.tolerance, c.unit)}`
+            : tolerance(c.tolerance, c.unit),
+        ),
       ],
     };
   });
@@ -416,7 +433,14 @@ ${
 ${
     checks.length
       ? stackTable(
-        ["", "Check", "Paper", "Ours", ...(withSeeds ? ["Mean over seeds"] : []), "Tolerance"],
+        [
+          "",
+          "Check",
+          "Paper (as printed)",
+          "Ours",
+          ...(withSeeds ? ["Mean over seeds"] : []),
+          "Target",
+        ],
         checkRows,
         "checks",
       )

@@ -24,7 +24,7 @@ import {
   pct,
   steps,
 } from "../../lib/report/format.ts";
-import { renderReport, SOFTWARE_ADAPTER_DEVIATION } from "../../lib/report/html.ts";
+import { claimOf, renderReport, SOFTWARE_ADAPTER_DEVIATION } from "../../lib/report/html.ts";
 import {
   computeSavings,
   pairedSavings,
@@ -250,12 +250,47 @@ Deno.test("each run's numbers, checks and every deviation sit together in its ca
     card.includes(
       cell("", '<span class="badge status-missed">missed</span>') +
         cell("Check", "RC-inference mean first-spike step") +
-        cell("Paper", '<span class="num">23.00</span>') +
+        cell("Paper (as printed)", '<span class="num">23.00</span>') +
         cell("Ours", '<span class="num">23.41</span>') +
-        cell("Tolerance", '<span class="num">± 0.30</span>'),
+        cell("Target", '<span class="num">± 0.30</span>'),
     ),
-    "check row: badge, name, paper, ours, tolerance",
+    "check row: badge, name, paper, ours, target",
   );
+});
+
+Deno.test("claims: a check whose number the paper does not print shows the paper's words", () => {
+  const runs = fixtureRuns();
+  const spot = runs.find((r) => r.experiment === "seq-spotting" && r.method === "rc")!;
+  const name = "positive spikes at the earliest possible step";
+  const withClaimCheck = {
+    ...spot,
+    target: {
+      ...spot.target,
+      checks: [{
+        name,
+        paper: 1,
+        measured: 0.99,
+        tolerance: { kind: "atLeast" as const, value: 0.9 },
+        met: true,
+        unit: "fraction" as const,
+      }],
+    },
+  };
+  const card = cardOf(render([withClaimCheck]), spot.experiment, spot.run);
+  const info = EXPERIMENTS.find((e) => e.id === "seq-spotting")!;
+  assert.match(claimOf({ name }, info)!, /in almost all cases/);
+  assert.match(card, /claim: positive spikes at the earliest possible step/);
+  assert.doesNotMatch(
+    card,
+    /data-label="Paper \(as printed\)"><div class="v"><span class="num">100/,
+  );
+  // Ad hoc checks of run code are matched by the start of their name.
+  const mnist = EXPERIMENTS.find((e) => e.id === "mnist")!;
+  assert.match(
+    claimOf({ name: "mean first spike, RC / EOS-trained with RC-inference" }, mnist)!,
+    /no ratio is printed/,
+  );
+  assert.equal(claimOf({ name: "RC-inference accuracy" }, info), null);
 });
 
 Deno.test("savings: hand-made pair gives 60.00 % and the realised ratio", () => {
