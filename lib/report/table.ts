@@ -85,18 +85,21 @@ export function measuredCells(
       const classes = here.map((r) =>
         speedClassOf(r.metrics.meanSpikeTime, spec.speedClasses ?? [])
       );
-      const bestRun = here[values.indexOf(best)];
-      const bestClass = classes[values.indexOf(best)];
-      const inClass = row.speedClass === undefined || bestClass === row.speedClass;
-      const within = Math.abs(best - row.paper) <= row.tolerance;
+      // One rule for seeds, as the run cards: the seeds' mean is judged, and every seed must land
+      // in the row's regime; the top of the seeds (the paper's "top of two") is shown beside it.
+      const offClass = here.filter((_, i) =>
+        row.speedClass !== undefined && classes[i] !== row.speedClass
+      );
+      const inClass = offClass.length === 0;
+      const within = Math.abs(mean - row.paper) <= row.tolerance;
       const verdict = profile !== "paper" ? "below protocol" : within && inClass ? "met" : "missed";
       const why = [
-        `best ${((best - row.paper) * 100).toFixed(2)} points from the paper (tolerance ±${
+        `mean ${((mean - row.paper) * 100).toFixed(2)} points from the paper (tolerance ±${
           (row.tolerance * 100).toFixed(1)
-        })`,
-        ...(inClass
-          ? []
-          : [`best run ${bestRun.run} landed in "${bestClass}", not "${row.speedClass}"`]),
+        }; top ${((best - row.paper) * 100).toFixed(2)})`,
+        ...(inClass ? [] : [
+          `${offClass.map((r) => r.run).join(", ")} landed outside "${row.speedClass}"`,
+        ]),
         ...(profile !== "paper"
           ? [`profile ${profile}: the paper's protocol is the paper profile`]
           : []),

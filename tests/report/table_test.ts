@@ -82,12 +82,19 @@ Deno.test("measured cells: best, mean ± sd and verdict per profile and data set
   assert.equal(paper.verdict, "met", paper.why);
   assert.deepEqual(def.classes, ["slow", "fast"]);
   assert.equal(def.verdict, "below protocol");
-  // At the paper profile a best run outside the row's regime misses, however accurate.
+  // At the paper profile a run outside the row's regime misses, however accurate.
   const slowBest = measuredCells(ROW, SPEC, [rec("c20-fast-s1@paper", "paper", 0.992, 2)]);
   assert.equal(slowBest[0].verdict, "missed");
-  assert.match(slowBest[0].why, /landed in "between", not "fast"/);
+  assert.match(slowBest[0].why, /c20-fast-s1@paper landed outside "fast"/);
   const far = measuredCells(ROW, SPEC, [rec("c20-fast-s1@paper", "paper", 0.985, 1)]);
   assert.equal(far[0].verdict, "missed");
+  // The mean is judged, not the top: a top within tolerance over a mean outside it misses.
+  const topOnly = measuredCells(ROW, SPEC, [
+    rec("c20-fast-s1@paper", "paper", 0.9915, 1.1),
+    rec("c20-fast-s2@paper", "paper", 0.9815, 1.1),
+  ]);
+  assert.equal(topOnly[0].verdict, "missed", topOnly[0].why);
+  assert.match(topOnly[0].why, /^mean -0\.54 points from the paper .*top -0\.04\)/);
 });
 
 Deno.test("comparison table HTML: cited rows as printed, measured rows, not-run rows, escaped", () => {
