@@ -393,10 +393,22 @@ async function fetchToTmp(
 }
 
 async function copyToTmp(path: string, tmp: string): Promise<void> {
-  const info = await statOrNull(path);
-  if (!info) throw new SourceError("not found");
-  if (!info.isFile) throw new SourceError("not a regular file");
-  await Deno.copyFile(path, tmp);
+  try {
+    const info = await statOrNull(path);
+    if (!info) throw new SourceError("not found");
+    if (!info.isFile) throw new SourceError("not a regular file");
+    await Deno.copyFile(path, tmp);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied)) {
+      throw e;
+    }
+    // The tasks read only the folders deno.json grants: name the flag that grants this one.
+    const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+    throw new SourceError(
+      `no read permission for ${dir}: grant it by running the task's command from deno.json with ` +
+        `--allow-read=${dir} added (or -A), e.g. npx -y deno@2.9.6 run -A tasks/data.ts ...`,
+    );
+  }
 }
 
 /** Resume attempts per http source after a dropped connection that made progress. */

@@ -279,3 +279,41 @@ sharedTest(
     }
   },
 );
+
+Deno.test("download: a mirror folder the task may not read names the flag that grants it", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const mirror = `${root}/mirror`;
+    await Deno.mkdir(`${mirror}/mnist`, { recursive: true });
+    await Deno.writeTextFile(`${mirror}/mnist/t10k-labels-idx1-ubyte.gz`, "x");
+    const script = `${root}/try.ts`;
+    const lib = new URL("../../lib/data/", import.meta.url).href;
+    await Deno.writeTextFile(
+      script,
+      `import { ensureFile } from "${lib}download.ts";
+import { mnistFileSpecs } from "${lib}mnist.ts";
+const spec = { ...mnistFileSpecs("mnist").find((s) => s.path.includes("t10k-labels"))!, urls: [] };
+try { await ensureFile(spec, { dataDir: "${root}/cache", mirror: "${mirror}", quiet: true }); }
+catch (e) { console.log((e as Error).message); }`,
+    );
+    // Read access to the script, the code and the cache, not to the mirror: as `deno task data`.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--allow-read=${script},${new URL("../../", import.meta.url).pathname},${root}/cache`,
+        `--allow-write=${root}/cache`,
+        "--allow-env",
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.match(
+      text,
+      new RegExp(`no read permission for ${mirror}/mnist: .*--allow-read=${mirror}/mnist`),
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
