@@ -50,3 +50,30 @@ Deno.test("the report never imports tfjs", async () => {
     assert.ok(!/from\s+"[^"]*tensorflow/.test(text), `${file} imports tfjs`);
   }
 });
+
+/**
+ * lib/rc should import nothing from lib/accel (the accelerators should register with rc's chooser
+ * instead). The arrows left today, to be removed; a new one fails this test.
+ */
+const RC_TO_ACCEL_LEFT = [
+  "lib/rc/infer.ts -> lib/accel/cpu_engine.ts",
+  "lib/rc/infer.ts -> lib/accel/gpu_fit.ts",
+  "lib/rc/paths.ts -> lib/accel/cpu_engine.ts",
+  "lib/rc/paths.ts -> lib/accel/gpu_fit.ts",
+  "lib/rc/train.ts -> lib/accel/cpu_engine.ts",
+  "lib/rc/train.ts -> lib/accel/cpu_trainer.ts",
+  "lib/rc/train.ts -> lib/accel/gpu_fit.ts",
+];
+
+Deno.test("lib/rc imports from lib/accel no more than the arrows left to remove", async () => {
+  const arrows: string[] = [];
+  for await (const file of libFiles("lib/rc")) {
+    const text = await Deno.readTextFile(file);
+    for (const m of text.matchAll(/(?:import|export)[^;]*?from\s+"(\.[^"]+)"/g)) {
+      const target = new URL(m[1], `file:///${file}`).pathname.slice(1);
+      if (target.startsWith("lib/accel/")) arrows.push(`${file} -> ${target}`);
+    }
+  }
+  const added = arrows.filter((a) => !RC_TO_ACCEL_LEFT.includes(a));
+  assert.deepEqual(added, [], "new imports from lib/rc into lib/accel");
+});

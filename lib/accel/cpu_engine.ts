@@ -17,6 +17,7 @@
  * with θ, as the tfjs path does.
  * @module
  */
+import { argmaxLabel, confidence } from "../rc/readout.ts";
 import * as tf from "@tensorflow/tfjs";
 import { blasSgemm } from "../ops/blas.ts";
 import type { SequenceBatch } from "../data/batch.ts";
@@ -428,45 +429,8 @@ export function nativeTraces(
   return { confidence: confidenceOut, label, stepsComputed: computed, stepsRun: t };
 }
 
-/**
- * The readout's label for one row: binary p >= 0.5 (z >= 0); else the first largest float32
- * probability (as tfjs's argMax over them: saturated units tie).
- */
-export function argmaxLabel(f32: Float32Array, at: number, O: number, readout: Readout): number {
-  if (readout === "binary") return f32[at] >= 0 ? 1 : 0;
-  let max = -Infinity;
-  for (let j = 0; j < O; j++) max = Math.max(max, f32[at + j]);
-  let best = 0;
-  let bestP = -1;
-  for (let j = 0; j < O; j++) {
-    const p = Math.fround(
-      readout === "sigmoid" ? sigmoid(f32[at + j]) : Math.exp(f32[at + j] - max),
-    );
-    if (p > bestP) (best = j), (bestP = p);
-  }
-  return best;
-}
-
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const softplus = (z: number) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
-
-/** The readout's confidence for one row of logits (as lib/rc/spike.ts defines it). */
-export function confidence(f32: Float32Array, at: number, O: number, readout: Readout): number {
-  if (readout === "binary") {
-    const p = sigmoid(f32[at]);
-    return Math.max(p, 1 - p);
-  }
-  if (readout === "sigmoid") {
-    let best = 0;
-    for (let j = 0; j < O; j++) best = Math.max(best, sigmoid(f32[at + j]));
-    return best;
-  }
-  let max = -Infinity;
-  for (let j = 0; j < O; j++) max = Math.max(max, f32[at + j]);
-  let sum = 0;
-  for (let j = 0; j < O; j++) sum += Math.exp(f32[at + j] - max);
-  return 1 / sum;
-}
 
 /**
  * `L - βH` of one row (as lib/rc/loss.ts defines it), returned divided by the batch size via

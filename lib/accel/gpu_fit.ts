@@ -22,7 +22,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectRows, type SequenceBatch } from "../data/batch.ts";
 import { Lstm } from "../models/lstm.ts";
 import { type RecurrentModel, writeVariables } from "../models/model.ts";
-import { argmaxLabel, confidence } from "./cpu_engine.ts";
+import { argmaxLabel, confidence } from "../rc/readout.ts";
 import { GpuLstmEngine, type GpuStepOptions, type GpuTotals } from "./gpu_engine.ts";
 import type { Readout } from "../rc/spike.ts";
 import { checkOptimizerState, type OptimizerState } from "../rc/checkpoint.ts";

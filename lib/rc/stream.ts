@@ -20,7 +20,7 @@ import type { LogMelParams } from "../encode/logmel.ts";
 import { StreamingLogMel } from "../encode/stream_logmel.ts";
 import { decodeWeights, readWeights, type Weights } from "../models/weights.ts";
 import type { Lstm } from "../models/lstm.ts";
-import { argmaxLabel, confidence as readoutConfidence } from "../accel/cpu_engine.ts";
+import { argmaxLabel, confidence as readoutConfidence } from "./readout.ts";
 import type { Readout } from "./spike.ts";
 
 /** The answer of one stream: the first spike, or the last step unfired. */
