@@ -180,3 +180,21 @@ export function inMetricUnit(
 export function gitShort(rev: string | null | undefined): string {
   return rev ? rev.replace(/^([0-9a-f]{12})[0-9a-f]+/, "$1") : NA;
 }
+
+/**
+ * Wilson's 95 % score interval of a proportion `p` observed on `n` trials.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wilson } from "./format.ts";
+ * const { lo, hi } = wilson(0.9, 300); // 270 of 300
+ * assert.equal(lo.toFixed(3), "0.861");
+ * assert.equal(hi.toFixed(3), "0.929");
+ * ```
+ */
+export function wilson(p: number, n: number): { lo: number; hi: number } {
+  const z = 1.959963984540054, z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+  return { lo: Math.max(0, centre - half), hi: Math.min(1, centre + half) };
+}

@@ -76,6 +76,7 @@ import {
 } from "./sections.ts";
 import { experimentStatus } from "./summary.ts";
 import { headlineHtml, type SiblingPage } from "./headline.ts";
+import { wilson } from "./format.ts";
 import { judgedStatus } from "../results.ts";
 
 /** Inputs of the report besides the run records. */
@@ -324,6 +325,23 @@ function targetText(description: string): string {
   return description.replace(/^Paper\s+[^:]{1,40}:\s*/, "");
 }
 
+/** The test examples behind a run's test accuracy: `config.testSize`, else the inference count. */
+function testCount(r: RunRecord): number | null {
+  const size = (r.config as Record<string, unknown> | undefined)?.testSize;
+  if (isNum(size) && size > 0) return size;
+  const n = r.compute?.inference?.examples;
+  return isNum(n) && n > 0 ? n : null;
+}
+
+/** "95 % interval a-b % (n = N)" for an accuracy on N examples (Wilson's score interval). */
+export function intervalText(p: number, n: number | null): string {
+  if (!isNum(p) || !n) return "";
+  const { lo, hi } = wilson(p, n);
+  return `95 % interval ${(100 * lo).toFixed(1)}-${(100 * hi).toFixed(1)} % (n = ${
+    n.toLocaleString("en-US")
+  })`;
+}
+
 function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: RunRecord[]): string {
   const m = r.metrics ?? ({} as Partial<RunRecord["metrics"]>);
   const tile = (label: string, value: string, hint = "") =>
@@ -407,7 +425,11 @@ ${
     tile(
       `Test accuracy, RC-inference${isNum(m.threshold) ? ` (θ = ${m.threshold})` : ""}`,
       pct(m.testAccuracy),
-      seeds((x) => x.metrics?.testAccuracy, pctFmt, " %") + selHint,
+      [
+        intervalText(m.testAccuracy, testCount(r)),
+        seeds((x) => x.metrics?.testAccuracy, pctFmt, " %"),
+      ]
+        .filter(Boolean).join(" · ") + selHint,
     )
   }
 ${

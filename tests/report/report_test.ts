@@ -24,7 +24,13 @@ import {
   pct,
   steps,
 } from "../../lib/report/format.ts";
-import { claimOf, renderReport, SOFTWARE_ADAPTER_DEVIATION } from "../../lib/report/html.ts";
+import {
+  claimOf,
+  intervalText,
+  renderReport,
+  SOFTWARE_ADAPTER_DEVIATION,
+} from "../../lib/report/html.ts";
+import { wilson } from "../../lib/report/format.ts";
 import {
   computeSavings,
   pairedSavings,
@@ -991,4 +997,16 @@ Deno.test("degenerate RC runs: never spiking in training is named and kept out o
   assert.match(html, /never spiked in training: RC = EOS here/);
   const glance = html.slice(html.indexOf('id="glance"'));
   assert.match(glance.slice(0, glance.indexOf("</section>")), /1 RC run\(s\) left out/);
+});
+
+Deno.test("run card: the test accuracy carries its 95 % interval and the test size", () => {
+  const runs = fixtureRuns();
+  const rc = runs.find((r) => r.experiment === "two-sequence" && r.method === "rc")!;
+  const sized = { ...rc, config: { ...rc.config, testSize: 300 } };
+  const card = cardOf(render([sized]), rc.experiment, rc.run);
+  const { lo, hi } = wilson(rc.metrics.testAccuracy, 300);
+  assert.ok(
+    card.includes(`95 % interval ${(100 * lo).toFixed(1)}-${(100 * hi).toFixed(1)} % (n = 300)`),
+  );
+  assert.equal(intervalText(0.5, null), "");
 });
