@@ -136,7 +136,16 @@ Deno.test("β schedule: one switch at the configured fraction of the batches, no
     mnistRunSpecs("default").find((s) => s.name === "convlstm20-fast-s1")!,
     "default",
   );
-  assert.deepEqual(betaSchedule(c), [{ fromBatch: Math.round(0.25 * c.numBatches), beta: 0 }]);
+  // The default ConvLSTM fast rows switch after a tenth; the paper profile after a quarter.
+  assert.deepEqual(betaSchedule(c), [{ fromBatch: Math.round(0.1 * c.numBatches), beta: 0 }]);
+  const paper = mnistConfig(
+    mnistRunSpecs("paper").find((s) => s.name === "convlstm20-fast-s1")!,
+    "paper",
+  );
+  assert.deepEqual(betaSchedule(paper), [{
+    fromBatch: Math.round(0.25 * paper.numBatches),
+    beta: 0,
+  }]);
   assert.equal(betaSchedule({ ...c, betaSwitchAt: 0 }), undefined);
   assert.equal(betaSchedule({ ...c, betaAfter: c.beta }), undefined);
 });
