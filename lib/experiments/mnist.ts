@@ -311,7 +311,8 @@ export const MNIST_PROFILES: ProfileNotes = {
     "seeds per row (App. B.3 trains each model twice; the top and the mean are shown), the full " +
     "test set, plus a 5 × 5 kernel run of ConvLSTM-20 fast. Measured here (2 cores, the one-op " +
     "ConvLSTM): a ConvLSTM-20 batch costs 1.3-1.5 s while RC spikes late (β = 0.165) and about " +
-    "0.4 s near the fast regime, so 50 epochs of one fast ConvLSTM-20 run take about 3 hours " +
+    "0.4 s near the fast regime, so 50 epochs of one fast ConvLSTM-20 run (β switch after a " +
+    "quarter) take about 4 hours " +
     "here; an epoch of the LSTM-340 takes 29-53 s",
 };
 
