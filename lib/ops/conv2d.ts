@@ -27,7 +27,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { blasSgemm, type Sgemm } from "./blas.ts";
 
-interface WasmBackend {
+/** What the ops here use of tfjs-wasm's backend object: its heap and its tensor buffers. */
+export interface WasmBackend {
   wasm: { HEAPU8: Uint8Array };
   getMemoryOffset(dataId: object): number;
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;

@@ -21,6 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { blasSgemm } from "./blas.ts";
+import type { WasmBackend as Conv2dBackend } from "./conv2d.ts";
 import type { CellExports } from "./lstm_cell_wasm.ts";
 import { LSTM_CELL_WASM_IMPORTED_MEMORY_BASE64 } from "./lstm_cell_wasm_bytes.ts";
 
@@ -69,11 +70,9 @@ export function resetConvLstmCellTimes(): void {
   Object.assign(convLstmCellTimes, { im2colMs: 0, gemmMs: 0, cellMs: 0, calls: 0 });
 }
 
-interface WasmBackend {
+/** conv2d.ts's view of the backend, and the emscripten module's `WebAssembly.Memory`. */
+interface WasmBackend extends Conv2dBackend {
   wasm: { HEAPU8: Uint8Array; asm?: { memory?: WebAssembly.Memory } };
-  getMemoryOffset(dataId: object): number;
-  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
-  disposeData(dataId: object, force?: boolean): boolean;
 }
 
 /** The cell module instantiated on tfjs-wasm's own memory, per memory (a new backend, a new one). */
@@ -177,7 +176,7 @@ function allocate(be: WasmBackend, shapes: number[][]) {
   };
 }
 
-/** hc `[B, hgt, wid, 2C]`, or null and the state's shape for the zero state. */
+/** hc `[B, hgt, wid, 2C]`, or, for the zero state, its shape alone (no tensor: nothing to read). */
 type State = tf.Tensor | { zeros: number[] };
 
 const shapeOf = (hc: State) => "zeros" in hc ? hc.zeros : hc.shape;
@@ -225,7 +224,7 @@ function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
 /**
  * The forward's im2col is kept for the backward (a step's tape then holds it) when it is at most
  * this big, and rebuilt there when bigger: 72 MB for ConvLSTM-20 3x3 at batch 128 (kept, 10 steps
- * hold 720 MB of tfjs-wasm's 4 GB heap), 210 MB at 5x5 (rebuilt, about 8 ms).
+ * hold 720 MB of tfjs-wasm's 4 GB heap), 210 MB at 5x5 (rebuilt in the backward: one more im2col pass a step).
  */
 const KEEP_IM2COL_BYTES = 100 * 2 ** 20;
 

@@ -59,7 +59,7 @@ export function wasmCellAvailable(): boolean {
   }
 }
 
-export interface WasmBackendLike {
+interface WasmBackendLike {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
 }
@@ -107,19 +107,17 @@ function layout(sizes: number[]): { offsets: number[]; f32: Float32Array } {
   return { offsets: sizes.map((n) => arena.alloc(n)), f32: arena.f32 };
 }
 
-/** The wasm backend's heap access (throws on another backend, naming `what`). */
-export function wasmHeap(what = "lstmCellWasm"): WasmBackendLike {
+function backend(): WasmBackendLike {
   const b = tf.backend() as unknown as WasmBackendLike;
   if (tf.getBackend() !== "wasm" || typeof b.typedArrayFromHeap !== "function") {
     throw new Error(
-      `${what} needs the wasm backend: the current backend is ${tf.getBackend()}.`,
+      `lstmCellWasm needs the wasm backend: the current backend is ${tf.getBackend()}.`,
     );
   }
   return b;
 }
 
-/** A new tensor of `shape` on the wasm heap holding `from`. */
-export function output(be: WasmBackendLike, shape: number[], from: Float32Array): tf.Tensor {
+function output(be: WasmBackendLike, shape: number[], from: Float32Array): tf.Tensor {
   const info = be.makeOutput(shape, "float32");
   be.typedArrayFromHeap(info).set(from);
   return tf.engine().makeTensorFromTensorInfo(info);
@@ -132,7 +130,7 @@ function forward(
   b: tf.Tensor,
   hcp: tf.Tensor,
 ): [tf.Tensor2D, tf.Tensor] {
-  const be = wasmHeap();
+  const be = backend();
   const [n, fourH] = xw.shape;
   const H = fourH / 4;
   const { offsets: [oxw, ohu, ob, ohcp, ohc, oacts], f32 } = layout([
@@ -155,7 +153,7 @@ function forward(
 }
 
 function backward(acts: tf.Tensor, hcp: tf.Tensor, dhc: tf.Tensor): tf.Tensor[] {
-  const be = wasmHeap();
+  const be = backend();
   const [n, twoH] = hcp.shape;
   const H = twoH / 2;
   const fourH = 4 * H;

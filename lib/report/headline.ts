@@ -9,7 +9,13 @@
 import type { ExperimentInfo } from "../experiments/declaration.ts";
 import type { RunRecord } from "../results.ts";
 import { esc, isNum } from "./format.ts";
-import { computeSavings, rcDegenerate, type SavingsRow } from "./savings.ts";
+import {
+  computeSavings,
+  MIN_STEP_SAVING_FOR_RATIO,
+  rcDegenerate,
+  type SavingsRow,
+  spread,
+} from "./savings.ts";
 import { meanSd, measuredCells } from "./table.ts";
 
 const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)} %`;
@@ -58,14 +64,6 @@ function tableLines(info: ExperimentInfo, runs: readonly RunRecord[]): string[] 
   return lines;
 }
 
-/** Mean ± sd of the finite values, or null. */
-function spread(
-  values: (number | null | undefined)[],
-): { mean: number; sd: number; n: number } | null {
-  const v = values.filter(isNum);
-  return v.length ? { ...meanSd(v), n: v.length } : null;
-}
-
 /** One line per experiment with RC runs: steps saved in training and inference, paired ratio. */
 function savingsLines(
   rows: SavingsRow[],
@@ -87,19 +85,18 @@ function savingsLines(
     const rs = byExperiment.get(id) ?? [];
     const train = spread(rs.map((r) => r.train?.stepSaving));
     const infer = spread(rs.map((r) => r.inference?.stepSaving));
+    // realisedRatio is null where almost no step was saved (savings.ts's rule): then say so.
     const paired = rs.map((r) => r.train?.paired).filter((p) => p && isNum(p.stepSaving));
-    // A ratio of wall-clock to step saving means nothing where almost no step was saved.
-    const usable = paired.filter((p) => p!.stepSaving! >= 0.05);
-    const ratio = spread(usable.map((p) => p!.realisedRatio));
+    const ratio = spread(paired.map((p) => p!.realisedRatio));
     const parts = [
       train ? `training steps ${pct(train.mean, 1)} fewer` : "",
       infer ? `inference steps ${pct(infer.mean, 1)} fewer` : "",
       ratio
         ? `paired wall-clock / step saving ${ratio.mean.toFixed(2)}${
-          ratio.n > 1 ? ` ± ${ratio.sd.toFixed(2)}` : ""
-        } (${ratio.n} run${ratio.n > 1 ? "s" : ""})`
-        : paired.length > usable.length
-        ? "no wall-clock ratio: under 5 % of the steps saved"
+          ratio.seeds > 1 ? ` ± ${ratio.sd.toFixed(2)}` : ""
+        } (${ratio.seeds} run${ratio.seeds > 1 ? "s" : ""})`
+        : paired.length > 0
+        ? `no wall-clock ratio: under ${100 * MIN_STEP_SAVING_FOR_RATIO} % of the steps saved`
         : "",
       skipped.get(id)
         ? `${skipped.get(id)} RC run(s) left out: they never spiked in training (RC = EOS there)`

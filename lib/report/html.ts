@@ -403,13 +403,14 @@ function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: RunRecord[
     };
   });
   const own = runDeviations(r);
+  const degenerate = rcDegenerate(r);
   const declared = declaredDeviations(info);
   const devCount = own.length + declared.length;
   const pctFmt = (x: number) => (x * 100).toFixed(2);
   return `<article class="run" id="${runAnchor(r)}">
 <h4>${esc(r.title ?? r.run)} <code>${esc(r.run)}</code> ${runFileLink(r)}</h4>
 <p class="badges">${statusBadge(judgedStatus(r))}${
-    rcDegenerate(r) ? ` ${badge(rcDegenerate(r)!, "status-missed")}` : ""
+    degenerate ? ` ${badge(degenerate, "status-missed")}` : ""
   } ${badge(r.method.toUpperCase(), `method-${r.method}`)} ${profileBadge(r, devCount)} ${
     badge(`data: ${r.data?.name ?? "unknown"}`, "data")
   } ${badge(`seed ${r.seed ?? NA}`, "data")}${

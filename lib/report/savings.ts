@@ -304,7 +304,8 @@ export interface SeedSummary {
   inference: PhaseSpread;
 }
 
-function spread(values: (number | null | undefined)[]): SeedSpread | null {
+/** Mean ± sd of the finite values (`seeds`: how many), or null when there are none. */
+export function spread(values: (number | null | undefined)[]): SeedSpread | null {
   const xs = values.filter(isNum);
   return xs.length ? { seeds: xs.length, ...meanSd(xs) } : null;
 }
