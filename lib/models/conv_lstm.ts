@@ -13,7 +13,7 @@
  * PyTorch's nn.Conv2d and nn.Linear defaults (U(-1/√fan_in, 1/√fan_in), fan_in = (Cin + C)·k² for
  * the convolution), drawn from a seeded generator so every backend starts from the same weights.
  * On wasm with BLAS a whole step is one op, lib/ops/conv_lstm_cell.ts (one im2col and one sgemm
- * for the convolution of frame and state, the fused SIMD cell; three sgemms backward). On wasm
+ * for the convolution of frame and state, the fused SIMD cell; two sgemms backward). On wasm
  * without BLAS the convolution and its gradients run through lib/ops/conv2d.ts and bias, gates
  * and cell through the fused SIMD LSTM cell with every pixel a row (`fusedCell`).
  * @module
@@ -145,7 +145,7 @@ export class ConvLstm implements RecurrentModel {
 
   /** h and c (`[B, height, width, C]` each) from a state of either layout. */
   unpackState(state: tf.Tensor[]): { h: tf.Tensor4D; c: tf.Tensor4D } {
-    if (state[0].shape[3] === this.hiddenChannels && state.length === 2) {
+    if (state[0].shape[3] === this.hiddenChannels) {
       return { h: tf.clone(state[0]) as tf.Tensor4D, c: tf.clone(state[1]) as tf.Tensor4D };
     }
     const [h, c] = tf.split(state[0], 2, 3) as tf.Tensor4D[];
