@@ -1,7 +1,8 @@
 /**
- * The HTML report: one self-contained file (Chart.js inlined, no requests), a pure function of
- * run records. Sections follow the paper's order (`sections.ts`); each opens with a reading
- * generated from its runs (`reading.ts`).
+ * The HTML report: one self-contained file (Chart.js, `assets/report.css` and
+ * `assets/report.client.js` inlined, no requests), a pure function of run records. Sections follow
+ * the paper's order (`sections.ts`); each opens with a reading generated from its runs
+ * (`reading.ts`).
  * @module
  */
 
@@ -15,6 +16,7 @@ import {
 } from "../results.ts";
 import type { FigureView, MetricLabel } from "../experiments/declaration.ts";
 import { parseOverrideDeviation } from "../experiments/overrides.ts";
+import { asset } from "./assets.ts";
 import { type BenchSummary, formatNs } from "./bench.ts";
 import {
   accuracyCurveChart,
@@ -1174,182 +1176,6 @@ function about(records: RunRecord[], page: Page) {
   };
 }
 
-const CSS = `
-:root{--fg:#1b1f24;--muted:#5c6670;--line:#d8dee4;--bg:#fff;--soft:#f5f7f9;--met:#1a7f37;--missed:#b35900;
---failed:#c62828;--notrun:#6e7781;--rc:#1f5fbf;--eos:#d1402a;--warn:#8a5a00;--warnbg:#fff4d6}
-*{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%}
-body{margin:0;overflow-wrap:break-word;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
-main,header,nav,footer{max-width:1200px;margin:0 auto;padding:0 1rem}
-header{padding-top:1.2rem}
-h1{font-size:1.6rem;margin:.2rem 0 .4rem}
-h2{font-size:1.3rem;margin:2.2rem 0 .5rem;padding-top:.8rem;border-top:2px solid var(--line)}
-h2 small,h3 small{font-weight:normal;color:var(--muted);font-size:.8em}
-h3{font-size:1.1rem;margin:1.4rem 0 .4rem}
-h4{font-size:1rem;margin:.2rem 0 .3rem}
-.secno{display:inline-block;min-width:1.6em;color:var(--muted)}
-code{font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--soft);padding:0 .25em;border-radius:3px;overflow-wrap:anywhere}
-pre{font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--soft);padding:.6rem;border-radius:4px;overflow-x:auto;max-width:100%}
-a{color:#0b5cad}
-.muted,.legend{color:var(--muted)}
-.legend{font-size:.9rem}
-nav ol{display:flex;flex-wrap:wrap;gap:.3rem .9rem;padding:0;margin:.4rem 0;list-style:none;font-size:.92rem}
-.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.5rem 0 1rem;border:1px solid var(--line);border-radius:6px;max-width:100%}
-table{border-collapse:collapse;width:100%;font-size:.88rem}
-th,td{padding:.35rem .55rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-thead th{background:var(--soft);white-space:nowrap;font-weight:600}
-tbody tr:last-child td,tbody tr:last-child th{border-bottom:0}
-table.savings thead th,table.provenance thead th,table.overview thead th{white-space:normal}
-tr.group th{background:#f0f3f6;font-weight:600}
-tr.note-row td{background:#fffbea}
-tr.seed-summary td{background:#f4f8fc;font-style:italic}
-tr.note-row ul{margin:0;padding-left:1rem;font-size:.82rem;color:var(--warn)}
-table.provenance{font-size:.82rem}
-table.checks td:first-child{width:1%}
-table.checks td:nth-child(2){min-width:8rem}
-table.kv th{width:1%;white-space:nowrap;padding-right:1.5rem}
-table.kv td{overflow-wrap:anywhere}
-.num{font-variant-numeric:tabular-nums;white-space:nowrap}
-.badge{display:inline-block;padding:.05rem .45rem;border-radius:999px;font-size:.75rem;font-weight:600;line-height:1.5;border:1px solid transparent;white-space:nowrap;vertical-align:middle}
-.status-met{background:#dafbe1;color:var(--met);border-color:#aceebb}
-.status-missed{background:#fff1e0;color:var(--missed);border-color:#ffd59e}
-.status-failed{background:#ffe4e4;color:var(--failed);border-color:#ffb3b3}
-.glance{border:1px solid #d0d7de;border-radius:6px;padding:.3em 1em;margin:.6em 0}
-.glance h3{font-size:1em;margin:.6em 0 .2em}.glance ul{margin:.2em 0;padding-left:1.2em}
-.glance li{margin:.25em 0}
-.status-not-run,.status-not-built,.status-not-checked{background:#eef0f2;color:var(--notrun);border-color:#d0d7de}
-.method-rc{background:#e3edfb;color:var(--rc)}
-.method-eos{background:#fde9e5;color:var(--eos)}
-.profile-paper{background:#eef0f2;color:var(--fg)}
-.profile-below,.warn{background:var(--warnbg);color:var(--warn);border-color:#f0d48a;white-space:normal;border-radius:6px}
-.data{background:#f1ecfb;color:#5b3fa3;white-space:normal;border-radius:6px}
-.badges{margin:.2rem 0 .5rem;display:flex;flex-wrap:wrap;gap:.3rem}
-.run{border:1px solid var(--line);border-radius:8px;padding:.8rem 1rem;margin:.8rem 0;background:#fff}
-.run h4 code{font-size:.8rem;color:var(--muted)}
-dl.metrics{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:.4rem .8rem;margin:.4rem 0 .6rem}
-dl.metrics div{background:var(--soft);border-radius:6px;padding:.35rem .6rem}
-dl.metrics dt{font-size:.78rem;color:var(--muted)}
-dl.metrics dd{margin:0;font-size:1.1rem;font-weight:600}
-dl.metrics dd small{font-size:.75rem;font-weight:normal;color:var(--muted)}
-.deviations{border-left:4px solid #e3a008;background:var(--warnbg);padding:.45rem .7rem;border-radius:0 6px 6px 0;font-size:.9rem}
-.deviations.none{border-left-color:var(--met);background:#eefbf1}
-.deviations ul{margin:.25rem 0 0;padding-left:1.2rem}
-.target{font-size:.9rem;color:var(--muted);margin:.3rem 0}
-.error{background:#ffe4e4;color:var(--failed);white-space:pre-wrap}
-.notrun{background:var(--soft);border:1px dashed #c0c8d0;border-radius:6px;padding:.6rem .8rem}
-.paper-shows{margin:.3rem 0}
-.note{background:#eef5ff;border-radius:6px;padding:.4rem .7rem;font-size:.92rem}
-.command{font-size:.9rem;color:var(--muted)}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr));gap:1rem;margin:.8rem 0}
-figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:.6rem;min-width:0;background:#fff}
-figcaption{font-size:.85rem;color:var(--muted);margin-top:.4rem}
-figcaption strong{color:var(--fg)}
-.chart{position:relative;height:300px;width:100%}
-.chart.tall{height:380px}
-.saving{font-weight:700;font-variant-numeric:tabular-nums;white-space:nowrap}
-.saving.good{color:var(--met)}.saving.bad,.bad{color:var(--failed)}.saving.na,.saving.zero{color:var(--muted);font-weight:normal}
-td small{color:var(--muted)}
-td.notes ul{margin:0;padding-left:1rem;font-size:.82rem;color:var(--warn)}
-code.hash{font-size:11px}
-details{margin:.3rem 0}
-details summary{cursor:pointer;overflow-wrap:anywhere}
-.alerts{border:1px solid #f0d48a;background:var(--warnbg);border-radius:8px;padding:.5rem .9rem;margin:.6rem 0}
-.alerts ul{margin:.2rem 0;padding-left:1.2rem}
-footer{color:var(--muted);font-size:.85rem;padding-bottom:2rem}
-h1 small{display:block;font-size:.95rem;font-weight:normal;color:var(--muted)}
-dl.about{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.4rem .8rem;margin:.6rem 0;padding:.6rem .8rem;border:1px solid var(--line);border-radius:8px;background:var(--soft)}
-dl.about div.wide{grid-column:1/-1}
-dl.about dt{font-size:.78rem;color:var(--muted)}
-dl.about dd{margin:0;font-size:.92rem}
-dl.about ul{margin:.1rem 0;padding-left:1.1rem}
-.reading{border-left:4px solid var(--rc);background:#f3f7fd;padding:.45rem .8rem;border-radius:0 6px 6px 0;margin:.5rem 0;font-size:.93rem}
-.reading ul{margin:.2rem 0 0;padding-left:1.2rem}
-.selection{font-size:.9rem;margin:.3rem 0}
-.selection p{margin:.2rem 0}
-.declared-ref{margin:.2rem 0 0}
-a.runfile{font-size:.8rem;font-weight:normal}
-@media (max-width:600px){
-body{font-size:14px}
-main,header,nav,footer{padding:0 .6rem}
-h1{font-size:1.3rem}
-h2{font-size:1.12rem}
-.run{padding:.6rem}
-table.checks th,table.checks td{padding:.3rem .4rem}
-.chart{height:240px}
-.chart.tall{height:300px}
-dl.metrics{grid-template-columns:repeat(2,minmax(0,1fr))}
-dl.metrics dd{font-size:1rem}
-table.kv th{width:auto;white-space:normal}
-table.stack thead{display:none}
-table.stack,table.stack tbody,table.stack tr,table.stack td,table.stack tr.group th{display:block;width:100%}
-table.stack tr{border-bottom:1px solid var(--line);padding:.25rem 0}
-table.stack td,table.stack tr.group th{border:0;padding:.12rem .5rem}
-table.stack td[data-label]{display:flex;gap:.5rem}
-table.stack td[data-label]::before{content:attr(data-label);flex:0 0 42%;color:var(--muted);font-size:.8rem}
-table.stack td[data-label=""]::before{content:none}
-table.stack td .v{flex:1;min-width:0;overflow-wrap:anywhere}
-table.comparison caption{text-align:left}
-}
-`;
-
-const CLIENT = `
-(function () {
-  var specs = JSON.parse(document.getElementById("report-charts").textContent);
-  var fmt = function (v) {
-    return typeof v === "number" ? (Math.abs(v) >= 1000 ? v.toLocaleString("en-US", { maximumFractionDigits: 0 }) : String(+v.toFixed(2))) : String(v);
-  };
-  // Each point's label (e.g. its threshold) drawn beside it, where a chart asks for it.
-  Chart.register({ id: "pointLabels", afterDatasetsDraw: function (chart, args, o) {
-    if (!o || !o.display) return;
-    var ctx = chart.ctx;
-    ctx.save();
-    ctx.font = "10px system-ui, sans-serif";
-    ctx.textAlign = "center";
-    var boxes = [];  // labels drawn so far: one that would overlap them is left out
-    chart.data.datasets.forEach(function (ds, i) {
-      var meta = chart.getDatasetMeta(i);
-      if (meta.hidden) return;
-      ctx.fillStyle = ds.borderColor;
-      meta.data.forEach(function (el, j) {
-        var raw = ds.data[j];
-        if (!raw || raw.label == null) return;
-        var text = String(raw.label), w = ctx.measureText(text).width + 2, y = el.y + (i % 2 ? 14 : -7);
-        var box = { l: el.x - w / 2, r: el.x + w / 2, t: y - 10, b: y + 1 };
-        if (boxes.some(function (o) { return box.l < o.r && box.r > o.l && box.t < o.b && box.b > o.t; })) return;
-        boxes.push(box);
-        ctx.fillText(text, el.x, y);
-      });
-    });
-    ctx.restore();
-  } });
-  var drawn = 0;
-  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
-    var cfg = specs[Number(canvas.getAttribute("data-chart"))];
-    cfg.options.plugins = cfg.options.plugins || {};
-    cfg.options.plugins.tooltip = { callbacks: { label: function (ctx) {
-      var raw = ctx.raw || {};
-      var x = cfg.type === "bar" ? ctx.label : fmt(ctx.parsed.x);
-      var theta = raw && raw.theta != null ? "  θ = " + raw.theta : "";
-      return (ctx.dataset.label || "") + ": (" + x + ", " + fmt(ctx.parsed.y) + ")" + theta;
-    } } };
-    // Numeric category labels: only multiples of a step (0 among them), so that 0 has a tick.
-    var x = cfg.options.scales && cfg.options.scales.x;
-    if (x && x.ticks && x.ticks.multipleOf) {
-      var step = x.ticks.multipleOf, labels = cfg.data.labels || [];
-      x.ticks.callback = function (v, i) { var l = labels[i]; return Number(l) % step === 0 ? String(l) : null; };
-    }
-    // Datasets with an empty label (a band's lower edge) stay out of the legend where asked.
-    var legend = cfg.options.plugins.legend;
-    if (legend && legend.labels && legend.labels.skipEmpty) {
-      legend.labels.filter = function (item) { return item.text !== ""; };
-    }
-    try { new Chart(canvas, cfg); drawn++; } catch (e) { console.error("Chart " + canvas.getAttribute("data-chart") + " failed: " + e); }
-  });
-  window.__chartsDrawn = drawn;
-  requestAnimationFrame(function () { requestAnimationFrame(function () { window.__reportReady = true; }); });
-})();
-`;
-
 /** Text safe inside a `<script>` element: `</script` cannot end it early. */
 function inlineScript(js: string): string {
   return js.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
@@ -1418,7 +1244,7 @@ export function renderReport(records: RunRecord[], opts: RenderOptions): string 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
 <title>Rank coding (ICLR 2022) reproduction: ${esc(what.title)}</title>
-<style>${CSS}</style>
+<style>${asset("report.css")}</style>
 </head>
 <body>
 <header>
@@ -1455,7 +1281,7 @@ ${sections.join("\n")}
 <code>deno task report</code>.</p></footer>
 <script type="application/json" id="report-charts">${scriptJson(charts.configs)}</script>
 <script>${inlineScript(opts.chartJs)}</script>
-<script>${inlineScript(CLIENT)}</script>
+<script>${inlineScript(asset("report.client.js"))}</script>
 </body>
 </html>
 `;
