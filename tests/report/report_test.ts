@@ -24,12 +24,9 @@ import {
   pct,
   steps,
 } from "../../lib/report/format.ts";
-import {
-  claimOf,
-  intervalText,
-  renderReport,
-  SOFTWARE_ADAPTER_DEVIATION,
-} from "../../lib/report/html.ts";
+import { claimOf, intervalText } from "../../lib/report/cards.ts";
+import { renderReport } from "../../lib/report/html.ts";
+import { SOFTWARE_ADAPTER_DEVIATION } from "../../lib/report/runs.ts";
 import { wilson } from "../../lib/report/format.ts";
 import {
   computeSavings,
