@@ -20,11 +20,13 @@
  * ```
  *
  * How a model runs here (the tfjs reference or an accelerator of lib/accel) is decided by
- * {@link choosePath} from declared capabilities; `fit()` returns the choice and its reason. The
- * accelerators' own switches and engines are internals, imported from lib/accel by tests and
- * benchmarks, not part of this API.
+ * {@link choosePath} from declared capabilities; `fit()` returns the choice and its reason.
+ * Importing this module registers lib/accel's accelerators with the chooser. The accelerators'
+ * own switches and engines are internals, imported from lib/accel by tests and benchmarks, not
+ * part of this API.
  * @module
  */
+import "./lib/accel/register.ts";
 export { type BackendName, describeAdapter, environment, initBackend } from "./lib/backend.ts";
 export { assertNoGpuErrors } from "./lib/ops/webgpu_guards.ts";
 export { Rng } from "./lib/random.ts";

@@ -25,6 +25,7 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, describeAdapter, initBackend } from "../lib/backend.ts";
+import "../lib/accel/register.ts"; // the accelerators the path chooser picks from
 import { readClipAudio } from "../lib/encode/clip_features.ts";
 import { DEFAULT_LOGMEL } from "../lib/encode/logmel.ts";
 import { StreamingLogMel } from "../lib/encode/stream_logmel.ts";

@@ -16,6 +16,7 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../lib/backend.ts";
+import "../lib/accel/register.ts"; // the accelerators the path chooser picks from
 import { engineModel, setNativeEnabled } from "../lib/accel/cpu_engine.ts";
 import { CpuTrainer } from "../lib/accel/cpu_trainer.ts";
 import { lossAndGrads } from "../lib/rc/train.ts";

@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../lib/backend.ts";
+import "../lib/accel/register.ts"; // the accelerators the path chooser picks from
 import { twoSequenceBatch } from "../lib/data/toy.ts";
 import { Lstm } from "../lib/models/lstm.ts";
 import { instance, wasmCellAvailable } from "../lib/ops/lstm_cell_wasm.ts";

@@ -22,6 +22,7 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { describeAdapter, initBackend } from "../lib/backend.ts";
+import "../lib/accel/register.ts"; // the accelerators the path chooser picks from
 import { randomBatch, type SequenceBatch } from "../lib/data/batch.ts";
 import { releaseGpuEngines } from "../lib/accel/gpu_fit.ts";
 import { ConvLstm } from "../lib/models/conv_lstm.ts";

@@ -1,8 +1,10 @@
 /**
  * The paper's experiments: re-exported from `lib/experiments/registry.ts` (one file per
- * experiment in `lib/experiments/`).
+ * experiment in `lib/experiments/`). Every task that runs one comes through here, so lib/accel's
+ * accelerators register with the path chooser here.
  * @module
  */
+import "../lib/accel/register.ts";
 export {
   experimentById,
   type ExperimentDeclaration,

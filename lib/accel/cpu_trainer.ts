@@ -11,9 +11,11 @@
  * running powers β^t.
  *
  * With `clipNorm` the gradients are scaled as fit()'s tfjs path scales them before its Adam
- * (`clipByGlobalNorm` in lib/rc/train.ts): by min(1, clipNorm / max(‖g‖, 1e-12)) in float32, ‖g‖
+ * (`clipByGlobalNorm` in lib/rc/clipping.ts): by min(1, clipNorm / max(‖g‖, 1e-12)) in float32, ‖g‖
  * the global L2 norm over all variables. The norm is summed here in float64, tfjs sums it in
  * float32 in another order, so clipped steps equal tfjs's to float32 rounding, not bit for bit.
+ *
+ * `cpuRunner` is fit()'s runner on this trainer (lib/rc/runner.ts).
  * @module
  */
 import type { SequenceBatch } from "../data/batch.ts";
@@ -22,7 +24,10 @@ import { type CellExports, newInstance } from "../ops/lstm_cell_wasm.ts";
 import { writeVariables } from "../models/model.ts";
 import { nativeLossAndGrads } from "./cpu_engine.ts";
 import { checkOptimizerState, type OptimizerState } from "../rc/checkpoint.ts";
+import type { PathChoice } from "../rc/paths.ts";
+import { count, lossAt, meanOf, type StepRunner } from "../rc/runner.ts";
 import type { Readout } from "../rc/spike.ts";
+import type { FitOptions } from "../rc/train.ts";
 
 const f = Math.fround;
 /** tf.train.adam's defaults (its ε is the backend's, 1e-7 in float32). */
@@ -201,4 +206,36 @@ export class CpuTrainer {
     this.#acc2 = s.acc2;
     this.#steps = s.step;
   }
+}
+
+/** The CPU engine with the trainer's Adam (bit for bit tfjs's): wasm with BLAS, an Lstm. */
+export function cpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner {
+  const trainer = new CpuTrainer(model, opts.learningRate, { clipNorm: opts.clipNorm });
+  const flopsPerStep = model.flopsPerStep();
+  let losses: number[] = [];
+  return {
+    path,
+    step(batch, compute) {
+      const r = trainer.step(batch, lossAt(opts, batch));
+      losses.push(r.loss);
+      count(compute, flopsPerStep, r.steps, r.stepsComputed, r.stepsComputed);
+      return Promise.resolve(
+        !Number.isFinite(r.loss)
+          ? `loss ${r.loss}`
+          : !Number.isFinite(r.gradNorm)
+          ? `gradient norm ${r.gradNorm}`
+          : null,
+      );
+    },
+    flush() {
+      trainer.syncToModel();
+      const meanLoss = meanOf(losses);
+      losses = [];
+      return Promise.resolve({ meanLoss, nonFinite: null });
+    },
+    settle: () => Promise.resolve(),
+    exportState: () => Promise.resolve(trainer.exportState()),
+    importState: (state) => Promise.resolve(trainer.importState(state)),
+    dispose() {},
+  };
 }

@@ -16,6 +16,8 @@
  * halting threshold the GPU halts each example at its first spike (as in training) and reads back
  * the steps it stopped at with the logits: nothing is computed or recorded after a spike. Without
  * one, all T steps run.
+ *
+ * `gpuRunner` is fit()'s runner on a `GpuTrainer` (lib/rc/runner.ts).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -26,6 +28,9 @@ import { argmaxLabel, confidence } from "../rc/readout.ts";
 import { GpuLstmEngine, type GpuStepOptions, type GpuTotals } from "./gpu_engine.ts";
 import type { Readout } from "../rc/spike.ts";
 import { checkOptimizerState, type OptimizerState } from "../rc/checkpoint.ts";
+import type { PathChoice } from "../rc/paths.ts";
+import { lossAt, type StepRunner } from "../rc/runner.ts";
+import type { FitOptions } from "../rc/train.ts";
 
 let enabled = true;
 
@@ -217,4 +222,87 @@ export class GpuTrainer {
   destroy(): void {
     this.engine.destroy();
   }
+}
+
+/**
+ * The WebGPU engine, which holds the weights and Adam on the GPU: webgpu, an Lstm. Nothing is
+ * read back per batch. RC halts on the GPU: the example-steps it ran, and the workgroups
+ * dispatched, come from the GPU's totals at each validation point; EOS counts what it encoded.
+ */
+export function gpuRunner(model: Lstm, opts: FitOptions, path: PathChoice): StepRunner {
+  let trainer: GpuTrainer | null = null;
+  const flopsPerStep = model.flopsPerStep();
+  let steps = 0;
+  let haltedOnGpu = false;
+  let pending: OptimizerState | null = null; // imported before the trainer exists
+  return {
+    path,
+    async step(batch, compute) {
+      trainer ??= await GpuTrainer.create(
+        model,
+        {
+          T: batch.numSteps,
+          B: batch.batchSize,
+        },
+        opts.learningRate,
+        { clipNorm: opts.clipNorm },
+      );
+      if (pending) {
+        trainer.importState(pending);
+        pending = null;
+      }
+      const counts = await trainer.step(batch, lossAt(opts, batch));
+      steps++;
+      haltedOnGpu ||= counts.onGpu;
+      compute.forwardSteps += counts.forwardExampleSteps;
+      compute.backwardSteps += counts.backwardExampleSteps;
+      compute.flops += flopsPerStep *
+        (counts.forwardExampleSteps + 2 * counts.backwardExampleSteps);
+      return null;
+    },
+    async flush(compute) {
+      if (!trainer) throw new Error("fit: no training step before the first validation");
+      const began = performance.now(); // waits for the GPU: the time counts as training
+      const totals = await trainer.totals();
+      await trainer.syncToModel();
+      compute.wallSeconds += (performance.now() - began) / 1000;
+      compute.forwardStepsNeeded += totals.neededSteps;
+      if (haltedOnGpu) {
+        // What the GPU ran, forward and backward: each example up to its loss step.
+        compute.forwardSteps += totals.neededSteps;
+        compute.backwardSteps += totals.neededSteps;
+        compute.flops += flopsPerStep * 3 * totals.neededSteps;
+      }
+      compute.gpuWorkgroups = (compute.gpuWorkgroups ?? 0) + totals.workgroups;
+      const meanLoss = totals.lossSum / totals.steps;
+      // The GPU counts the steps whose loss or gradient norm was not finite (its loss sum can
+      // stay finite when a step's values are NaN).
+      const nonFinite = totals.nonFiniteSteps > 0
+        ? { offset: totals.firstNonFiniteStep, what: "loss or gradient norm" }
+        : !Number.isFinite(meanLoss)
+        ? { offset: 0, what: `loss (sum over the last ${steps} batches ${totals.lossSum})` }
+        : null;
+      steps = 0;
+      return { meanLoss, nonFinite };
+    },
+    async settle(compute) {
+      const totals = await trainer?.totals();
+      if (totals && compute && haltedOnGpu) {
+        compute.forwardSteps += totals.neededSteps;
+        compute.backwardSteps += totals.neededSteps;
+        compute.forwardStepsNeeded += totals.neededSteps;
+      }
+    },
+    async exportState() {
+      if (!trainer) throw new Error("fit: no training step before the checkpoint");
+      return await trainer.exportState();
+    },
+    importState(state) {
+      pending = state;
+      return Promise.resolve();
+    },
+    dispose() {
+      trainer?.destroy();
+    },
+  };
 }

@@ -11,9 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { SequenceBatch } from "../data/batch.ts";
 import type { RecurrentModel } from "../models/model.ts";
-import { nativeTraces } from "../accel/cpu_engine.ts";
-import { gpuTraces } from "../accel/gpu_fit.ts";
-import type { Lstm } from "../models/lstm.ts";
+import { registered } from "./accelerators.ts";
 import { choosePath, type PathChoice, type PathName } from "./paths.ts";
 import { confidenceAndLabel, type Readout, type Traces } from "./spike.ts";
 
@@ -69,12 +67,11 @@ export async function traceBatch(
     halting: opts.haltThreshold !== undefined,
     force: opts.path,
   });
-  if (path.name !== "tfjs") {
+  const accelerator = registered(path.name);
+  if (accelerator?.traces) {
     // The CPU engine: spiked examples leave at once, no tfjs op per step. The GPU engine: every
     // step of every example, one readback per chunk of examples.
-    const r = path.name === "cpu-engine"
-      ? nativeTraces(model as Lstm, batch, opts)
-      : await gpuTraces(model as Lstm, batch, opts);
+    const r = await accelerator.traces(model, batch, opts);
     const traces = { numSteps: T, batchSize: B, confidence: r.confidence, label: r.label };
     return { traces, stepsComputed: r.stepsComputed, stepsRun: r.stepsRun, path };
   }

@@ -9,7 +9,8 @@ import type { RecurrentModel } from "../models/model.ts";
 import { spikeMetrics } from "./evaluate.ts";
 import { traceBatch } from "./infer.ts";
 import type { Readout, Traces } from "./spike.ts";
-import { type Method, type StepRunner, stepRunner } from "./train.ts";
+import type { StepRunner } from "./runner.ts";
+import { type Method, stepRunner } from "./train.ts";
 import { type ComputeCounts, type PairedTiming, zeroCounts } from "./types.ts";
 
 /** Runs the model over `test` in chunks, all steps, and joins the traces. */

@@ -5,23 +5,23 @@
  * ask {@link choosePath}; the run record keeps the answer and its reason.
  *
  * The reference path, tfjs autodiff over the model's own `step()`, runs every model on every
- * backend. The accelerators (lib/accel) run an `Lstm` faster on one backend each; when one would
- * apply but lacks a capability the caller needs, the reason is logged once, never silently
+ * backend. Accelerators register with lib/rc/accelerators.ts (lib/accel's: an `Lstm` faster on
+ * one backend each, registered by lib/accel/register.ts) and are tried in their order; when one
+ * would apply but lacks a capability the caller needs, the reason is logged once, never silently
  * dropped.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { engineModel, nativeAvailable } from "../accel/cpu_engine.ts";
-import { gpuEngineAvailable, gpuEngineModel } from "../accel/gpu_fit.ts";
-import { Lstm } from "../models/lstm.ts";
 import type { RecurrentModel } from "../models/model.ts";
+import { accelerators } from "./accelerators.ts";
 import { type Readout, READOUTS } from "./spike.ts";
 
 /**
  * The paths: `cpu-engine` (an Lstm on wasm with BLAS: hand-written BPTT and SIMD Adam),
- * `webgpu-engine` (an Lstm on webgpu: hand-written WGSL, weights and Adam on the GPU), and the
- * reference `tfjs` (autodiff over `step()`; on cpu/wasm one taped pass finds the spikes as it goes,
- * on webgpu a halting forward pass finds them first).
+ * `webgpu-engine` (an Lstm on webgpu: hand-written WGSL, weights and Adam on the GPU), both
+ * accelerators that lib/accel registers, and the reference `tfjs` (autodiff over `step()`; on
+ * cpu/wasm one taped pass finds the spikes as it goes, on webgpu a halting forward pass finds them
+ * first).
  */
 export type PathName = "cpu-engine" | "webgpu-engine" | "tfjs";
 
@@ -51,71 +51,39 @@ export interface PathChoice {
 }
 
 /** A path's declared capabilities. */
-interface PathSpec {
-  name: PathName;
+export interface PathCapabilities {
+  readonly name: PathName;
   /** Why this path cannot run `model` here at all (wrong backend, model kind), or null. */
   runs(model: RecurrentModel): string | null;
-  readouts: readonly Readout[];
-  clipping: boolean;
+  readonly readouts: readonly Readout[];
+  readonly clipping: boolean;
   /** What the path serves: fit(), `lossAndGrads` (gradients out, no optimizer), inference. */
-  purposes: readonly PathNeeds["purpose"][];
+  readonly purposes: readonly PathNeeds["purpose"][];
   /** Whether halted examples stop costing compute ("skip") or are computed and masked ("mask"). */
-  halting: "skip" | "mask";
-  hiddenTraces: boolean;
+  readonly halting: "skip" | "mask";
+  readonly hiddenTraces: boolean;
 }
-
-/** The readouts the LSTM engines implement; the tfjs reference runs every one (READOUTS). */
-const ENGINE_READOUTS = ["binary", "sigmoid", "softmax"] as const;
 
 let overrides: { clipping?: Partial<Record<PathName, boolean>> } = {};
 
-const PATHS: PathSpec[] = [
-  {
-    name: "cpu-engine",
-    runs: (model) =>
-      !(model instanceof Lstm)
-        ? `${model.name} is not an Lstm`
-        : !nativeAvailable()
-        ? tf.getBackend() !== "wasm" ? "backend is not wasm" : "off, or no BLAS or SIMD cell here"
-        : engineModel(model)
-        ? null
-        : "the Lstm has no fused cell",
-    readouts: ENGINE_READOUTS,
-    purposes: ["train", "gradients", "infer"],
-    clipping: true,
-    halting: "skip",
-    hiddenTraces: false,
-  },
-  {
-    name: "webgpu-engine",
-    runs: (model) =>
-      !(model instanceof Lstm)
-        ? `${model.name} is not an Lstm`
-        : !gpuEngineAvailable()
-        ? tf.getBackend() !== "webgpu" ? "backend is not webgpu" : "turned off"
-        : gpuEngineModel(model)
-        ? null
-        : "not available",
-    readouts: ENGINE_READOUTS,
-    // Its gradients live on the GPU inside the trainer; lossAndGrads takes the tfjs path.
-    purposes: ["train", "infer"],
-    clipping: true,
-    halting: "mask",
-    hiddenTraces: false,
-  },
-  {
-    name: "tfjs",
-    runs: () => null,
-    readouts: READOUTS,
-    purposes: ["train", "gradients", "infer"],
-    clipping: true,
-    halting: "skip",
-    hiddenTraces: true,
-  },
-];
+/** The reference path: every model, every backend, every capability. */
+const TFJS: PathCapabilities = {
+  name: "tfjs",
+  runs: () => null,
+  readouts: READOUTS,
+  purposes: ["train", "gradients", "infer"],
+  clipping: true,
+  halting: "skip",
+  hiddenTraces: true,
+};
+
+/** The paths in the chooser's order: the registered accelerators, then the reference. */
+function paths(): readonly PathCapabilities[] {
+  return [...accelerators(), TFJS];
+}
 
 /** Why `spec` cannot serve `needs` for `model`, or null when it can. */
-function missing(spec: PathSpec, needs: PathNeeds): string | null {
+function missing(spec: PathCapabilities, needs: PathNeeds): string | null {
   if (!spec.purposes.includes(needs.purpose)) return `does not serve ${needs.purpose}`;
   if (!spec.readouts.includes(needs.readout)) return `no ${needs.readout} readout`;
   const clipping = overrides.clipping?.[spec.name] ?? spec.clipping;
@@ -143,12 +111,12 @@ const logged = new Set<string>();
 export function choosePath(model: RecurrentModel, needs: PathNeeds): PathChoice {
   const declined: string[] = [];
   if (needs.force) {
-    const spec = PATHS.find((p) => p.name === needs.force);
+    const spec = paths().find((p) => p.name === needs.force);
     if (!spec) {
       throw new Error(
         `choosePath: no path "${needs.force}": expected one of ${
-          PATHS.map((p) => p.name).join(", ")
-        }.`,
+          paths().map((p) => p.name).join(", ")
+        } (lib/accel's accelerators register when lib/accel/register.ts is imported).`,
       );
     }
     const why = spec.runs(model) ?? missing(spec, needs);
@@ -159,7 +127,7 @@ export function choosePath(model: RecurrentModel, needs: PathNeeds): PathChoice 
     }
     return { name: spec.name, reason: `forced by the caller`, declined };
   }
-  for (const spec of PATHS) {
+  for (const spec of paths()) {
     const cannot = spec.runs(model);
     if (cannot) {
       if (spec.name !== "tfjs") declined.push(`${spec.name}: ${cannot}`);

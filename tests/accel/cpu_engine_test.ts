@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
+import "../../lib/accel/register.ts";
 import { openBlas } from "../../lib/ops/blas.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import {

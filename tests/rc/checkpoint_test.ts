@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
+import "../../lib/accel/register.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import { encodeWeights } from "../../lib/models/weights.ts";
 import { Rng } from "../../lib/random.ts";

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
+import "../../lib/accel/register.ts";
 import type { SequenceBatch } from "../../lib/data/batch.ts";
 import { ConvLstm } from "../../lib/models/conv_lstm.ts";
 import { Lstm } from "../../lib/models/lstm.ts";

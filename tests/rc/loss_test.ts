@@ -9,6 +9,7 @@ import { firstSpikes } from "../../lib/rc/spike.ts";
 import { batchLoss, lossSteps, singlePassLoss } from "../../lib/rc/train.ts";
 import { useCpu } from "../_backend.ts";
 import { initBackend } from "../../lib/backend.ts";
+import "../../lib/accel/register.ts";
 
 const close = (a: number, b: number, tol: number, msg: string) =>
   assert.ok(Math.abs(a - b) <= tol, `${msg}: ${a} vs ${b} (tolerance ${tol})`);

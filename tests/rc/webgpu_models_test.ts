@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
+import "../../lib/accel/register.ts";
 import { randomBatch, type SequenceBatch } from "../../lib/data/batch.ts";
 import { releaseGpuEngines } from "../../lib/accel/gpu_fit.ts";
 import { ConvLstm } from "../../lib/models/conv_lstm.ts";
