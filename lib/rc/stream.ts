@@ -240,11 +240,8 @@ export class StreamingClassifier {
 
   /** A classifier over `model`'s current weights (read once; later training does not reach it). */
   static async fromModel(model: Lstm, opts: StreamingOptions): Promise<StreamingClassifier> {
-    return new StreamingClassifier(
-      model.describe() as unknown as LstmShape,
-      await readWeights(model.variables),
-      opts,
-    );
+    // An Lstm has the shape's fields itself (numInputs, hiddenSize, readoutHidden, numOutputs).
+    return new StreamingClassifier(model, await readWeights(model.variables), opts);
   }
 
   /** The answer, once known (first spike, or the clip's last step unfired); else null. */
