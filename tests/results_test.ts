@@ -4,11 +4,13 @@
  */
 import assert from "node:assert/strict";
 import {
+  configHash,
   readRunFile,
   readRuns,
   runPath,
   runProblem,
   type RunRecord,
+  scanRuns,
   writeRun,
 } from "../lib/results.ts";
 import { writeReport } from "../lib/report/write.ts";
@@ -86,6 +88,36 @@ const CASES: [string, (r: Record<string, any>) => void, string, RegExp][] = [
     /"2"/,
   ],
   ["schema version", (r) => r.schema = 2, "schema", /is 2, expected 1/],
+  [
+    "a figure without its axis label",
+    (r) => delete r.figures[0].xLabel,
+    "figures[0].xLabel",
+    /is missing, expected a string/,
+  ],
+  [
+    "a tolerance of an unknown kind",
+    (r) => r.target.checks[0].tolerance.kind = "near",
+    "target.checks[0].tolerance.kind",
+    /is "near", expected one of abs, atLeast, atMost/,
+  ],
+  [
+    "no accuracy in a run that did not fail",
+    (r) => r.metrics.testAccuracy = null,
+    "metrics.testAccuracy",
+    /is null, expected a fraction in \[0, 1\] \(null only in a failed run\)/,
+  ],
+  [
+    "the environment's adapter",
+    (r) => r.environment.adapter = "llvmpipe",
+    "environment.adapter",
+    /is "llvmpipe", expected an object or null/,
+  ],
+  [
+    "a compute count",
+    (r) => r.compute.train.forwardStepsNeeded = -3,
+    "compute.train.forwardStepsNeeded",
+    /is -3, expected a number >= 0 or null/,
+  ],
 ];
 
 Deno.test("schema: each bad record gives one line naming the file, the field and the fix; readRuns and the report skip it", async () => {
@@ -142,4 +174,40 @@ Deno.test("schema: each bad record gives one line naming the file, the field and
   } finally {
     await Deno.remove(out, { recursive: true });
   }
+});
+
+Deno.test("schema: a valid file is handed on as read: unknown fields kept, its config untouched", async () => {
+  const out = await Deno.makeTempDir({ prefix: "rc-schema-" });
+  try {
+    const good = fixtureRuns()[0];
+    // A newer writer's fields, and a config whose keys are out of order, with a null and a list.
+    const value = {
+      ...JSON.parse(JSON.stringify(good)),
+      futureField: { a: 1 },
+      config: { zeta: 1, alpha: null, list: [3, 1], ...good.config },
+    };
+    value.metrics.futureMetric = 0.5;
+    value.environment.futureEnv = "x";
+    const path = runPath(out, good.experiment, good.run);
+    await Deno.mkdir(`${out}/runs/${good.experiment}`, { recursive: true });
+    await Deno.writeTextFile(path, JSON.stringify(value));
+    const { record, problem } = await readRunFile(path);
+    assert.equal(problem, undefined);
+    assert.deepEqual(record, value);
+    assert.deepEqual(Object.keys(record!.config), Object.keys(value.config));
+    assert.equal(await configHash(record!.config), await configHash(value.config));
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("schema: every published run file loads (reports/, reports/h100/, reports/llvmpipe/)", async () => {
+  const root = new URL("../reports/", import.meta.url).pathname;
+  let read = 0;
+  for (const out of [root, `${root}h100`, `${root}llvmpipe`]) {
+    const files = await scanRuns(out);
+    read += files.length;
+    assert.deepEqual(files.flatMap((f) => f.problem ?? []), [], out);
+  }
+  assert.ok(read > 0, "no published run files found");
 });
