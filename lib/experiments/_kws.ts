@@ -204,8 +204,8 @@ export function kwsDeviations(c: KwsConfig, epochsRun: number): string[] {
 /**
  * The runs of a keyword-spotting experiment: EOS first (the RC runs compare against eos-b0). With
  * `defaultSeeds`, the default profile runs the whole grid once per seed: seed s's runs end in
- * "-s<s>" (seed 1's in nothing), compare against that seed's eos-b0, and the last of each seed's
- * grid draws that seed's Figs. 4 and 5 (the grid groups runs by that suffix).
+ * "-s<s>" (seed 1's in nothing) and compare against that seed's eos-b0; the report draws each
+ * seed's Figs. 4 and 5 over its runs (`_kws_grid.ts` groups runs by that suffix).
  */
 export function kwsRuns(
   dataset: KwsConfig["dataset"],
@@ -220,14 +220,14 @@ export function kwsRuns(
     ];
     return seeds.flatMap((seed) => {
       const tag = seedSuffix(seed) + suffix;
-      return all.map(([method, beta], k) => ({
+      return all.map(([method, beta]) => ({
         run: kwsRunName(method, beta) + tag,
         method,
         baseline: method === "rc" ? KWS_BASELINE + tag : undefined,
         config: { ...kwsConfig(dataset, method, beta, profile), seed },
         cost: kwsCost,
         execute: async (config: KwsConfig, ctx) =>
-          (await import("./_kws_run.ts")).runKws(config, ctx, { last: k === all.length - 1 }),
+          (await import("./_kws_run.ts")).runKws(config, ctx),
       }));
     });
   };

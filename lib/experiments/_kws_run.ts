@@ -4,7 +4,7 @@
  * every epoch with RC-inference at θ = 0.95, checkpointed every epoch (a killed run resumes
  * exactly), early-stopped below the majority class's share; then the test set's trade-off over
  * θ with the best validation epoch's weights, per-step thresholds fitted on the validation set
- * (RC runs), and, from the last run of the grid, Figs. 4 and 5 over every finished run.
+ * (RC runs). Figs. 4 and 5 over the grid are the report's (`_kws_grid.ts`).
  * @module
  */
 import { openCheckpoint } from "./_checkpoint.ts";
@@ -17,30 +17,20 @@ import { Lstm } from "../models/lstm.ts";
 import { saveWeights } from "../models/weights.ts";
 import { Rng } from "../random.ts";
 import { spikeMetrics } from "../rc/evaluate.ts";
-import {
-  compareFrontiers,
-  compositeFrontier,
-  fitStepThresholds,
-  perStepMetrics,
-  type TradeoffPoint,
-} from "../rc/frontier.ts";
+import { fitStepThresholds, perStepMetrics } from "../rc/frontier.ts";
 import { pairedTiming, testTraces, timeInference } from "../rc/measure.ts";
 import { fit } from "../rc/train.ts";
 import type { CurvePoint } from "../rc/types.ts";
 import type { FigureSpec, RunRecord, TargetCheck } from "../results.ts";
 import type { RunContext } from "./declaration.ts";
 import {
-  BETAS,
   FIG5_THRESHOLDS,
-  KWS_BASELINE,
   KWS_TARGETS,
   type KwsConfig,
   kwsDeviations,
-  kwsRunName,
   STEP_THRESHOLD_LAMBDAS,
   stepsToMs,
 } from "./_kws.ts";
-import { KWS_FIGURES } from "./kws_gsc.ts";
 
 /**
  * The Speech Commands archive to fetch instead of the canonical v0.02, from `RC_GSC_ARCHIVE`
@@ -147,12 +137,8 @@ export function majorityShare(labels: Int32Array): number {
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 const dataLabel = (c: KwsConfig) => c.dataset === "fsdd" ? "FSDD" : "Speech Commands v0.02";
 
-/** Trains and evaluates one keyword-spotting run; `last` builds the grid's Figs. 4-5 too. */
-export async function runKws(
-  config: KwsConfig,
-  ctx: RunContext,
-  opts: { last: boolean },
-): Promise<RunRecord> {
+/** Trains and evaluates one keyword-spotting run. */
+export async function runKws(config: KwsConfig, ctx: RunContext): Promise<RunRecord> {
   const { run } = ctx;
   const name = `kws-${config.dataset === "fsdd" ? "fsdd" : "gsc"}/${run}`;
   const startedAt = new Date().toISOString();
@@ -341,13 +327,8 @@ export async function runKws(
       extra.spikeTimeRatioVsEos = spike.meanSpikeTime / baseline.metrics.meanSpikeTime;
     }
 
+    // Figs. 4 and 5 are drawn by the report over the grid's run files (`_kws_grid.ts`).
     const figures: FigureSpec[] = [];
-    const grid = opts.last ? gridFigures(config, ctx, extra, curves, T) : null;
-    if (grid) {
-      figures.push(...grid.figures);
-      Object.assign(extra, grid.extra);
-      checks.push(...grid.checks);
-    }
     if (ckpt.path && ctx.workDir) {
       await saveWeights(`${ctx.workDir}/${run}.weights.bin`, model, {
         kind: "kws",
@@ -403,197 +384,4 @@ export async function runKws(
   } finally {
     disposeModel(model);
   }
-}
-
-/** A curve over epochs of one run's validation points. */
-function epochSeries(
-  label: string,
-  curves: readonly CurvePoint[],
-  perEpoch: number,
-  y: (p: CurvePoint) => number,
-) {
-  return { label, x: curves.map((p) => p.batch / perEpoch), y: curves.map(y) };
-}
-
-/** Test accuracy (%) against mean spike time (ms) over θ, from a record's extras. */
-function thetaCurve(extra: Record<string, number>): TradeoffPoint[] {
-  return FIG5_THRESHOLDS.map((t) => ({
-    time: extra[`spikeMsAtTheta${t}`],
-    accuracy: extra[`accuracyAtTheta${t}`],
-    label: `θ ${t}`,
-  })).filter((p) => Number.isFinite(p.time) && Number.isFinite(p.accuracy));
-}
-
-function stepThetaCurve(extra: Record<string, number>): TradeoffPoint[] {
-  return STEP_THRESHOLD_LAMBDAS.map((_, k) => ({
-    time: extra[`stepThetaSpikeMs${k}`],
-    accuracy: extra[`stepThetaAccuracy${k}`],
-  })).filter((p) => Number.isFinite(p.time) && Number.isFinite(p.accuracy));
-}
-
-const toSeries = (label: string, pts: readonly TradeoffPoint[]) => {
-  const sorted = [...pts].sort((a, b) => a.time - b.time);
-  return { label, x: sorted.map((p) => p.time), y: sorted.map((p) => 100 * p.accuracy) };
-};
-
-/**
- * Figs. 4 and 5 over the grid's finished runs (this one included), with the frontier comparison.
- * Null when fewer than one run of each method has finished.
- */
-function gridFigures(
-  config: KwsConfig,
-  ctx: RunContext,
-  ownExtra: Record<string, number>,
-  ownCurves: CurvePoint[],
-  T: number,
-): { figures: FigureSpec[]; extra: Record<string, number>; checks: TargetCheck[] } | null {
-  const suffix = ctx.run.slice(kwsRunName(config.method, config.beta).length);
-  type Run = { name: string; beta: number; extra: Record<string, number>; curves: CurvePoint[] };
-  const runsOf = (method: "rc" | "eos"): Run[] =>
-    BETAS[method].flatMap((beta) => {
-      const name = kwsRunName(method, beta) + suffix;
-      if (name === ctx.run) return [{ name, beta, extra: ownExtra, curves: ownCurves }];
-      const r = ctx.finished.find((f) => f.run === name && f.status !== "failed");
-      return r ? [{ name, beta, extra: r.metrics.extra ?? {}, curves: r.curves ?? [] }] : [];
-    });
-  const rc = runsOf("rc"), eos = runsOf("eos");
-  if (!rc.length || !eos.length) return null;
-  // Epochs: batches per epoch are the same in every run of the grid (one data set and batch size).
-  const ownEpochs = ownExtra.epochsRun;
-  const ownLast = ownCurves.at(-1)?.batch ?? 0;
-  const batchesPerEpoch = ownEpochs > 0 ? ownLast / ownEpochs : 1;
-  const ms = (p: CurvePoint) => stepsToMs(p.meanSpikeTime, T);
-  const acc = (p: CurvePoint) => 100 * p.spikingAccuracy;
-  const base = eos.find((r) => r.name === KWS_BASELINE + suffix);
-  const figs = KWS_FIGURES;
-  const figures: FigureSpec[] = [
-    {
-      ...figs.fig4a,
-      title: "RC-training: validation accuracy through training",
-      kind: "line",
-      xLabel: "epoch",
-      yLabel: "validation accuracy (%)",
-      series: [
-        ...rc.map((r) => epochSeries(`RC β ${r.beta}`, r.curves, batchesPerEpoch, acc)),
-        ...(base
-          ? [
-            epochSeries("EOS (non-RC) β 0, RC-inference", base.curves, batchesPerEpoch, acc),
-            epochSeries(
-              "EOS (non-RC) β 0, end-of-sequence inference",
-              base.curves,
-              batchesPerEpoch,
-              (p) => 100 * p.eosAccuracy,
-            ),
-          ]
-          : []),
-      ],
-    },
-    {
-      ...figs.fig4c,
-      title: "RC-training: mean spike time through training",
-      kind: "line",
-      xLabel: "epoch",
-      yLabel: "mean spike time, validation (ms)",
-      series: [
-        ...rc.map((r) => epochSeries(`RC β ${r.beta}`, r.curves, batchesPerEpoch, ms)),
-        ...(base ? [epochSeries("EOS (non-RC) β 0", base.curves, batchesPerEpoch, ms)] : []),
-      ],
-    },
-    {
-      ...figs.fig4b,
-      title: "Non-RC training: validation accuracy (RC-inference) through training",
-      kind: "line",
-      xLabel: "epoch",
-      yLabel: "validation accuracy (%)",
-      series: eos.map((r) =>
-        epochSeries(`EOS (non-RC) β ${r.beta}`, r.curves, batchesPerEpoch, acc)
-      ),
-    },
-    {
-      ...figs.fig4d,
-      title: "Non-RC training: mean spike time through training",
-      kind: "line",
-      xLabel: "epoch",
-      yLabel: "mean spike time, validation (ms)",
-      series: eos.map((r) =>
-        epochSeries(`EOS (non-RC) β ${r.beta}`, r.curves, batchesPerEpoch, ms)
-      ),
-    },
-  ];
-  const rcPoints = rc.flatMap((r) => thetaCurve(r.extra));
-  const eosPoints = eos.flatMap((r) => thetaCurve(r.extra));
-  const stepPoints = rc.flatMap((r) => stepThetaCurve(r.extra));
-  const rcFront = compositeFrontier(rcPoints);
-  const eosFront = compositeFrontier(eosPoints);
-  const stepFront = compositeFrontier([...rcPoints, ...stepPoints]);
-  figures.push(
-    {
-      ...figs.fig5a,
-      title: "RC-trained models: test accuracy against mean spike time over θ",
-      kind: "line",
-      xLabel: "mean spike time, test (ms)",
-      yLabel: "test accuracy (%)",
-      series: [
-        ...rc.map((r) => toSeries(`RC β ${r.beta}`, thetaCurve(r.extra))),
-        toSeries("RC composite frontier", rcFront),
-        toSeries("RC + per-step θ fitted on validation (beyond the paper)", stepFront),
-      ],
-    },
-    {
-      ...figs.fig5b,
-      title: "Non-RC-trained models: test accuracy against mean spike time over θ",
-      kind: "line",
-      xLabel: "mean spike time, test (ms)",
-      yLabel: "test accuracy (%)",
-      series: [
-        ...eos.map((r) => toSeries(`EOS (non-RC) β ${r.beta}`, thetaCurve(r.extra))),
-        toSeries("EOS (non-RC) composite frontier", eosFront),
-      ],
-    },
-  );
-  const extra: Record<string, number> = { gridRcRuns: rc.length, gridEosRuns: eos.length };
-  const checks: TargetCheck[] = [];
-  const lastStart = Math.max(rcFront[0]?.time ?? Infinity, eosFront[0]?.time ?? Infinity);
-  if (rcFront.length && eosFront.length && lastStart < 1000) {
-    const cmp = compareFrontiers(rcFront, eosFront, 1000);
-    extra.frontierArea = cmp.area;
-    extra.frontierMeanGap = cmp.meanGap;
-    extra.frontierShareAbove = cmp.shareAbove;
-    extra.frontierWorstDeficit = cmp.worstDeficit;
-    extra.frontierFromMs = cmp.from;
-    const withSteps = compareFrontiers(stepFront, rcFront, 1000);
-    extra.stepThetaMeanGap = withSteps.meanGap;
-    figures.push({
-      ...figs.fig5c,
-      title: `Composite frontiers: RC against non-RC (${rc.length} + ${eos.length} runs)`,
-      kind: "line",
-      xLabel: "mean spike time, test (ms)",
-      yLabel: "test accuracy (%)",
-      series: [
-        toSeries("RC composite", rcFront),
-        toSeries("EOS (non-RC) composite", eosFront),
-        toSeries("RC + per-step θ", stepFront),
-      ],
-      caption: `${figs.fig5c.caption} Here, from ${cmp.from.toFixed(0)} to 1,000 ms: RC's lies ` +
-        `above on ${(100 * cmp.shareAbove).toFixed(0)} % of the range, by ${
-          (100 * cmp.meanGap).toFixed(2)
-        } points on average (area ${(100 * cmp.area).toFixed(0)} points × ms)${
-          cmp.aboveEverywhere
-            ? ""
-            : `; non-RC leads by up to ${(100 * cmp.worstDeficit).toFixed(2)} points`
-        }. Per-step thresholds move RC's frontier by ${
-          (100 * withSteps.meanGap).toFixed(2)
-        } points on average.`,
-    });
-    checks.push(check(
-      "RC's composite frontier above non-RC's at every speed (Fig. 5)",
-      1,
-      cmp.shareAbove,
-      { kind: "atLeast", value: 1 },
-      "ratio",
-      "Sec. 3.4: 'at any desired speed setting'; measured as the share of the common speed range " +
-        `(from ${cmp.from.toFixed(0)} ms) where RC's staircase is at least non-RC's`,
-    ));
-  }
-  return { figures, extra, checks };
 }

@@ -207,6 +207,60 @@ export interface FigureView {
   differs?: string;
 }
 
+/**
+ * A verdict over a grid of runs (e.g. Fig. 5's β grid, Fig. 7's θ_train grid), computed by the
+ * report when it renders, from the run files alone: the same files give the same verdict whatever
+ * order they finished in and whichever process made them (one `reproduce`, a Slurm array).
+ * `evaluate` must be a pure function of the records, independent of their order.
+ */
+export interface GridSpec {
+  /** Anchor and key, e.g. "fig5-grid". */
+  id: string;
+  title: string;
+  /** The paper figure drawn from the grid ("5", "7"): it sits with that figure's section. */
+  paperFigure: string;
+  /**
+   * What runs made by earlier code carried instead (the grid's verdict baked into whichever run
+   * finished last): check names (a prefix matches), figure `paperFigure`s and `metrics.extra` keys.
+   * The report leaves them out of those runs' cards, so a grid is judged here alone.
+   */
+  replaces: { checks: string[]; figures: string[]; extras: string[] };
+  /** The grid over this experiment's records (any order, any subset); `info` gives captions. */
+  evaluate(records: readonly RunRecord[], info: ExperimentInfo): GridResult;
+}
+
+/** One group of a grid: the runs of one seed at one profile (or set of overrides). */
+export interface GridGroup {
+  /** "seed 1", "seed 2 @paper", ... */
+  label: string;
+  /** The run-name suffix shared by the group's runs ("", "-s2", "-s2@paper"). */
+  suffix: string;
+  /** Runs of the grid found, and those declared but absent (not finished, or failed). */
+  runs: string[];
+  missing: string[];
+  /** The group's measures (NaN-free; only those its runs allow), keyed as the checks' measures. */
+  measured: Record<string, number>;
+  figures: FigureSpec[];
+}
+
+/** A grid check: judged on the mean over the complete groups of a configuration. */
+export interface GridCheck extends TargetCheck {
+  /** Which group measures it averages ("seeds 1, 2, 3 (default)") and their spread. */
+  over: string;
+  /** Present when it cannot be judged: why (e.g. "2 of 9 runs of seed 1 have not finished"). */
+  notMeasured?: string;
+  /** The paper's claim in words, where the paper prints no number (then `paper` is our bound). */
+  claim?: string;
+}
+
+/** What a grid shows: its groups, judged checks, and numbers shown beside but not judged. */
+export interface GridResult {
+  groups: GridGroup[];
+  checks: GridCheck[];
+  /** Lines shown with the grid and judged nowhere (comparisons beyond the paper's definition). */
+  notes: string[];
+}
+
 /** The part of a declaration the report reads: plain data, no code that trains. */
 export interface ExperimentInfo {
   id: ExperimentId;
@@ -240,6 +294,8 @@ export interface ExperimentInfo {
   tables?: ComparisonTableSpec[];
   /** Checks made by the run code whose `paper` number the paper does not print (see ClaimSpec). */
   claims?: ClaimSpec[];
+  /** Verdicts over grids of runs, made by the report from the run files (see GridSpec). */
+  grids?: GridSpec[];
 }
 
 /** What a run's code gets besides its config. */

@@ -4,6 +4,7 @@
  * @module
  */
 import type { ExperimentDeclaration } from "./declaration.ts";
+import { KWS_GRID } from "./_kws_grid.ts";
 import {
   DEFAULT_FSDD_EPOCHS,
   KWS_CLAIMS,
@@ -36,6 +37,7 @@ export const KWS_FSDD: ExperimentDeclaration = {
     "(300 clips) of the official training part; training: takes 10-49 (2,400 clips)",
   ],
   figures: KWS_FIGURES,
+  grids: [KWS_GRID],
   spikeTimeCurveIs: "the paper's Fig. 4C-D (in steps; the figures give ms)",
   sections: [],
 };

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ExperimentDeclaration } from "./declaration.ts";
+import { KWS_GRID } from "./_kws_grid.ts";
 import { ALL_PARTS } from "./declaration.ts";
 import {
   DEFAULT_GSC_EPOCHS,
@@ -128,6 +129,7 @@ export const KWS_GSC: ExperimentDeclaration = {
   ...KWS_REPORT,
   deviations: KWS_DEVIATIONS,
   figures: KWS_FIGURES,
+  grids: [KWS_GRID],
   spikeTimeCurveIs: "the paper's Fig. 4C-D (in steps; the figures give ms)",
   sections: [{
     id: "fig4-fig5",

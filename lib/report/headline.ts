@@ -8,7 +8,8 @@
  */
 import type { ExperimentInfo } from "../experiments/declaration.ts";
 import type { RunRecord } from "../results.ts";
-import { esc, isNum } from "./format.ts";
+import { esc, inUnit, isNum, tolerance } from "./format.ts";
+import type { GridVerdict } from "./grids.ts";
 import {
   computeSavings,
   MIN_STEP_SAVING_FOR_RATIO,
@@ -112,6 +113,22 @@ function savingsLines(
   return lines;
 }
 
+/** One line per grid check: the paper's claim, ours (mean over seeds), verdict. */
+function gridLine(g: GridVerdict, title: string): string[] {
+  return g.result.checks.map((c) => {
+    const ours = c.notMeasured
+      ? `not measured (${esc(c.notMeasured)})`
+      : `${esc(inUnit(c.measured, c.unit))}, ${esc(c.over)}`;
+    const verdict = c.notMeasured ? "not checked" : c.met ? "met" : "missed";
+    return `<li><strong>Fig. ${esc(g.paperFigure)}, ${esc(title)}</strong>: ${esc(c.name)}. ` +
+      `Paper: ${c.claim ? esc(c.claim) : esc(inUnit(c.paper, c.unit))}; target ${
+        esc(tolerance(c.tolerance, c.unit))
+      }; ours ${ours} — <a href="#grid-${esc(g.experiment)}-${
+        esc(g.id)
+      }"><span class="badge status-${verdict.replace(" ", "-")}">${verdict}</span></a></li>`;
+  });
+}
+
 /** Another page of the same report family (e.g. a GPU's), linked from the first screen. */
 export interface SiblingPage {
   href: string;
@@ -123,6 +140,7 @@ export function headlineHtml(
   records: readonly RunRecord[],
   experiments: readonly ExperimentInfo[],
   siblings: readonly SiblingPage[] = [],
+  grids: readonly GridVerdict[] = [],
 ): string {
   const table = experiments.flatMap((e) =>
     tableLines(e, records.filter((r) => r.experiment === e.id))
@@ -136,8 +154,12 @@ export function headlineHtml(
     degenerate,
     (id) => titles.get(id) ?? id,
   );
+  const gridLines = grids.flatMap((g) => gridLine(g, titles.get(g.experiment) ?? g.experiment));
   const parts = [
     table.length ? `<h3>Table 1: paper vs ours</h3><ul>${table.join("")}</ul>` : "",
+    gridLines.length
+      ? `<h3>Figures judged over their grids</h3><ul>${gridLines.join("")}</ul>`
+      : "",
     saved.length ? `<h3>What RC saved against EOS</h3><ul>${saved.join("")}</ul>` : "",
     siblings.length
       ? `<h3>Other pages</h3><ul>${

@@ -16,6 +16,7 @@ import type { RunRecord } from "../results.ts";
 import { about, alertsHtml } from "./about.ts";
 import { asset } from "./assets.ts";
 import { esc, scriptJson } from "./format.ts";
+import { applyGrids } from "./grids.ts";
 import { headlineHtml } from "./headline.ts";
 import { overview } from "./overview.ts";
 import { newPage, type RenderOptions } from "./page.ts";
@@ -45,11 +46,16 @@ function inlineScript(js: string): string {
  * assert(html.includes("deno task reproduce --only seq-spotting"));
  * ```
  */
-export function renderReport(records: RunRecord[], opts: RenderOptions): string {
-  const page = newPage(records, opts.experiments);
+export function renderReport(recorded: RunRecord[], opts: RenderOptions): string {
+  // Grid verdicts are judged here, over every run of the grid; runs keep their own checks only.
+  const { records, grids } = applyGrids(recorded, opts.experiments);
+  const page = newPage(records, opts.experiments, grids);
   const { charts } = page;
   const sections = page.sections.map((s, i) => sectionHtml(s, i + 1, records, page));
-  const allChecks = records.flatMap((r) => r.target?.checks ?? []);
+  const allChecks = [
+    ...records.flatMap((r) => r.target?.checks ?? []),
+    ...grids.flatMap((g) => g.result.checks.filter((c) => !c.notMeasured)),
+  ];
   const ran = new Set(records.map((r) => r.experiment));
   const envs = environments(records);
   const what = about(records, page);
@@ -82,7 +88,7 @@ ${ran.size} of ${opts.experiments.length} experiments run; ${
     allChecks.filter((c) => c.met).length
   } of
 ${allChecks.length} target checks met.</p>
-${headlineHtml(records, opts.experiments, opts.siblings)}
+${headlineHtml(records, opts.experiments, opts.siblings, grids)}
 ${what.html}
 ${alertsHtml(records)}
 </header>

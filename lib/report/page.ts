@@ -8,6 +8,7 @@ import type { ExperimentId, RunRecord } from "../results.ts";
 import type { BenchSummary } from "./bench.ts";
 import type { ChartConfig } from "./charts.ts";
 import { esc } from "./format.ts";
+import type { GridVerdict } from "./grids.ts";
 import type { SiblingPage } from "./headline.ts";
 import { type ExperimentInfo, type ReportSection, reportSections } from "./sections.ts";
 
@@ -32,6 +33,8 @@ export interface Page {
   info(id: ExperimentId): ExperimentInfo | undefined;
   charts: Charts;
   records: RunRecord[];
+  /** The grids' verdicts over the records (`grids.ts`). */
+  grids: GridVerdict[];
   /** The backend every run of the page used, if they all used one. */
   backend?: string;
 }
@@ -47,7 +50,11 @@ export class Charts {
 }
 
 /** A page for these records: the declarations' sections in the paper's order, no charts yet. */
-export function newPage(records: RunRecord[], experiments: readonly ExperimentInfo[]): Page {
+export function newPage(
+  records: RunRecord[],
+  experiments: readonly ExperimentInfo[],
+  grids: GridVerdict[] = [],
+): Page {
   const byId = new Map(experiments.map((e) => [e.id, e]));
   const page: Page = {
     sections: reportSections(experiments),
@@ -55,6 +62,7 @@ export function newPage(records: RunRecord[], experiments: readonly ExperimentIn
     info: (id) => byId.get(id),
     charts: new Charts(),
     records,
+    grids,
   };
   const backends = [...new Set(records.map((r) => r.environment?.backend).filter(Boolean))];
   if (backends.length === 1) page.backend = backends[0];

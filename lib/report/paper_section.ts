@@ -10,6 +10,7 @@ import { esc, slug } from "./format.ts";
 import { deviationHtml, statusBadge } from "./elements.ts";
 import { curveCharts, recordedFigures } from "./figures.ts";
 import { runCard } from "./cards.ts";
+import { gridBlock, gridsHere } from "./grid_block.ts";
 import type { Page } from "./page.ts";
 import {
   curvesReading,
@@ -63,7 +64,11 @@ function experimentBlock(
   const home = homeSection(page.sections, experiment);
   const id = home.id === section.id ? ` id="exp-${slug(experiment)}"` : "";
   const heading = `<h3${id}>${esc(experiment)} ${
-    statusBadge(experimentStatus(runs, info?.pending))
+    statusBadge(experimentStatus(
+      runs,
+      info?.pending,
+      page.grids.filter((g) => g.experiment === experiment),
+    ))
   }${runs.length ? ` <small>data: ${esc(dataOf(runs))}</small>` : ""}</h3>`;
   if (runs.length === 0) {
     const command = commandFor(info ?? { id: experiment }, [], page.backend);
@@ -109,6 +114,7 @@ Data: ${esc(dataOf(runs))}; profiles: ${
     }
   }
   parts.push(recordedFigures(section, experiment, runs, page));
+  for (const g of gridsHere(section, experiment, page)) parts.push(gridBlock(g, page));
   const drawn = curveCharts(section, experiment, runs, page);
   if (drawn) parts.push(drawn);
   if (section.parts.savings) {

@@ -165,21 +165,8 @@ export function findBaseline(rc: RunRecord, records: RunRecord[]): RunRecord | n
   return same.find((r) => r.method === "eos") ?? null;
 }
 
-/**
- * Why an RC run is RC only in name, or null: its training ran at least 95 % of the backward steps
- * EOS-training would (`compute.train.backwardSteps` against `eosSteps`), i.e. hardly any training
- * example spiked before the last step, so its training was EOS-training (bit for bit when none
- * did). Such a run is named in its card and kept out of RC-vs-EOS summaries.
- */
-export function rcDegenerate(r: RunRecord): string | null {
-  const t = r.method === "rc" ? r.compute?.train : undefined;
-  if (!t || !isNum(t.backwardSteps) || !isNum(t.eosSteps) || t.eosSteps <= 0) return null;
-  const share = t.backwardSteps / t.eosSteps;
-  if (share < 0.95) return null;
-  return share >= 1
-    ? "never spiked in training: RC = EOS here"
-    : `spiked early in ${(100 * (1 - share)).toFixed(1)} % of training's steps only: RC ≈ EOS here`;
-}
+export { rcDegenerate } from "../experiments/_grid.ts";
+import { rcDegenerate } from "../experiments/_grid.ts";
 
 /** A savings row for every RC run, in record order. */
 export function computeSavings(records: RunRecord[]): SavingsRow[] {

@@ -13,6 +13,7 @@ import {
   type TargetCheck,
 } from "../results.ts";
 import { isNum } from "./format.ts";
+import { applyGrids, gridStatus, type GridVerdict } from "./grids.ts";
 import { computeSavings, type SavingsRow } from "./savings.ts";
 import { commandFor } from "./sections.ts";
 import { seedsOf, selectionOf } from "./select.ts";
@@ -68,8 +69,11 @@ export interface ExperimentSummary {
   command: string | null;
   /** Why it is not built yet (absent once built). */
   pending?: string;
+  /** Run checks and judged grid checks (a grid check not measured counts in neither). */
   checksMet: number;
   checksTotal: number;
+  /** Verdicts over grids of runs, judged by the report (`grids.ts`). */
+  grids: { id: string; title: string; status: string; checks: GridVerdict["result"]["checks"] }[];
   runs: RunSummary[];
   savings: SavingsRow[];
 }
@@ -87,10 +91,14 @@ const n = (x: unknown): number | null => isNum(x) ? x : null;
 export function experimentStatus(
   runs: { status: RunStatus; target?: { checks?: { met: boolean }[] } }[],
   pending?: string,
+  grids: readonly GridVerdict[] = [],
 ): ExperimentStatus {
   if (runs.length === 0) return pending ? "not built" : "not run";
   // Run files are judged from their checks; summaries (no target) carry the judged status.
-  const statuses = runs.map((r) => "target" in r ? judgedStatus(r) : r.status);
+  const statuses: string[] = [
+    ...runs.map((r) => "target" in r ? judgedStatus(r) : r.status),
+    ...grids.map(gridStatus),
+  ];
   if (statuses.includes("failed")) return "failed";
   if (statuses.includes("missed")) return "missed";
   // Met only where some run's checks were met; runs without checks add nothing to it.
@@ -154,9 +162,10 @@ export function summariseRun(r: RunRecord, all: readonly RunRecord[] = [r]): Run
  * ```
  */
 export function summarise(
-  records: RunRecord[],
-  experiments: readonly Pick<ExperimentInfo, "id" | "pending">[],
+  recorded: RunRecord[],
+  experiments: readonly Pick<ExperimentInfo, "id" | "pending" | "grids" | "figures">[],
 ): ReportSummary {
+  const { records, grids: allGrids } = applyGrids(recorded, experiments);
   const savings = computeSavings(records);
   return {
     schema: 1,
@@ -164,14 +173,24 @@ export function summarise(
     experiments: experiments.map(({ id: experiment, pending }) => {
       const mine = records.filter((r) => r.experiment === experiment);
       const runs = mine.map((r) => summariseRun(r, records));
-      const checks = runs.flatMap((r) => r.checks);
+      const grids = allGrids.filter((g) => g.experiment === experiment);
+      const checks = [
+        ...runs.flatMap((r) => r.checks),
+        ...grids.flatMap((g) => g.result.checks.filter((c) => !c.notMeasured)),
+      ];
       return {
         experiment,
-        status: experimentStatus(runs, pending),
+        status: experimentStatus(runs, pending, grids),
         command: commandFor({ id: experiment, pending }, mine),
         ...(pending ? { pending } : {}),
         checksMet: checks.filter((c) => c.met).length,
         checksTotal: checks.length,
+        grids: grids.map((g) => ({
+          id: g.id,
+          title: g.title,
+          status: gridStatus(g),
+          checks: g.result.checks,
+        })),
         runs,
         savings: savings.filter((s) => s.experiment === experiment),
       };

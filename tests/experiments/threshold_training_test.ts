@@ -3,10 +3,11 @@ import {
   curveOf,
   fig7Figure,
   fig7Grid,
+  fig7GridResult,
   interpolate,
   largestGap,
-  thresholdExtension,
-} from "../../lib/experiments/_threshold_run.ts";
+} from "../../lib/experiments/_threshold_grid.ts";
+import { thresholdExtension } from "../../lib/experiments/_threshold_run.ts";
 import {
   DEFAULT_BATCHES,
   TEST_THRESHOLDS,
@@ -50,7 +51,8 @@ Deno.test("the Fig. 7 grid enumerates exactly the declared (θ_train, θ_test) p
   assert.equal(p.accuracy, 0.8 + 0.03 + 0.0095);
   assert.equal(p.meanSpikeTime, 5 + 9 + 0.95);
   // The chart: a curve per θ_train, a point per θ_test, accuracy in percent, sorted by time.
-  const fig = fig7Figure(grid, thresholdConfig(0.999, "paper"));
+  const fig = fig7Figure(grid, thresholdConfig(0.999, "paper"), "Caption.");
+  assert.match(fig.caption!, /^Caption. Here the points/);
   assert.equal(fig.paperFigure, "7");
   assert.deepEqual(fig.series.map((s) => s.label), TRAIN_THRESHOLDS.map((t) => `θ_train ${t}`));
   for (const s of fig.series) {
@@ -139,7 +141,7 @@ function traces(conf: number[][], right: boolean[]): { traces: Traces; labels: I
   return { traces: { numSteps: T, batchSize: B, confidence, label }, labels };
 }
 
-Deno.test("the last θ_train's run draws Fig. 7 over the finished runs and measures the spread", async () => {
+Deno.test("a run measures its own θ_test grid; Fig. 7 and its spread are the grid's, from run files", async () => {
   // Confidences chosen so each θ_test spikes at a hand-known step (0-based).
   const { traces: tr, labels } = traces(
     [[0.86, 0.91, 0.9995], [0.5, 0.96, 0.991], [0.5, 0.5, 0.5], [0.999, 0.999, 0.999]],
@@ -147,107 +149,94 @@ Deno.test("the last θ_train's run draws Fig. 7 over the finished runs and measu
   );
   // θ 0.85: steps 0, 1, 2 (no spike), 0 -> time (1 + 2 + 3 + 1) / 4 = 1.75; right: 1, 0, 1, 1.
   // θ 0.95: steps 2, 1, 2, 0 -> (3 + 2 + 3 + 1) / 4 = 2.25; θ 0.999: 2, 2, 2, 0 -> 2.5.
-  const logs: string[] = [];
-  const ctx = (finished: RunRecord[]): RunContext => ({
+  const ctx: RunContext = {
     profile: "smoke",
     configHash: "0".repeat(16),
     run: thetaRunName(0.999) + "@smoke",
-    finished,
-    log: (l) => logs.push(l),
-  });
+    finished: [],
+    log: () => {},
+  };
   const config = thresholdConfig(0.999, "smoke");
-  const own = await thresholdExtension()({ config, traces: tr, labels, extra: {}, ctx: ctx([]) });
+  const own = await thresholdExtension()({ config, traces: tr, labels, extra: {}, ctx });
   assert.equal(own.extra!["spikeTimeAtTheta0.85"], 1.75);
   assert.equal(own.extra!["accuracyAtTheta0.85"], 0.75);
   assert.equal(own.extra!["spikeTimeAtTheta0.95"], 2.25);
   assert.equal(own.extra!["spikeTimeAtTheta0.999"], 2.5);
-  // Alone: a one-curve Fig. 7, no spread checked, and the log says why.
-  assert.equal(own.figures!.length, 1);
-  assert.deepEqual(own.measured, {});
-  assert.match(logs[0], /1 of 5 θ_train runs.*not checked/);
-  // With the other four finished, each this run's curve shifted up: 0.85 by 0.1, 0.9, 0.95 and
+  assert.equal(Object.keys(own.extra!).length, 2 * TEST_THRESHOLDS.length);
+  // No run carries the grid's figure or verdict, whichever θ_train it is (the last included).
+  assert.equal(own.figures, undefined);
+  assert.equal(own.measured, undefined);
+  assert.match(own.title!, /θ_train = 0.999/);
+
+  // The grid from run files: this run's curve, the others shifted up: 0.85 by 0.1, 0.9, 0.95 and
   // 0.99 by 0.01, 0.02, 0.03. The spread among θ_train >= 0.9 is 0.03 (0.99's against 0.999's),
   // among all 0.1 (0.85's against 0.999's).
-  const finished = TRAIN_THRESHOLDS.slice(0, 4).map((t, k) => {
+  const template = fixtureRuns()[0];
+  const record = (t: number, shift: number, suffix = "@smoke"): RunRecord => {
     const extra: Record<string, number> = {};
     for (const testTheta of TEST_THRESHOLDS) {
-      extra[`accuracyAtTheta${testTheta}`] = own.extra![`accuracyAtTheta${testTheta}`] +
-        (k === 0 ? 0.1 : 0.01 * k);
+      extra[`accuracyAtTheta${testTheta}`] = own.extra![`accuracyAtTheta${testTheta}`] + shift;
       extra[`spikeTimeAtTheta${testTheta}`] = own.extra![`spikeTimeAtTheta${testTheta}`];
     }
     return {
-      run: thetaRunName(t) + "@smoke",
+      ...template,
+      experiment: "threshold-training",
+      run: thetaRunName(t) + suffix,
       status: "met",
-      metrics: { extra },
-    } as unknown as RunRecord;
-  });
-  // A run of another profile is not part of this grid.
-  finished.push({ run: thetaRunName(0.85), status: "met", metrics: { extra: {} } } as never);
-  const full = await thresholdExtension()({
-    config,
-    traces: tr,
-    labels,
-    extra: {},
-    ctx: ctx(finished),
-  });
-  assert.equal(full.figures![0].series.length, 5);
-  assert.ok(Math.abs(full.measured!.fig7Spread - 0.03) < 1e-9, `${full.measured!.fig7Spread}`);
-  assert.ok(Math.abs(full.extra!.fig7SpreadAll - 0.1) < 1e-9);
-  assert.equal(full.extra!.fig7PairsCompared, 10);
-  assert.match(full.title!, /θ_train = 0.999/);
-  // The same runs as run files in the run store (this run trained alone, with --run): the same
-  // figure and spread; a failed run's file is left out.
-  const dir = await Deno.makeTempDir({ prefix: "rc-fig7-" });
-  try {
-    const template = fixtureRuns()[0];
-    for (const r of finished.slice(0, 4)) {
-      await writeRun(dir, {
-        ...template,
-        experiment: "threshold-training",
-        run: r.run,
-        metrics: { ...template.metrics, extra: r.metrics.extra },
-      });
-    }
-    const stored = await thresholdExtension()({
-      config,
-      traces: tr,
-      labels,
-      extra: {},
-      ctx: { ...ctx([]), workDir: `${dir}/runs/threshold-training` },
-    });
-    assert.deepEqual(stored.figures, full.figures);
-    assert.deepEqual(stored.measured, full.measured);
-    // (Written over the finished one as is: the run store keeps a finished record.)
-    await Deno.writeTextFile(
-      runPath(dir, "threshold-training", finished[1].run),
-      JSON.stringify({
-        ...template,
-        experiment: "threshold-training",
-        run: finished[1].run,
-        status: "failed",
-      }),
+      config: { ...config, threshold: t },
+      metrics: { ...template.metrics, extra },
+    };
+  };
+  const shifts = [0.1, 0.01, 0.02, 0.03, 0];
+  const runs = TRAIN_THRESHOLDS.map((t, k) => record(t, shifts[k]));
+  const info = THRESHOLD_TRAINING;
+  const full = fig7GridResult(runs, info);
+  assert.equal(full.groups.length, 1);
+  const g = full.groups[0];
+  assert.equal(g.label, "seed 1 @smoke");
+  assert.equal(g.figures[0].series.length, 5);
+  assert.ok(Math.abs(g.measured.fig7Spread - 0.03) < 1e-9, `${g.measured.fig7Spread}`);
+  assert.ok(Math.abs(g.measured.fig7SpreadAll - 0.1) < 1e-9);
+  assert.equal(g.measured.fig7PairsCompared, 10);
+  assert.equal(full.checks.length, 1);
+  // 0.03 is more than the 1.5-point bound: missed, judged on the seed there is.
+  assert.equal(full.checks[0].met, false);
+  assert.ok(Math.abs(full.checks[0].measured! - 0.03) < 1e-9);
+  assert.equal(full.checks[0].notMeasured, undefined);
+  // Any order of the files: the same grid.
+  assert.deepEqual(fig7GridResult([...runs].reverse(), info), full);
+  assert.deepEqual(fig7GridResult([runs[2], runs[0], runs[4], runs[1], runs[3]], info), full);
+  // A grid within the bound (shifts of 0.5 points) meets it: the check can pass and fail.
+  const close = fig7GridResult(TRAIN_THRESHOLDS.map((t, k) => record(t, k ? 0.005 : 0.1)), info);
+  assert.equal(close.checks[0].met, true);
+  // A partial grid (one θ_train not finished, or failed): its figure, no verdict, and why.
+  const failed = { ...runs[1], status: "failed" as const };
+  for (
+    const partialRuns of [runs.filter((_, k) => k !== 1), [
+      ...runs.slice(0, 1),
+      failed,
+      ...runs.slice(2),
+    ]]
+  ) {
+    const partial = fig7GridResult(partialRuns, info);
+    assert.equal(partial.groups[0].measured.fig7Curves, 4);
+    assert.equal(partial.groups[0].measured.fig7Spread, undefined);
+    assert.deepEqual(partial.groups[0].missing, [thetaRunName(0.9) + "@smoke"]);
+    assert.equal(partial.checks[0].measured, null);
+    assert.equal(partial.checks[0].met, false);
+    assert.match(
+      partial.checks[0].notMeasured!,
+      /1 of 5 θ_train runs not finished \(rc-theta0.9@smoke\)/,
     );
-    const partial = await thresholdExtension()({
-      config,
-      traces: tr,
-      labels,
-      extra: {},
-      ctx: { ...ctx([]), workDir: `${dir}/runs/threshold-training` },
-    });
-    assert.equal(partial.extra!.fig7Curves, 4);
-    assert.deepEqual(partial.measured, {});
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
-  // Any other θ_train's run only measures its own θ_test grid.
-  const other = await thresholdExtension()({
-    config: thresholdConfig(0.9, "smoke"),
-    traces: tr,
-    labels,
-    extra: {},
-    ctx: { ...ctx([]), run: thetaRunName(0.9) + "@smoke" },
-  });
-  assert.equal(other.figures, undefined);
-  assert.equal(other.measured, undefined);
-  assert.equal(Object.keys(other.extra!).length, 2 * TEST_THRESHOLDS.length);
+  // Seeds are judged on their mean: seed 2 with a spread of 0.01 brings the mean to 0.02.
+  const seed2 = TRAIN_THRESHOLDS.map((t, k) => record(t, [0.1, 0, 0.01, 0, 0][k], "-s2@smoke"));
+  const two = fig7GridResult([...seed2, ...runs], info);
+  assert.deepEqual(two.groups.map((x) => x.label), ["seed 1 @smoke", "seed 2 @smoke"]);
+  assert.ok(Math.abs(two.checks[0].measured! - 0.02) < 1e-9);
+  assert.match(two.checks[0].over, /mean of 2 seeds \(@smoke\)/);
+  // A run of another profile is another configuration, judged apart.
+  const other = fig7GridResult([...runs, record(0.85, 0, "")], info);
+  assert.equal(other.checks.length, 2);
+  assert.match(other.checks[0].notMeasured!, /4 of 5/);
 });
