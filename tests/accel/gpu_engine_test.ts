@@ -3,6 +3,8 @@
  * RC, EOS and given steps, every readout; Adam against tfjs's Adam. Runs on whatever adapter
  * Deno's WebGPU finds (a software one here).
  */
+// The accelerated paths, as every task and mod.ts registers them.
+import "../../lib/accel/register.ts";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Lstm } from "../../lib/models/lstm.ts";

@@ -3,6 +3,8 @@
  * spike of the clip found independently (the ordinary inference path, then firstSpike), the
  * panels continue past it ("what if"); the run's errors name the file and the fix.
  */
+// The accelerated paths, as every task and mod.ts registers them.
+import "../../lib/accel/register.ts";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { kwsMeta, pickClip, runHidden, traceClip } from "../../lib/experiments/_hidden_run.ts";

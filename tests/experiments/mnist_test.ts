@@ -1,3 +1,5 @@
+// The accelerated paths, as every task and mod.ts registers them.
+import "../../lib/accel/register.ts";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";

@@ -2,6 +2,8 @@
  * Fig. 1B-G's spike rasters: a seeded sample of test sequences per class, and a raster of
  * hand-made sequences whose first spikes are known; a smoke spotting run records one.
  */
+// The accelerated paths, as every task and mod.ts registers them.
+import "../../lib/accel/register.ts";
 import assert from "node:assert/strict";
 import type { SequenceBatch } from "../../lib/data/batch.ts";
 import { sampleByClass, spikeRaster } from "../../lib/experiment.ts";

@@ -3,6 +3,8 @@
  * with `initFrom` set begins from its namesake's weights there. With no training batches the
  * warm-started run evaluates the very weights saved, so its test numbers are the source's.
  */
+// The accelerated paths, as every task and mod.ts registers them.
+import "../../lib/accel/register.ts";
 import assert from "node:assert/strict";
 import { runToy } from "../../lib/experiments/_toy_run.ts";
 import { toyConfig } from "../../lib/experiments/_toy.ts";

@@ -5,6 +5,8 @@
  * threshold, the fused kernel against the composite tfjs-op path, RC at an unreachable threshold
  * against EOS, the `lif` readout, and tensor leaks.
  */
+// The accelerated paths, as every task and mod.ts registers them.
+import "../../lib/accel/register.ts";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
