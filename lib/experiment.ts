@@ -20,9 +20,8 @@ import type {
   RunRecord,
   TargetCheck,
   ThresholdPoint,
-  Tolerance,
 } from "./results.ts";
-import { statusFromChecks, withinTolerance } from "./results.ts";
+import { statusFromChecks } from "./results.ts";
 
 /** Thresholds of the trade-off curves (Fig. 5 style). */
 export const CURVE_THRESHOLDS = [0.55, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99, 0.999];
@@ -36,18 +35,7 @@ export function thresholdCurve(
   return thresholds.map((threshold) => ({ threshold, ...spikeMetrics(traces, labels, threshold) }));
 }
 
-/** A target check: `measured` against the paper's value within `tolerance`. */
-export function check(
-  name: string,
-  paper: number,
-  measured: number | null,
-  tolerance: Tolerance,
-  unit: TargetCheck["unit"],
-  why?: string,
-): TargetCheck {
-  const met = withinTolerance(measured, paper, tolerance);
-  return { name, paper, measured, tolerance, met, unit, ...(why ? { why } : {}) };
-}
+export { check, missingBaseline, notMeasured } from "./experiments/_checks.ts";
 
 /** A histogram of integer values as a bar-chart series over `[lo, hi]`. */
 export function histogram(

@@ -151,9 +151,19 @@ async function baselineRecord(
   const name = item.decl.baseline && item.decl.baseline + overrideSuffix(item.overrides);
   if (!name || finished.some((r) => r.run === name)) return finished;
   try {
-    const { record } = await readRunFile(runPath(outDir, item.experiment.id, name));
+    const { record, problem } = await readRunFile(runPath(outDir, item.experiment.id, name));
     if (record && record.status !== "failed") return [...finished, record];
-  } catch { /* not there: the run goes without its comparison */ }
+    if (problem) console.error(`${item.experiment.id}/${item.decl.run}: its baseline: ${problem}`);
+  } catch (e) {
+    // Not there: the run goes without its comparison, and its check says so (not measured).
+    // Any other problem (a bad file) is said here too, not swallowed.
+    if (!(e instanceof Deno.errors.NotFound)) {
+      console.error(
+        `${item.experiment.id}/${item.decl.run}: its baseline ${name} could not be read ` +
+          `(${(e as Error).message}); its comparison with EOS is not measured`,
+      );
+    }
+  }
   return finished;
 }
 

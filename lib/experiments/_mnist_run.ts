@@ -13,6 +13,8 @@ import {
   check,
   disposeModel,
   firstSpikeSeries,
+  missingBaseline,
+  notMeasured,
   runIdentity,
   thresholdCurve,
 } from "../experiment.ts";
@@ -171,6 +173,9 @@ export async function temporalMnist(config: TemporalMnistConfig, who: string) {
   const test = encode(data.test, Int32Array.from({ length: config.testSize }, (_, i) => i));
   return { data, trainSize, root, order, encode, validation, test };
 }
+
+export { slowRegimeCheck } from "./_checks.ts";
+import { slowRegimeCheck } from "./_checks.ts";
 
 /** Trains and evaluates one temporal-MNIST run with `config` and returns its record. */
 export async function runMnist(
@@ -406,15 +411,17 @@ export async function runMnist(
             "steps",
             "fast regime: under 15 % of the frame (paper Sec. 3.3); 1.5 is the bound, not a value",
           )
-          : check(
-            "mean first-spike step (slow regime)",
-            2.5,
-            spike.meanSpikeTime,
-            { kind: "atLeast", value: 2.5 * (T / 10) },
-            "steps",
-            "slow regime: over 25 % of the frame (paper Sec. 3.3); 2.5 is the bound, not a value",
-          ),
+          : slowRegimeCheck(spike, T),
       );
+    }
+    if (config.model === "lstm" && config.method === "rc" && !eosRun) {
+      checks.push(notMeasured(
+        "mean first spike, RC / EOS-trained with RC-inference",
+        0.95,
+        { kind: "atMost", value: 0.95 },
+        "ratio",
+        missingBaseline("mnist", ctx.baseline),
+      ));
     }
     if (measured.spikeTimeRatio !== undefined) {
       checks.push(check(

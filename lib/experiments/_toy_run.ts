@@ -12,6 +12,8 @@ import {
   disposeModel,
   firstSpikeSeries,
   histogram,
+  missingBaseline,
+  notMeasured,
   runIdentity,
   sampleByClass,
   spikeRaster,
@@ -277,7 +279,7 @@ export async function runToy(
         ],
       });
     }
-    const eosRun = ctx.finished.find((r) => r.run === ctx.baseline);
+    const eosRun = ctx.finished.find((r) => r.run === ctx.baseline && r.status !== "failed");
     if (config.method === "rc" && eosRun) {
       measured.spikeTimeRatio = spike.meanSpikeTime / eosRun.metrics.meanSpikeTime;
     }
@@ -286,8 +288,20 @@ export async function runToy(
     Object.assign(extra, added?.extra);
     figures.push(...added?.figures ?? []);
     const target = exp.targets![config.method];
-    const checks = target.checks.filter((t) => t.measure in measured).map((t) =>
-      check(t.name, t.paper, measured[t.measure], t.tolerance, t.unit, t.why)
+    // A declared check whose input is missing is kept and says why (never dropped).
+    const checks = target.checks.map((t) =>
+      t.measure in measured
+        ? check(t.name, t.paper, measured[t.measure], t.tolerance, t.unit, t.why)
+        : notMeasured(
+          t.name,
+          t.paper,
+          t.tolerance,
+          t.unit,
+          t.measure === "spikeTimeRatio"
+            ? missingBaseline(experiment, ctx.baseline)
+            : `this run measured no ${t.measure}`,
+          t.why,
+        )
     );
     // Memory through training: flat tensor counts mean no leak; peak resident memory per run.
     const curves = fitted.curves;

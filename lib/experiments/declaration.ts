@@ -296,6 +296,12 @@ export interface ExperimentInfo {
   claims?: ClaimSpec[];
   /** Verdicts over grids of runs, made by the report from the run files (see GridSpec). */
   grids?: GridSpec[];
+  /**
+   * A check recorded by older code, judged again by the report from the run file's own numbers
+   * where that check's definition has changed (e.g. one that could not fail); others as they are.
+   * Pure: `(check, record) => check`.
+   */
+  recheck?: (check: TargetCheck, r: RunRecord) => TargetCheck;
 }
 
 /** What a run's code gets besides its config. */

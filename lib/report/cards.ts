@@ -174,8 +174,14 @@ export function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: Run
     const claim = claimOf(c, info);
     return {
       cells: [
-        c.met ? badge("met", "status-met") : badge("missed", "status-missed"),
-        `${esc(c.name)}${why ? `<br><small>${esc(why)}</small>` : ""}`,
+        c.notMeasured
+          ? badge("not measured", "status-not-checked", c.notMeasured)
+          : c.met
+          ? badge("met", "status-met")
+          : badge("missed", "status-missed"),
+        `${esc(c.name)}${why ? `<br><small>${esc(why)}</small>` : ""}${
+          c.notMeasured ? `<br><small><em>not measured: ${esc(c.notMeasured)}</em></small>` : ""
+        }`,
         // A number the paper does not print never stands in its column: its words do.
         claim ? `<small class="claim">claim: ${esc(claim)}</small>` : num(inUnit(c.paper, c.unit)),
         num(inUnit(c.measured, c.unit)),

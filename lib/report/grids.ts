@@ -25,8 +25,9 @@ export function gridStatus(v: GridVerdict): "met" | "missed" | "not checked" {
 }
 
 /**
- * The records with the grid parts older code wrote into them left out (checks, figures, extras
- * named by each grid's `replaces`), and every grid's verdict over them.
+ * The records as the report judges them: checks whose definition changed judged again from the
+ * file's own numbers (`recheck`), the grid parts older code wrote into them left out (checks,
+ * figures, extras named by each grid's `replaces`); and every grid's verdict over them.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -53,11 +54,21 @@ export function gridStatus(v: GridVerdict): "met" | "missed" | "not checked" {
  */
 export function applyGrids(
   records: readonly RunRecord[],
-  experiments: readonly Pick<ExperimentInfo, "id" | "grids" | "figures">[],
+  experiments: readonly Pick<ExperimentInfo, "id" | "grids" | "figures" | "recheck">[],
 ): { records: RunRecord[]; grids: GridVerdict[] } {
   const byId = new Map(experiments.map((e) => [e.id, e]));
-  const cleaned = records.map((r) => {
-    const grids = byId.get(r.experiment)?.grids ?? [];
+  const cleaned = records.map((recorded) => {
+    const info = byId.get(recorded.experiment);
+    const r = info?.recheck && recorded.target
+      ? {
+        ...recorded,
+        target: {
+          ...recorded.target,
+          checks: recorded.target.checks.map((c) => info.recheck!(c, recorded)),
+        },
+      }
+      : recorded;
+    const grids = info?.grids ?? [];
     if (!grids.length) return r;
     const checks = grids.flatMap((g) => g.replaces.checks);
     const figures = new Set(grids.flatMap((g) => g.replaces.figures));

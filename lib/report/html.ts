@@ -52,10 +52,13 @@ export function renderReport(recorded: RunRecord[], opts: RenderOptions): string
   const page = newPage(records, opts.experiments, grids);
   const { charts } = page;
   const sections = page.sections.map((s, i) => sectionHtml(s, i + 1, records, page));
-  const allChecks = [
+  // Checks whose input was missing judge nothing: counted apart, as "not measured".
+  const recordedChecks = [
     ...records.flatMap((r) => r.target?.checks ?? []),
-    ...grids.flatMap((g) => g.result.checks.filter((c) => !c.notMeasured)),
+    ...grids.flatMap((g) => g.result.checks),
   ];
+  const allChecks = recordedChecks.filter((c) => !c.notMeasured);
+  const unmeasured = recordedChecks.length - allChecks.length;
   const ran = new Set(records.map((r) => r.experiment));
   const envs = environments(records);
   const what = about(records, page);
@@ -87,7 +90,9 @@ neural networks” (ICLR 2022). Generated ${
 ${ran.size} of ${opts.experiments.length} experiments run; ${
     allChecks.filter((c) => c.met).length
   } of
-${allChecks.length} target checks met.</p>
+${allChecks.length} target checks met${
+    unmeasured ? ` (${unmeasured} more not measured, each saying why)` : ""
+  }.</p>
 ${headlineHtml(records, opts.experiments, opts.siblings, grids)}
 ${what.html}
 ${alertsHtml(records)}

@@ -163,7 +163,7 @@ export function summariseRun(r: RunRecord, all: readonly RunRecord[] = [r]): Run
  */
 export function summarise(
   recorded: RunRecord[],
-  experiments: readonly Pick<ExperimentInfo, "id" | "pending" | "grids" | "figures">[],
+  experiments: readonly Pick<ExperimentInfo, "id" | "pending" | "grids" | "figures" | "recheck">[],
 ): ReportSummary {
   const { records, grids: allGrids } = applyGrids(recorded, experiments);
   const savings = computeSavings(records);
@@ -175,7 +175,7 @@ export function summarise(
       const runs = mine.map((r) => summariseRun(r, records));
       const grids = allGrids.filter((g) => g.experiment === experiment);
       const checks = [
-        ...runs.flatMap((r) => r.checks),
+        ...runs.flatMap((r) => r.checks.filter((c) => !c.notMeasured)),
         ...grids.flatMap((g) => g.result.checks.filter((c) => !c.notMeasured)),
       ];
       return {

@@ -119,6 +119,11 @@ const targetCheck = object({
   unit: oneOf(["fraction", "steps", "ratio", "ms"]),
   /** Why this tolerance (absent in runs made before targets were declared with reasons). */
   why: text.optional(),
+  /**
+   * Present when the check's input was missing (e.g. its EOS baseline had not finished): why. The
+   * check is then shown as not measured, never as met or missed, and judges nothing.
+   */
+  notMeasured: text.optional(),
 });
 
 /** RC-inference on a test set at one threshold. */

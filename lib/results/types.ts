@@ -34,12 +34,17 @@ export type ThresholdPoint = RunRecord["metrics"]["thresholdCurve"][number];
 /** A chart the report draws as is: the report knows nothing about experiments. */
 export type FigureSpec = RunRecord["figures"][number];
 
-/** The verdict of a finished run's checks: "not checked" for none (an empty list meets nothing). */
+/**
+ * The verdict of a finished run's checks: "not checked" for none measured (an empty list meets
+ * nothing).
+ */
 export function statusFromChecks(
-  checks: readonly { met: boolean }[],
+  checks: readonly { met: boolean; notMeasured?: string }[],
 ): Exclude<RunStatus, "failed"> {
-  if (checks.length === 0) return "not checked";
-  return checks.every((c) => c.met) ? "met" : "missed";
+  // A check whose input was missing judges nothing (it is shown as not measured, with why).
+  const judged = checks.filter((c) => !c.notMeasured);
+  if (judged.length === 0) return "not checked";
+  return judged.every((c) => c.met) ? "met" : "missed";
 }
 
 /**

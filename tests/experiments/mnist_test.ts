@@ -253,3 +253,21 @@ Deno.test({
     }
   },
 });
+
+Deno.test("the slow-regime check reads the images that spiked, and says how many did not", async () => {
+  const { slowRegimeCheck } = await import("../../lib/experiments/_mnist_run.ts");
+  // 80 % spiked at a mean of 3 steps, 20 % never (counted as 10): 0.8 × 3 + 0.2 × 10 = 4.4.
+  const met = slowRegimeCheck({ meanSpikeTime: 4.4, fractionFired: 0.8 }, 10);
+  assert.ok(Math.abs(met.measured! - 3) < 1e-12);
+  assert.equal(met.met, true);
+  assert.match(met.why!, /20\.0 % of the test images never spiked/);
+  // Spiking at 2 steps: missed, though the mean over all images (3.6) is above 2.5.
+  const fast = slowRegimeCheck({ meanSpikeTime: 0.8 * 2 + 0.2 * 10, fractionFired: 0.8 }, 10);
+  assert.ok(Math.abs(fast.measured! - 2) < 1e-12);
+  assert.equal(fast.met, false);
+  // Most images never spike (as runs of a fraction of an epoch): not measured, never met.
+  const few = slowRegimeCheck({ meanSpikeTime: 9.1, fractionFired: 0.25 }, 10);
+  assert.equal(few.measured, null);
+  assert.equal(few.met, false);
+  assert.match(few.notMeasured!, /only 25\.0 % of the test images spiked/);
+});

@@ -151,10 +151,17 @@ Deno.test("a smoke spotting run records the raster and percentile curves", async
     profile: "smoke",
     configHash: "0".repeat(16),
     run: "rc@smoke",
+    baseline: "eos@smoke",
     finished: [],
     log: () => {},
   });
   assert.equal(runProblem(JSON.parse(JSON.stringify(record))), null);
+  // Its EOS baseline has not run: the comparison with it is kept, not measured, and says why.
+  const vsEos = record.target.checks.find((c) => c.name.includes("RC / EOS"))!;
+  assert.equal(vsEos.measured, null);
+  assert.equal(vsEos.met, false);
+  assert.match(vsEos.notMeasured!, /EOS baseline eos@smoke has not finished.*--run eos@smoke/);
+  assert.equal(record.target.checks.filter((c) => c.notMeasured).length, 1);
   const raster = record.figures.find((f) => f.title.startsWith("Sampled test sequences"))!;
   assert.equal(raster.paperFigure, "1B");
   assert.equal(raster.z!.length, 8);

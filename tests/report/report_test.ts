@@ -938,6 +938,10 @@ Deno.test("status: no checks is 'not checked', never met; one missed check is mi
   assert.equal(statusFromChecks([]), "not checked");
   assert.equal(statusFromChecks([{ met: true }, { met: true }]), "met");
   assert.equal(statusFromChecks([{ met: true }, { met: false }]), "missed");
+  // A check whose input was missing judges nothing: the others decide, or none is measured.
+  const missing = { met: false, notMeasured: "its EOS baseline has not finished" };
+  assert.equal(statusFromChecks([{ met: true }, missing]), "met");
+  assert.equal(statusFromChecks([missing]), "not checked");
   // An old run file saying "met" over an empty list is judged again; a failed run stays failed.
   assert.equal(judgedStatus({ status: "met", target: { checks: [] } }), "not checked");
   assert.equal(judgedStatus({ status: "failed", target: { checks: [] } }), "failed");
