@@ -22,6 +22,7 @@ import {
 import { declaredDeviations } from "./runs.ts";
 import { computeSavings } from "./savings.ts";
 import { savingsTable } from "./savings_table.ts";
+import { thetaSlider } from "./slider.ts";
 import {
   commandFor,
   type ExperimentInfo,
@@ -117,6 +118,8 @@ Data: ${esc(dataOf(runs))}; profiles: ${
   for (const g of gridsHere(section, experiment, page)) parts.push(gridBlock(g, page));
   const drawn = curveCharts(section, experiment, runs, page);
   if (drawn) parts.push(drawn);
+  const slider = thetaSlider(section, runs);
+  if (slider) parts.push(slider);
   if (section.parts.savings) {
     const rows = computeSavings(all).filter((s) => s.experiment === experiment);
     if (rows.length) {

@@ -4,6 +4,7 @@ import { EXPERIMENTS } from "../../lib/experiments/registry.ts";
 import { pct, steps } from "../../lib/report/format.ts";
 import { Browser, CHROMIUM, hasChromium } from "./cdp.ts";
 import { fixtureBenchJson, writeFixtureRuns } from "./fixtures.ts";
+import type { RunRecord } from "../../lib/results.ts";
 
 const chromiumMissing = !hasChromium();
 if (chromiumMissing) {
@@ -41,6 +42,58 @@ const VISIBLE_CAMEL_CASE = `(() => {
   }
   return [...new Set(out)];
 })()`;
+
+/** The θ slider the test moves: two-sequence's, in its section "fig2". */
+const SLIDER = "theta-fig2-two-sequence";
+
+/** Sets the slider to the stop of θ (from its embedded data), as a drag would: input, change. */
+const setSlider = (theta: number) =>
+  `(() => {
+  const box = document.getElementById("${SLIDER}");
+  const data = JSON.parse(box.querySelector("script[type='application/json']").textContent);
+  const input = box.querySelector("input[type=range]");
+  input.value = String(data.thetas.indexOf(${theta}));
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+  input.dispatchEvent(new Event("change", { bubbles: true }));
+})()`;
+
+/** One press of the right arrow key (moves a focused range input one stop up). */
+const ARROW_RIGHT = { key: "ArrowRight", code: "ArrowRight", windowsVirtualKeyCode: 39 };
+
+/** The slider's shown θ, its aria-valuetext, and per run (by name) its three numbers. */
+const SLIDER_TEXT = `(() => {
+  const box = document.getElementById("${SLIDER}");
+  const out = {
+    theta: [box.querySelector("output").textContent],
+    valuetext: [box.querySelector("input").getAttribute("aria-valuetext")],
+  };
+  for (const tr of box.querySelectorAll("tr[data-row]")) {
+    out[tr.querySelector("th code").textContent] =
+      ["accuracy", "time", "fired"].map((k) => tr.querySelector("[data-k=" + k + "]").textContent);
+  }
+  return out;
+})()`;
+
+/** The slider shows θ and, for each two-sequence run, its curve's numbers at θ. */
+async function checkSlider(b: Browser, runs: RunRecord[], theta: number, name: string) {
+  const shown = await b.evaluate<Record<string, string[]>>(SLIDER_TEXT);
+  assert.deepEqual([shown.theta, shown.valuetext], [[`θ = ${theta}`], [`θ = ${theta}`]], name);
+  for (const r of runs.filter((x) => x.experiment === "two-sequence")) {
+    const p = r.metrics.thresholdCurve.find((q) => q.threshold === theta)!;
+    assert.deepEqual(
+      shown[r.run],
+      [pct(p.accuracy), steps(p.meanSpikeTime), pct(p.fractionFired)],
+      `${name}: ${r.run} at θ = ${theta}`,
+    );
+  }
+}
+
+/** θ sliders that reach past the viewport or scroll inside, as "id: right edge / width". */
+const SLIDER_OVERFLOW = `[...document.querySelectorAll("[data-theta-slider]")]
+  .filter((s) => s.getBoundingClientRect().right > document.documentElement.clientWidth + 1 ||
+    s.scrollWidth > s.clientWidth + 1)
+  .map((s) => s.id + ": " + Math.round(s.getBoundingClientRect().right) + " / " +
+    document.documentElement.clientWidth)`;
 
 Deno.test({
   name: "report opens offline in headless Chromium, draws every chart, logs no errors",
@@ -125,6 +178,18 @@ Deno.test({
           `${name}: snn-lif is not labelled "not built yet"`,
         );
         assert(!text.includes("deno task reproduce --only snn-lif"), `${name}: a failing command`);
+
+        // The θ slider of two-sequence, moved as a drag moves it (input and change events), then
+        // by the right arrow key: it shows the runs' numbers recorded at the new θ.
+        await b.evaluate(setSlider(0.8));
+        await checkSlider(b, runs, 0.8, name);
+        await b.evaluate(`document.getElementById("${SLIDER}-input").focus()`);
+        for (const type of ["keyDown", "keyUp"]) {
+          await b.page("Input.dispatchKeyEvent", { type, ...ARROW_RIGHT });
+        }
+        await checkSlider(b, runs, 0.85, name);
+        const sliderOverflow = await b.evaluate<string[]>(SLIDER_OVERFLOW);
+        assert.deepEqual(sliderOverflow, [], `${name}: θ sliders wider than the page`);
 
         // Tables scroll inside their wrappers; the page itself must not scroll sideways.
         const overflow = await b.evaluate<number>(

@@ -58,6 +58,26 @@
     }
     try { new Chart(canvas, cfg); drawn++; } catch (e) { console.error("Chart " + canvas.getAttribute("data-chart") + " failed: " + e); }
   });
+  // θ sliders (lib/report/slider.ts): each stop is a θ the runs recorded; show their numbers there.
+  document.querySelectorAll("[data-theta-slider]").forEach(function (box) {
+    var data = JSON.parse(box.querySelector("script[type='application/json']").textContent);
+    var input = box.querySelector("input[type=range]"), out = box.querySelector("output");
+    var rows = box.querySelectorAll("tr[data-row]");
+    var show = function () {
+      var i = Math.max(0, Math.min(data.thetas.length - 1, Math.round(Number(input.value))));
+      var theta = "θ = " + data.thetas[i];
+      out.textContent = theta;
+      input.setAttribute("aria-valuetext", theta);
+      for (var r = 0; r < rows.length; r++) {
+        var cell = data.rows[Number(rows[r].getAttribute("data-row"))].cells[i];
+        ["accuracy", "time", "fired"].forEach(function (k) {
+          rows[r].querySelector("[data-k=" + k + "] .num").textContent = cell[k];
+        });
+      }
+    };
+    input.addEventListener("input", show);
+    input.addEventListener("change", show);
+  });
   window.__chartsDrawn = drawn;
   requestAnimationFrame(function () { requestAnimationFrame(function () { window.__reportReady = true; }); });
 })();
