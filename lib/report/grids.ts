@@ -6,7 +6,12 @@
  * @module
  */
 import type { ExperimentInfo, GridResult } from "../experiments/declaration.ts";
-import type { ExperimentId, RunRecord } from "../results.ts";
+import {
+  type ExperimentId,
+  type RunRecord,
+  type TargetCheck,
+  withinTolerance,
+} from "../results.ts";
 
 /** One grid's verdict in the report. */
 export interface GridVerdict {
@@ -15,6 +20,32 @@ export interface GridVerdict {
   title: string;
   paperFigure: string;
   result: GridResult;
+}
+
+/**
+ * A recorded check judged by its declaration: a run file records what it measured; the paper's
+ * value, the tolerance and why come from the experiment's declared target of the same name, so
+ * a tolerance set from the seeds' spread applies to runs made before it. A check no target
+ * declares (made by run code) is judged from its recorded value, paper and tolerance (its own
+ * "met" is not trusted); one not measured stays not measured.
+ */
+export function rejudge(
+  c: TargetCheck,
+  info: Pick<ExperimentInfo, "targets">,
+  method: "rc" | "eos",
+): TargetCheck {
+  if (c.notMeasured) return c;
+  const spec = info.targets?.[method]?.checks.find((t) => t.name === c.name);
+  // A run file's own "met" is never taken on trust: judged from what it records.
+  if (!spec) return { ...c, met: withinTolerance(c.measured, c.paper, c.tolerance) };
+  return {
+    ...c,
+    paper: spec.paper,
+    tolerance: spec.tolerance,
+    unit: spec.unit,
+    why: spec.why,
+    met: withinTolerance(c.measured, spec.paper, spec.tolerance),
+  };
 }
 
 /** The grid's status: missed, met, or "not checked" (no check could be measured). */
@@ -54,17 +85,19 @@ export function gridStatus(v: GridVerdict): "met" | "missed" | "not checked" {
  */
 export function applyGrids(
   records: readonly RunRecord[],
-  experiments: readonly Pick<ExperimentInfo, "id" | "grids" | "figures" | "recheck">[],
+  experiments: readonly Pick<ExperimentInfo, "id" | "grids" | "figures" | "recheck" | "targets">[],
 ): { records: RunRecord[]; grids: GridVerdict[] } {
   const byId = new Map(experiments.map((e) => [e.id, e]));
   const cleaned = records.map((recorded) => {
     const info = byId.get(recorded.experiment);
-    const r = info?.recheck && recorded.target
+    const r = info && recorded.target
       ? {
         ...recorded,
         target: {
           ...recorded.target,
-          checks: recorded.target.checks.map((c) => info.recheck!(c, recorded)),
+          checks: recorded.target.checks.map((c) =>
+            rejudge(info.recheck ? info.recheck(c, recorded) : c, info, recorded.method)
+          ),
         },
       }
       : recorded;

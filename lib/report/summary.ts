@@ -163,7 +163,10 @@ export function summariseRun(r: RunRecord, all: readonly RunRecord[] = [r]): Run
  */
 export function summarise(
   recorded: RunRecord[],
-  experiments: readonly Pick<ExperimentInfo, "id" | "pending" | "grids" | "figures" | "recheck">[],
+  experiments: readonly Pick<
+    ExperimentInfo,
+    "id" | "pending" | "grids" | "figures" | "recheck" | "targets"
+  >[],
 ): ReportSummary {
   const { records, grids: allGrids } = applyGrids(recorded, experiments);
   const savings = computeSavings(records);
