@@ -247,6 +247,18 @@ export class ConvLstm implements RecurrentModel {
     });
   }
 
+  /**
+   * A forward step's scratch on the one-op path is about 4 bytes × pixels × (k²(Cin + C) for the
+   * im2col, 4C gates, 5C activations, 2C state, the bordered frame): 1.4 MB an example at 28 × 28,
+   * C = 20, k = 3. Chunks of at most 1,000 examples (the default profile's validation set, which
+   * ran so) keep a step under ~1.4 GB; 2,000 at once exhausted the heap over a long run.
+   */
+  maxTraceBatch(): number {
+    const pixels = this.height * this.width, c = this.hiddenChannels, k = this.kernelSize;
+    const perExample = 4 * pixels * (k * k * (this.channels + c) + 11 * c + this.channels + c);
+    return Math.max(1, Math.min(1000, Math.floor(1.5 * 2 ** 30 / perExample)));
+  }
+
   flopsPerStep(): number {
     const pixels = this.height * this.width, c = this.hiddenChannels, k = this.kernelSize;
     const conv = 2 * pixels * k * k * (this.channels + c) * 4 * c;

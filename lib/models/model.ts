@@ -36,6 +36,13 @@ export interface RecurrentModel {
   };
   /** Analytic forward FLOPs for one example through one time step (readout included). */
   flopsPerStep(): number;
+  /**
+   * The most examples one forward pass without a tape should take at once (validation and test
+   * traces run in chunks of this size); absent: any. A model whose per-example scratch is large
+   * (a ConvLSTM's im2col: 1.4 MB an example a step at 20 channels) bounds it so that a chunk fits
+   * tfjs-wasm's 4 GB heap.
+   */
+  maxTraceBatch?(): number;
   /** Plain-data description for run records. */
   describe(): Record<string, unknown>;
 }

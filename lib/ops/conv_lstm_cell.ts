@@ -168,6 +168,20 @@ function dims(
  */
 function allocate(be: WasmBackend, shapes: number[][]) {
   const infos = shapes.map((shape) => be.makeOutput(shape, "float32"));
+  // tfjs-wasm's malloc answers 0 when its heap cannot grow: writing there would corrupt the heap
+  // (a later free traps with "memory access out of bounds"), so say so here instead.
+  const failed = infos.findIndex((t, i) =>
+    shapes[i].reduce((a, b) => a * b, 1) > 0 && be.getMemoryOffset(t.dataId) === 0
+  );
+  if (failed >= 0) {
+    const mb = shapes.reduce((a, s) => a + 4 * s.reduce((x, y) => x * y, 1), 0) / 2 ** 20;
+    for (const t of infos) be.disposeData(t.dataId);
+    throw new Error(
+      `ConvLSTM step: tfjs-wasm's heap could not hold this step's ${mb.toFixed(0)} MB ` +
+        `(buffer ${failed}, shape [${shapes[failed].join(", ")}]): run fewer examples at once ` +
+        "(RecurrentModel.maxTraceBatch bounds traces; a smaller batchSize bounds training)",
+    );
+  }
   const heap = Deno.UnsafePointer.of(be.wasm.HEAPU8 as Uint8Array<ArrayBuffer>)!;
   return {
     infos,

@@ -9,7 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { SequenceBatch } from "../data/batch.ts";
+import { selectRows, type SequenceBatch } from "../data/batch.ts";
 import type { RecurrentModel } from "../models/model.ts";
 import { registered } from "./accelerators.ts";
 import { choosePath, type PathChoice, type PathName } from "./paths.ts";
@@ -174,4 +174,30 @@ export function shrinkRows(
   const next = state.map((s) => tf.gather(s, idx, 0));
   tf.dispose([idx, ...state]);
   return { state: next, rows: Int32Array.from(keep, (r) => rows[r]) };
+}
+
+/** Runs the model over `test` in chunks, all steps, and joins the traces. */
+export async function testTraces(
+  model: RecurrentModel,
+  test: SequenceBatch,
+  readout: Readout,
+  chunk = 1000,
+): Promise<Traces> {
+  // The model's own bound on a forward pass's batch, if smaller (its scratch must fit the heap).
+  chunk = Math.min(chunk, model.maxTraceBatch?.() ?? chunk);
+  const T = test.numSteps;
+  const B = test.batchSize;
+  const confidence = new Float32Array(T * B);
+  const label = new Int32Array(T * B);
+  for (let start = 0; start < B; start += chunk) {
+    const rows = Int32Array.from({ length: Math.min(chunk, B - start) }, (_, i) => start + i);
+    const { traces } = await traceBatch(model, selectRows(test, rows), { readout });
+    for (let t = 0; t < T; t++) {
+      for (let r = 0; r < rows.length; r++) {
+        confidence[t * B + start + r] = traces.confidence[t * rows.length + r];
+        label[t * B + start + r] = traces.label[t * rows.length + r];
+      }
+    }
+  }
+  return { numSteps: T, batchSize: B, confidence, label };
 }

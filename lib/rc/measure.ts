@@ -13,29 +13,7 @@ import type { StepRunner } from "./runner.ts";
 import { type Method, stepRunner } from "./train.ts";
 import { type ComputeCounts, type PairedTiming, zeroCounts } from "./types.ts";
 
-/** Runs the model over `test` in chunks, all steps, and joins the traces. */
-export async function testTraces(
-  model: RecurrentModel,
-  test: SequenceBatch,
-  readout: Readout,
-  chunk = 1000,
-): Promise<Traces> {
-  const T = test.numSteps;
-  const B = test.batchSize;
-  const confidence = new Float32Array(T * B);
-  const label = new Int32Array(T * B);
-  for (let start = 0; start < B; start += chunk) {
-    const rows = Int32Array.from({ length: Math.min(chunk, B - start) }, (_, i) => start + i);
-    const { traces } = await traceBatch(model, selectRows(test, rows), { readout });
-    for (let t = 0; t < T; t++) {
-      for (let r = 0; r < rows.length; r++) {
-        confidence[t * B + start + r] = traces.confidence[t * rows.length + r];
-        label[t * B + start + r] = traces.label[t * rows.length + r];
-      }
-    }
-  }
-  return { numSteps: T, batchSize: B, confidence, label };
-}
+export { testTraces } from "./infer.ts";
 
 /**
  * Measured inference over `test` in batches of `batchSize`: RC-inference halts at the first

@@ -28,7 +28,7 @@ import { assertNoGpuErrors } from "../ops/webgpu_guards.ts";
 import { registered } from "./accelerators.ts";
 import type { FitState } from "./checkpoint.ts";
 import { accuracyAtStep, spikeMetrics, spikeTimePercentiles } from "./evaluate.ts";
-import { traceBatch } from "./infer.ts";
+import { testTraces } from "./infer.ts";
 import { choosePath, type PathChoice, type PathName } from "./paths.ts";
 import type { StepRunner } from "./runner.ts";
 import type { Readout } from "./spike.ts";
@@ -142,7 +142,8 @@ export async function validate(
     "spikingAccuracy" | "meanSpikeTime" | "spikeTimePercentiles" | "fractionFired" | "eosAccuracy"
   >
 > {
-  const { traces } = await traceBatch(model, batch, { readout: opts.readout });
+  // In one pass, or in chunks where the model bounds a pass's batch (its scratch must fit).
+  const traces = await testTraces(model, batch, opts.readout, batch.batchSize);
   const spike = spikeMetrics(traces, batch.y, opts.threshold);
   return {
     spikingAccuracy: spike.accuracy,
