@@ -26,8 +26,13 @@ export interface PhaseSavings {
   perExample: boolean;
   /** The step saving the wall clock is held against: backward steps (training), forward (inference). */
   stepSaving: number | null;
-  /** Wall-clock saving fraction / step saving fraction; 1 means time fell as much as steps did. */
+  /**
+   * Wall-clock saving fraction / step saving fraction; 1 means time fell as much as steps did.
+   * Null where it says nothing (see {@link ratioOf}); `ratioWhy` then says why.
+   */
   realisedRatio: number | null;
+  /** Why there is no realised ratio where both savings were measured; null otherwise. */
+  ratioWhy: string | null;
   /** The same ratio from the RC run's paired timing (trained model, interleaved), if it has one. */
   paired: PairedSavings | null;
 }
@@ -38,6 +43,8 @@ export interface PairedSavings {
   stepSaving: number | null;
   wallSaving: number | null;
   realisedRatio: number | null;
+  /** Why there is no ratio where both savings were measured; null otherwise. */
+  ratioWhy: string | null;
   what: string;
 }
 
@@ -46,11 +53,13 @@ export function pairedSavings(p: PairedTiming | undefined): PairedSavings | null
   if (!p || !isNum(p.rcSeconds) || !isNum(p.eosSeconds)) return null;
   const stepSaving = savingFraction(p.rcSteps, p.eosSteps);
   const wallSaving = savingFraction(p.rcSeconds, p.eosSeconds);
+  const ratio = ratioOf(wallSaving, stepSaving);
   return {
     batches: p.batches,
     stepSaving,
     wallSaving,
-    realisedRatio: realisedRatio(wallSaving, stepSaving),
+    realisedRatio: ratio.value,
+    ratioWhy: ratio.why,
     what: p.what,
   };
 }
@@ -64,6 +73,10 @@ export interface SavingsRow {
   baseline: string | null;
   /** Data set of the RC run. */
   data: string;
+  /** Why the RC run is RC in name only (it never, or hardly ever, spiked in training), or null. */
+  degenerate: string | null;
+  /** True when the RC run or its baseline failed (its counts may be partial). */
+  failed: boolean;
   train: PhaseSavings | null;
   inference: PhaseSavings | null;
   /** Why a comparison is missing or suspect (failed run, no baseline, software adapter, ...). */
@@ -94,14 +107,57 @@ export function savingFraction(rc: number | null, eos: number | null): number | 
 export const MIN_STEP_SAVING_FOR_RATIO = 0.05;
 
 /**
- * Wall-clock saving over step saving, or null when either is undefined or the step saving is under
- * {@link MIN_STEP_SAVING_FOR_RATIO}.
+ * The realised ratios worth showing. Wall-clock can fall by less than the steps did (overheads,
+ * ratio under 1), by a little more (a model's cost per step falling with the batch), or rise a
+ * little; a ratio below −1 or above 3 means the wall clock moved by more than three times the
+ * steps' saving, which no change in steps explains: timing noise over a small saving, a loaded
+ * machine or a broken measurement.
  */
+export const RATIO_RANGE = { min: -1, max: 3 } as const;
+
+/** Why no ratio is shown: under {@link MIN_STEP_SAVING_FOR_RATIO} of the steps saved. */
+export const FEW_STEPS_SAVED = `under ${
+  100 * MIN_STEP_SAVING_FOR_RATIO
+} % of the steps saved: a ratio would divide timing noise by almost nothing`;
+/** Why no ratio is shown: the ratio fell outside {@link RATIO_RANGE}. */
+export const RATIO_OUT_OF_RANGE = `the wall clock moved by more than ${RATIO_RANGE.max} times ` +
+  "the steps' saving, or the other way: timing noise or a loaded machine, not RC's steps";
+
+/** {@link RATIO_RANGE} as the page prints it: "[−1, 3]". */
+export const RATIO_RANGE_TEXT = `[${RATIO_RANGE.min}, ${RATIO_RANGE.max}]`.replace("-", "−");
+
+/** A realised ratio, or why there is none (`why` null: nothing was measured to divide). */
+export interface Ratio {
+  value: number | null;
+  why: string | null;
+}
+
+/**
+ * Wall-clock saving over step saving where it says something: null, with the reason, where the
+ * step saving is under {@link MIN_STEP_SAVING_FOR_RATIO} or the ratio falls outside
+ * {@link RATIO_RANGE}.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ratioOf } from "./savings.ts";
+ * assert.equal(ratioOf(0.25, 0.5).value, 0.5);
+ * assert.equal(ratioOf(0.5, 0.0001).value, null); // noise over almost no saving
+ * assert.equal(ratioOf(0.62, 0.12).value, null); // 5.2: the machine, not the steps
+ * assert.equal(ratioOf(null, 0.4).why, null); // nothing to divide
+ * ```
+ */
+export function ratioOf(wallSaving: number | null, stepSaving: number | null): Ratio {
+  if (!isNum(wallSaving) || !isNum(stepSaving)) return { value: null, why: null };
+  if (stepSaving < MIN_STEP_SAVING_FOR_RATIO) return { value: null, why: FEW_STEPS_SAVED };
+  const value = wallSaving / stepSaving;
+  return value < RATIO_RANGE.min || value > RATIO_RANGE.max
+    ? { value: null, why: RATIO_OUT_OF_RANGE }
+    : { value, why: null };
+}
+
+/** Wall-clock saving over step saving, or null where {@link ratioOf} gives none. */
 export function realisedRatio(wallSaving: number | null, stepSaving: number | null): number | null {
-  if (!isNum(wallSaving) || !isNum(stepSaving) || stepSaving < MIN_STEP_SAVING_FOR_RATIO) {
-    return null;
-  }
-  return wallSaving / stepSaving;
+  return ratioOf(wallSaving, stepSaving).value;
 }
 
 /**
@@ -144,10 +200,12 @@ export function phaseSavings(
     perExample,
   };
   const stepSaving = out[stepKey].saving;
+  const ratio = ratioOf(out.wallSeconds.saving, stepSaving);
   return {
     ...out,
     stepSaving,
-    realisedRatio: realisedRatio(out.wallSeconds.saving, stepSaving),
+    realisedRatio: ratio.value,
+    ratioWhy: ratio.why,
     paired: pairedSavings(paired),
   };
 }
@@ -187,6 +245,7 @@ export function computeSavings(records: RunRecord[]): SavingsRow[] {
           : "no EOS run in this experiment",
       );
     }
+    const failed = [rc, eos].some((r) => r?.status === "failed");
     for (const r of eos ? [rc, eos] : [rc]) {
       if (r.status === "failed") notes.push(`run "${r.run}" failed: counts may be partial`);
       if (r.environment?.backend === "webgpu" && r.environment.adapter?.isFallbackAdapter) {
@@ -260,6 +319,8 @@ export function computeSavings(records: RunRecord[]): SavingsRow[] {
       title: rc.title,
       baseline: eos?.run ?? null,
       data: rc.data?.name ?? "",
+      degenerate,
+      failed,
       train,
       inference,
       notes,
@@ -335,4 +396,137 @@ export function seedSummaries(
     });
   }
   return out;
+}
+
+/** The share of EOS's backward steps from which an RC run is RC in name only (`rcDegenerate`). */
+const DEGENERATE_SHARE = 0.95;
+
+/** Why a paired training timing is not the engine's: it timed another code path. */
+export const OTHER_PATH = "the paired timing measured the tfjs path, not the engine that " +
+  "trained the run";
+
+/**
+ * What one phase of a savings row is timed by: the paired timing (the trained RC model against
+ * EOS on the same batches, interleaved, so a machine's drift cancels) where it timed the engine
+ * that trained the run, else the two whole runs.
+ */
+export interface Timed {
+  source: "paired" | "whole run";
+  stepSaving: number | null;
+  wallSaving: number | null;
+  ratio: number | null;
+  /** Why there is no ratio where both savings were measured (or why the paired one was passed over). */
+  why: string | null;
+}
+
+/** The timing a phase of `row` is judged by (see {@link Timed}); null without the phase. */
+export function timedSaving(row: SavingsRow, phase: "train" | "inference"): Timed | null {
+  const p = row[phase];
+  if (!p) return null;
+  const otherPath = phase === "train" && row.pairedPath !== undefined;
+  if (p.paired && !otherPath) {
+    return {
+      source: "paired",
+      stepSaving: p.paired.stepSaving,
+      wallSaving: p.paired.wallSaving,
+      ratio: p.paired.realisedRatio,
+      why: p.paired.ratioWhy,
+    };
+  }
+  return {
+    source: "whole run",
+    stepSaving: p.stepSaving,
+    wallSaving: p.wallSeconds.saving,
+    ratio: p.realisedRatio,
+    why: p.ratioWhy ?? (otherPath && p.paired ? OTHER_PATH : null),
+  };
+}
+
+/** One phase of an experiment's savings over its compared RC runs. */
+export interface PhaseSummary {
+  /** Steps saved over the whole runs (backward in training, forward in inference). */
+  stepSaving: SeedSpread | null;
+  /** Where the wall clock was read: paired timings where any run has one, else the whole runs. */
+  source: "paired" | "whole run" | null;
+  /** The timed runs' step and wall-clock savings and their realised ratio (those that have one). */
+  timedStepSaving: SeedSpread | null;
+  wallSaving: SeedSpread | null;
+  ratio: SeedSpread | null;
+  /** Runs with no ratio, grouped by why. */
+  noRatio: { why: string; runs: string[] }[];
+  /** Runs compared whose phase was not timed by `source` (no paired timing of their own). */
+  untimed: string[];
+}
+
+/** An experiment's compute savings: its compared RC runs summarised, and those left out. */
+export interface ExperimentSavings {
+  experiment: ExperimentId;
+  /** RC runs compared with their EOS baselines. */
+  compared: string[];
+  /** RC runs with a baseline left out of the summary, each with why. */
+  leftOut: { run: string; why: string }[];
+  train: PhaseSummary;
+  inference: PhaseSummary;
+}
+
+function phaseSummary(rows: SavingsRow[], phase: "train" | "inference"): PhaseSummary {
+  const timed = rows.map((r) => ({ run: r.run, t: timedSaving(r, phase) }));
+  const paired = timed.filter((x) => x.t?.source === "paired");
+  const source = paired.length ? "paired" : timed.some((x) => x.t) ? "whole run" : null;
+  const used = source === "paired" ? paired : timed.filter((x) => x.t);
+  const noRatio = new Map<string, string[]>();
+  for (const { run, t } of used) {
+    if (t && t.ratio === null && t.why) noRatio.set(t.why, [...noRatio.get(t.why) ?? [], run]);
+  }
+  return {
+    stepSaving: spread(rows.map((r) => r[phase]?.stepSaving)),
+    source,
+    timedStepSaving: spread(used.map((x) => x.t?.stepSaving)),
+    wallSaving: spread(used.map((x) => x.t?.wallSaving)),
+    ratio: spread(used.map((x) => x.t?.ratio)),
+    noRatio: [...noRatio].map(([why, runs]) => ({ why, runs })),
+    untimed: source === "paired"
+      ? timed.filter((x) => x.t && x.t.source !== "paired").map((x) => x.run)
+      : [],
+  };
+}
+
+/**
+ * One summary per experiment with RC runs compared against EOS baselines, in row order: steps
+ * saved over the whole runs, and the wall clock (paired timings first) with its realised ratio,
+ * each as mean ± sd over the runs. Failed runs and RC runs that never spiked in training (RC in
+ * name only) are left out, saying why.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { experimentSavings } from "./savings.ts";
+ * assert.deepEqual(experimentSavings([]), []);
+ * ```
+ */
+export function experimentSavings(rows: readonly SavingsRow[]): ExperimentSavings[] {
+  const withBaseline = rows.filter((r) => r.baseline !== null);
+  const ids = [...new Set(withBaseline.map((r) => r.experiment))];
+  return ids.map((experiment) => {
+    const mine = withBaseline.filter((r) => r.experiment === experiment);
+    const why = (r: SavingsRow) =>
+      r.failed
+        ? "a run of the pair failed"
+        : r.degenerate
+        ? /^never/.test(r.degenerate)
+          ? "never spiked in training"
+          : `spiked early in under ${
+            Math.round(100 * (1 - DEGENERATE_SHARE))
+          } % of training's steps`
+        : !r.train && !r.inference
+        ? "no compute counts"
+        : null;
+    const compared = mine.filter((r) => why(r) === null);
+    return {
+      experiment,
+      compared: compared.map((r) => r.run),
+      leftOut: mine.filter((r) => why(r) !== null).map((r) => ({ run: r.run, why: why(r)! })),
+      train: phaseSummary(compared, "train"),
+      inference: phaseSummary(compared, "inference"),
+    };
+  });
 }
