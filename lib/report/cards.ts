@@ -5,7 +5,8 @@
  */
 
 import { judgedStatus, type RunRecord, type TargetCheck, withinTolerance } from "../results.ts";
-import { count, esc, inUnit, isNum, NA, pct, slug, steps, tolerance, wilson } from "./format.ts";
+import { count, esc, inUnit, isNum, NA, pct, slug, steps, tolerance } from "./format.ts";
+import { accuracyNumber, accuracyPct, intervalRange, testCount } from "./accuracy.ts";
 import {
   badge,
   deviationHtml,
@@ -108,21 +109,10 @@ function targetText(description: string): string {
   return description.replace(/^Paper\s+[^:]{1,40}:\s*/, "");
 }
 
-/** The test examples behind a run's test accuracy: `config.testSize`, else the inference count. */
-function testCount(r: RunRecord): number | null {
-  const size = (r.config as Record<string, unknown> | undefined)?.testSize;
-  if (isNum(size) && size > 0) return size;
-  const n = r.compute?.inference?.examples;
-  return isNum(n) && n > 0 ? n : null;
-}
-
 /** "95 % interval a-b % (n = N)" for an accuracy on N examples (Wilson's score interval). */
 export function intervalText(p: number, n: number | null): string {
   if (!isNum(p) || !n) return "";
-  const { lo, hi } = wilson(p, n);
-  return `95 % interval ${(100 * lo).toFixed(1)}-${(100 * hi).toFixed(1)} % (n = ${
-    n.toLocaleString("en-US")
-  })`;
+  return `95 % interval ${intervalRange(p, n)} (n = ${n.toLocaleString("en-US")})`;
 }
 
 /**
@@ -199,7 +189,9 @@ export function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: Run
   const degenerate = rcDegenerate(r);
   const declared = declaredDeviations(info);
   const devCount = own.length + declared.length;
-  const pctFmt = (x: number) => (x * 100).toFixed(2);
+  // Accuracies to the precision the test set supports (one clip of 300 is 0.33 points).
+  const tested = testCount(r);
+  const pctFmt = (x: number) => accuracyNumber(x, tested);
   return `<article class="run" id="${runAnchor(r)}">
 <h4>${esc(r.title ?? r.run)} <code>${esc(r.run)}</code> ${runFileLink(r)}</h4>
 <p class="badges">${statusBadge(judgedStatus(r))}${
@@ -218,9 +210,9 @@ ${
 ${
     tile(
       `Test accuracy, RC-inference${isNum(m.threshold) ? ` (θ = ${m.threshold})` : ""}`,
-      pct(m.testAccuracy),
+      accuracyPct(m.testAccuracy, tested),
       [
-        intervalText(m.testAccuracy, testCount(r)),
+        intervalText(m.testAccuracy, tested),
         seeds((x) => x.metrics?.testAccuracy, pctFmt, " %"),
       ]
         .filter(Boolean).join(" · ") + selHint,
@@ -237,7 +229,7 @@ ${
     )
   }
 ${tile("Examples that spiked", pct(m.fractionFired))}
-${tile("Accuracy read at the last step (EOS)", pct(m.eosAccuracy))}
+${tile("Accuracy read at the last step (EOS)", accuracyPct(m.eosAccuracy, tested))}
 ${extras.join("\n")}
 </dl>
 ${selectionBlock(r, info)}

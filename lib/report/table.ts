@@ -7,11 +7,13 @@
  */
 
 import {
+  type CitedRow,
   type ComparisonTableSpec,
   type MeasuredRow,
   speedClassOf,
 } from "../experiments/declaration.ts";
 import type { RunRecord } from "../results.ts";
+import { accuracyNumber, intervalRange, testCount } from "./accuracy.ts";
 import { esc, isNum, NA, steps } from "./format.ts";
 
 /** A run's base name: without its profile (`@paper`) and override (`+beta=0.2`) suffixes. */
@@ -39,7 +41,7 @@ export interface MeasuredCell {
   data: string;
   /** Training epochs of the runs (from `metrics.extra.epochs`; null when not recorded). */
   epochs: number[] | null;
-  /** Test examples behind each number (`config.testSize`; null when not recorded). */
+  /** Test examples behind each number (`accuracy.ts`'s `testCount`; null where unknown). */
   testImages: number[] | null;
   /** The class most runs landed in ("" without speed classes). */
   landed: string;
@@ -114,7 +116,7 @@ export function measuredCells(
       out.push({
         profile,
         epochs: recorded<number>((r) => r.metrics.extra?.epochs),
-        testImages: recorded<number>((r) => (r.config as Record<string, unknown>)?.testSize),
+        testImages: recorded<number>((r) => testCount(r)),
         landed,
         seeds: here.length,
         best,
@@ -132,6 +134,23 @@ export function measuredCells(
 }
 
 const pts = (x: number) => (isNum(x) ? (x * 100).toFixed(2) : NA);
+
+/** The fewest test examples behind a cell's numbers (its precision), or null where unknown. */
+const fewest = (c: MeasuredCell) => c.testImages ? Math.min(...c.testImages) : null;
+
+/**
+ * A cell's accuracy: the best and mean ± sd over several seeds, or one seed's with its binomial
+ * 95 % interval; to the precision its test set supports.
+ */
+function accuracyHtml(c: MeasuredCell): string {
+  const n = fewest(c);
+  const acc = (x: number) => accuracyNumber(x, n);
+  return c.seeds === 1
+    ? `<strong>${acc(c.best)}</strong> (1 seed${
+      n ? `; 95 % interval ${esc(intervalRange(c.best, n)).replace(" %", "")}` : ""
+    })`
+    : `<strong>${acc(c.best)}</strong> best; ${acc(c.mean)} ± ${acc(c.sd)} over ${c.seeds} seeds`;
+}
 
 /** Column names, also each cell's `data-label` (shown before it when a narrow screen stacks rows). */
 const COLUMNS = [
@@ -163,11 +182,6 @@ function measuredRowHtml(
   paperEpochs: number | undefined,
   moved: string | null,
 ): string {
-  const badge = c.verdict === "met"
-    ? "status-met"
-    : c.verdict === "missed"
-    ? "status-missed"
-    : "profile-below";
   const epochs = span(c.epochs, (e) => (e >= 10 ? e.toFixed(0) : e.toFixed(2)));
   const budget = c.epochs && paperEpochs
     ? ` <small>(${
@@ -182,96 +196,185 @@ function measuredRowHtml(
       : ""
   }`;
   return `<tr class="measured">${head}${
-    td(
-      3,
-      `<strong>${pts(c.best)}</strong>${
-        // One seed has no spread to show.
-        c.seeds === 1
-          ? " (1 seed)"
-          : ` best; ${pts(c.mean)} ± ${pts(c.sd)} over ${c.seeds} seeds`}${
-        c.data ? ` <small>(${esc(c.data)})</small>` : ""
-      }`,
-    )
+    td(3, `${accuracyHtml(c)}${c.data ? ` <small>(${esc(c.data)})</small>` : ""}`)
   }${td(4, steps(c.meanSpikeTime))}${td(5, regime)}${td(6, esc(c.profile))}${
     td(7, `${epochs}${budget}`)
   }${td(8, span(c.testImages, (n) => n.toLocaleString("en-US")))}${
     td(
       9,
-      `<span class="badge ${badge}" title="${esc(c.why)}">${esc(c.verdict)}</span> vs ${
-        pts(row.paper)
-      }`,
+      `${verdictBadge(c)} vs ${pts(row.paper)}`,
     )
   }</tr>`;
 }
 
+/** One line of a table group: a cited row, a measured cell, or a measured row with no cell here. */
+type Line =
+  | { kind: "cited"; row: CitedRow }
+  | { kind: "measured"; row: MeasuredRow; cell: MeasuredCell; moved: string | null }
+  | { kind: "empty"; row: MeasuredRow; elsewhere: boolean };
+
 /**
- * The table as HTML: group headings, cited rows as printed, measured rows per profile. A measured
- * cell whose runs landed in another speed class than its row's is listed under that class's group
- * (a slow run is never shown as a fast-regime result), saying where it was declared.
+ * The lines of each group. A measured cell whose runs landed in another speed class than its
+ * row's is listed under that class's group (a slow run is never shown as a fast-regime result),
+ * saying where it was declared.
+ */
+function groupLines(spec: ComparisonTableSpec, runs: readonly RunRecord[]): Line[][] {
+  const classOfGroup = spec.groups.map((g) =>
+    g.rows.find((r): r is MeasuredRow => r.kind === "measured" && r.speedClass !== undefined)
+      ?.speedClass
+  );
+  const movedTo: Line[][] = spec.groups.map(() => []);
+  const stays = new Map<MeasuredRow, MeasuredCell[]>();
+  spec.groups.forEach((group, gi) => {
+    for (const row of group.rows) {
+      if (row.kind !== "measured") continue;
+      stays.set(row, []);
+      for (const cell of measuredCells(row, spec, runs)) {
+        const target = classOfGroup.indexOf(cell.landed);
+        if (
+          row.speedClass && cell.landed && cell.landed !== row.speedClass && target >= 0 &&
+          target !== gi
+        ) {
+          movedTo[target].push({ kind: "measured", row, cell, moved: row.speedClass });
+        } else stays.get(row)!.push(cell);
+      }
+    }
+  });
+  return spec.groups.map((group, gi) => [
+    ...group.rows.flatMap((row): Line[] => {
+      if (row.kind === "cited") return [{ kind: "cited", row }];
+      const cells = stays.get(row)!;
+      return cells.length
+        ? cells.map((cell) => ({ kind: "measured", row, cell, moved: null }))
+        : [{ kind: "empty", row, elsewhere: measuredCells(row, spec, runs).length > 0 }];
+    }),
+    ...movedTo[gi],
+  ]);
+}
+
+/** The badge of a cell's verdict (met, missed, below protocol), its reason on hover. */
+function verdictBadge(c: MeasuredCell): string {
+  const badge = c.verdict === "met"
+    ? "status-met"
+    : c.verdict === "missed"
+    ? "status-missed"
+    : "profile-below";
+  return `<span class="badge ${badge}" title="${esc(c.why)}">${esc(c.verdict)}</span>`;
+}
+
+/**
+ * The cited row of the paper's own model that a measured row stands beside (the row before it,
+ * same architecture, its model a prefix of the measured one's): the compact table shows its value
+ * in the measured row's "paper" column instead of a row of its own.
+ */
+function ownPaperRows(spec: ComparisonTableSpec): Set<CitedRow> {
+  const own = new Set<CitedRow>();
+  for (const g of spec.groups) {
+    g.rows.forEach((row, i) => {
+      const next = g.rows[i + 1];
+      if (
+        row.kind === "cited" && next?.kind === "measured" &&
+        next.architecture === row.architecture && next.model.startsWith(row.model)
+      ) own.add(row);
+    });
+  }
+  return own;
+}
+
+/**
+ * The table for a narrow screen: three columns, the model, the paper's number and ours side by
+ * side (the wide table's ten columns would stack into one card per row, the paper's row far from
+ * ours). The paper's own rows are folded into the measured rows beside them.
+ */
+function compactTableHtml(spec: ComparisonTableSpec, lines: Line[][]): string {
+  const own = ownPaperRows(spec);
+  const model = (m: string, a: string, source = "") =>
+    `<th scope="row">${esc(m)} <span class="arch">${esc(a)}</span>${
+      source ? `<br><small>${esc(source)}</small>` : ""
+    }</th>`;
+  const body = spec.groups.flatMap((group, gi) => [
+    `<tr class="group"><th colspan="3">${esc(group.title)}</th></tr>`,
+    ...lines[gi].flatMap((l) => {
+      if (l.kind === "cited") {
+        return own.has(l.row) ? [] : [
+          `<tr class="c-cited">${model(l.row.model, l.row.architecture, l.row.source)}<td>${
+            esc(l.row.value)
+          }</td><td class="muted">—</td></tr>`,
+        ];
+      }
+      if (l.kind === "empty") {
+        return [
+          `<tr class="c-measured">${model(l.row.model, l.row.architecture)}<td>${
+            pts(l.row.paper)
+          }</td><td class="notrun">${
+            l.elsewhere ? "landed in the other regime" : "not run"
+          }</td></tr>`,
+        ];
+      }
+      const c = l.cell;
+      const epochs = c.epochs
+        ? `${span(c.epochs, (e) => (e >= 10 ? e.toFixed(0) : e.toFixed(2)))} ep.`
+        : "";
+      const detail = [
+        `${steps(c.meanSpikeTime)} steps, ${c.landed}`,
+        l.moved ? `declared ${l.moved}` : "",
+        c.profile,
+        epochs,
+        c.testImages ? `${span(c.testImages, (n) => n.toLocaleString("en-US"))} images` : "",
+      ].filter(Boolean).join(" · ");
+      return [
+        `<tr class="c-measured">${model(l.row.model, l.row.architecture)}<td>${
+          pts(l.row.paper)
+        }</td><td>${accuracyHtml(c)} ${verdictBadge(c)}<br><small>${esc(detail)}</small></td></tr>`,
+      ];
+    }),
+  ]);
+  return `<div class="table-wrap compact"><table class="comparison-compact">
+<caption><strong>${esc(spec.paperFigure)}</strong> — ${esc(spec.title)}</caption>
+<thead><tr><th>model</th><th>paper (%)</th><th>this harness (%)</th></tr></thead>
+<tbody>${body.join("\n")}</tbody></table></div>`;
+}
+
+/**
+ * The table as HTML: group headings, cited rows as printed, measured rows per profile (a cell
+ * listed under the group of the regime its runs landed in, see {@link groupLines}); and the same
+ * numbers in three columns for a narrow screen, where the page shows that one instead.
  */
 export function comparisonTableHtml(
   spec: ComparisonTableSpec,
   runs: readonly RunRecord[],
 ): string {
-  const classOfGroup = spec.groups.map((g) =>
-    g.rows.find((r): r is MeasuredRow => r.kind === "measured" && r.speedClass !== undefined)
-      ?.speedClass
-  );
+  const lines = groupLines(spec, runs);
   const head = (row: MeasuredRow) =>
     `${td(0, "this harness")}${td(1, esc(row.model))}${td(2, esc(row.architecture))}`;
-  const movedTo: string[][] = spec.groups.map(() => []);
-  const stays = new Map<MeasuredRow, MeasuredCell[]>();
-  spec.groups.forEach((group, gi) => {
-    for (const row of group.rows) {
-      if (row.kind !== "measured") continue;
-      const cells = measuredCells(row, spec, runs);
-      stays.set(row, []);
-      for (const c of cells) {
-        const target = classOfGroup.indexOf(c.landed);
-        if (
-          row.speedClass && c.landed && c.landed !== row.speedClass && target >= 0 && target !== gi
-        ) {
-          movedTo[target].push(
-            measuredRowHtml(head(row), row, c, spec.paperEpochs, row.speedClass),
-          );
-        } else stays.get(row)!.push(c);
-      }
-    }
-  });
   const rows: string[] = [];
   spec.groups.forEach((group, gi) => {
     rows.push(`<tr class="group"><th colspan="${COLUMNS.length}">${esc(group.title)}</th></tr>`);
-    for (const row of group.rows) {
-      if (row.kind === "cited") {
+    for (const l of lines[gi]) {
+      if (l.kind === "cited") {
         rows.push(
-          `<tr class="cited">${td(0, esc(row.source))}${td(1, esc(row.model))}${
-            td(2, esc(row.architecture))
-          }${td(3, esc(row.value))}<td colspan="${
+          `<tr class="cited">${td(0, esc(l.row.source))}${td(1, esc(l.row.model))}${
+            td(2, esc(l.row.architecture))
+          }${td(3, esc(l.row.value))}<td colspan="${
             COLUMNS.length - 4
           }" class="muted">as printed</td></tr>`,
         );
-        continue;
-      }
-      const cells = stays.get(row)!;
-      if (cells.length === 0) {
-        const elsewhere = measuredCells(row, spec, runs).length > 0;
+      } else if (l.kind === "empty") {
         rows.push(
-          `<tr class="measured">${head(row)}${td(3, `${pts(row.paper)} (paper)`)}` +
+          `<tr class="measured">${head(l.row)}${td(3, `${pts(l.row.paper)} (paper)`)}` +
             `<td colspan="${COLUMNS.length - 4}" class="notrun">${
-              elsewhere
+              l.elsewhere
                 ? "no run landed in this regime (see the other group)"
-                : `not run (runs ${esc(row.runs.join(", "))})`
+                : `not run (runs ${esc(l.row.runs.join(", "))})`
             }</td></tr>`,
         );
-        continue;
-      }
-      for (const c of cells) rows.push(measuredRowHtml(head(row), row, c, spec.paperEpochs, null));
+      } else rows.push(measuredRowHtml(head(l.row), l.row, l.cell, spec.paperEpochs, l.moved));
     }
-    rows.push(...movedTo[gi]);
   });
-  return `<figure class="table"><div class="table-wrap"><table class="stack comparison">
+  return `<figure class="table"><div class="table-wrap wide"><table class="stack comparison">
 <caption><strong>${esc(spec.paperFigure)}</strong> — ${esc(spec.title)}</caption>
 <thead><tr>${COLUMNS.map((c) => `<th>${c}</th>`).join("")}</tr></thead>
 <tbody>${rows.join("\n")}</tbody></table></div>
+${compactTableHtml(spec, lines)}
 <figcaption>${esc(spec.caption)}</figcaption></figure>`;
 }
