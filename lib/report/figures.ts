@@ -17,6 +17,7 @@ import {
 } from "./charts.ts";
 import { compareFigureLabels, esc } from "./format.ts";
 import type { Page } from "./page.ts";
+import { sweepReading } from "./reading.ts";
 import { type ExperimentInfo, figureKey, homeSection, type ReportSection } from "./sections.ts";
 import { isFirstSeed } from "./select.ts";
 
@@ -74,6 +75,8 @@ export function recordedFigures(
       const view = viewOf(f, info);
       const panel = view?.panel?.[r.method] ?? f.paperFigure;
       const caption = view?.caption?.[r.method] ?? f.caption;
+      // The words of the caption are the paper's; what this run's numbers do is computed here.
+      const here = sweepReading(f);
       const shared = (groups.get(groupKey(f))?.length ?? 0) > 1;
       return `<figure>${
         page.charts.canvas(
@@ -85,7 +88,9 @@ export function recordedFigures(
         view?.differs ? ` <em>(${esc(view.differs)})</em>` : ""
       } — ${esc(f.title)} <small>(${r.method.toUpperCase()}-trained run <code>${esc(r.run)}</code>${
         shared ? "; same scales as the charts beside it" : ""
-      })</small><br>${esc(caption)}</figcaption></figure>`;
+      })</small><br>${esc(caption)}${
+        here ? `<br><span class="here">${esc(here)}</span>` : ""
+      }</figcaption></figure>`;
     }).join("")
   }</div>`;
 }
@@ -120,8 +125,9 @@ export function curveCharts(
       }
 <figcaption>${standsFor(info?.accuracyCurveIs)} — ${
         esc(experiment)
-      }: validation accuracy of every run through training, RC-inference at the training θ (solid)
-and read at the last step (dashed); RC runs blue, EOS runs red.</figcaption></figure>`,
+      }: validation accuracy of every run through training, RC-inference at the training θ (thick)
+and read at the last step (thin, pale); RC runs in blues, EOS runs in reds, the seeds of a
+configuration in one colour.</figcaption></figure>`,
       `<figure>${
         charts.canvas(
           spikeTimeCurveChart(runs, `${experiment}: ${spikeTitle}`),
@@ -134,7 +140,7 @@ and read at the last step (dashed); RC runs blue, EOS runs red.</figcaption></fi
 median (line), 25-75 % (darker band) and 10-90 % (lighter band) of the first run of each method
 (RC blue, EOS red)${
             runs.some((r) => hasSpikeTimePercentiles([r]) && !bandedRuns(runs).has(r))
-              ? "; other runs' medians dashed"
+              ? "; other runs' medians thinner"
               : ""
           }${
             runs.some((r) => !hasSpikeTimePercentiles([r]))

@@ -5,9 +5,22 @@
  * @module
  */
 
-import type { RunRecord, ThresholdPoint } from "../results.ts";
+import type { FigureSpec, RunRecord, ThresholdPoint } from "../results.ts";
+import {
+  accuracyNumber,
+  accuracyPct,
+  intervalRange,
+  testCount,
+  validationCount,
+} from "./accuracy.ts";
 import { count, isNum, pct, steps } from "./format.ts";
-import { computeSavings, findBaseline } from "./savings.ts";
+import {
+  computeSavings,
+  experimentSavings,
+  findBaseline,
+  type PhaseSummary,
+  type SeedSpread,
+} from "./savings.ts";
 import { isFirstSeed, seedsOf, seedStats, selectionOf } from "./select.ts";
 
 const pts = (x: number) => `${(x * 100).toFixed(1)}`;
@@ -102,6 +115,34 @@ function overSeeds(
   return st && st.seeds >= 2 ? `${fmt(st.mean)} ± ${fmt(st.sd)}` : fmt(value(r));
 }
 
+/**
+ * A test accuracy in words, to the precision its `n` examples support, with its binomial 95 %
+ * interval: "96.3 % (95 % interval 94.1-97.7 %, n = 300)".
+ */
+export function accuracyWords(p: number | null | undefined, n: number | null): string {
+  if (!isNum(p)) return pct(p);
+  return n
+    ? `${accuracyPct(p, n)} (95 % interval ${intervalRange(p, n)}, n = ${count(n)})`
+    : pct(p);
+}
+
+/**
+ * A test accuracy of `r` in words: over two or more finished seeds their mean ± sd (the spread
+ * the seeds give), over one the run's own with its binomial interval; to the precision the test
+ * set supports.
+ */
+function accuracyOverSeeds(
+  r: RunRecord,
+  runs: RunRecord[],
+  value: (x: RunRecord) => number | null | undefined,
+): string {
+  const n = testCount(r);
+  const st = seedStats(r, runs, value);
+  return st && st.seeds >= 2
+    ? `${accuracyNumber(st.mean, n)} ± ${accuracyNumber(st.sd, n)} %`
+    : accuracyWords(value(r), n);
+}
+
 /** The runs compared with RC-inference: accuracy and speed of RC against its EOS baseline. */
 export function runsReading(runs: RunRecord[]): string[] {
   const out: string[] = [];
@@ -123,13 +164,13 @@ export function runsReading(runs: RunRecord[]): string[] {
       const n = done(seedsOf(r, runs)).length;
       return n === 1 ? "1 seed" : `${n} seeds, mean ± sd`;
     };
-    const acc = (r: RunRecord) => overSeeds(r, runs, (x) => x.metrics?.testAccuracy, pct);
+    const acc = (r: RunRecord) => accuracyOverSeeds(r, runs, (x) => x.metrics?.testAccuracy);
     const at = (r: RunRecord) => overSeeds(r, runs, (x) => x.metrics?.meanSpikeTime, steps);
     out.push(
       `${rc.run} (${seeds(rc)}): RC-trained reaches ${acc(rc)} with RC-inference after ` +
         `${at(rc)} of ${m.numSteps} steps on average${faster}; its EOS baseline ` +
         `(${eos!.run}, ${seeds(eos!)}) reaches ${
-          overSeeds(eos!, runs, (x) => x.metrics?.eosAccuracy, pct)
+          accuracyOverSeeds(eos!, runs, (x) => x.metrics?.eosAccuracy)
         } read at step ${e.numSteps} and ` +
         `${acc(eos!)} with RC-inference after ${at(eos!)} steps.`,
     );
@@ -144,7 +185,9 @@ export function runsReading(runs: RunRecord[]): string[] {
         `${n === 1 ? "its" : "their"} own; ${
           configs ? "of the first seeds " : ""
         }the most accurate, ${best.run}, reaches ` +
-        `${pct(best.metrics.testAccuracy)} after ${steps(best.metrics.meanSpikeTime)} of ` +
+        `${accuracyWords(best.metrics.testAccuracy, testCount(best))} after ${
+          steps(best.metrics.meanSpikeTime)
+        } of ` +
         `${best.metrics.numSteps} steps.`,
     );
   }
@@ -192,6 +235,9 @@ export function curvesReading(runs: RunRecord[]): string[] {
 export function selectionReading(runs: RunRecord[]): string[] {
   return firsts(runs).flatMap((r) => {
     const s = selectionOf(r);
+    // Validation accuracies to the precision the validation set supports.
+    const vn = validationCount(r);
+    const pct = (x: number) => accuracyPct(x, vn);
     if (s.rule === "last" && s.bestSpiking && s.final && s.bestSpiking !== s.final) {
       const gap = s.bestSpiking.spikingAccuracy - s.final.spikingAccuracy;
       return Math.abs(gap) < 0.005 ? [] : [
@@ -218,23 +264,138 @@ export function selectionReading(runs: RunRecord[]): string[] {
   });
 }
 
-/** "25.64 % fewer example-steps" or "2.50 % more wall-clock": the sign in words. */
-function fewer(x: number | null, what: string, less = "fewer", more = "more"): string {
-  if (!isNum(x)) return `${what} n/a`;
-  if (Math.abs(x) < 0.00005) return `no ${what} saved`;
-  return `${pct(Math.abs(x))} ${x > 0 ? less : more} ${what}`;
+/**
+ * A spread over runs in words, as the savings summary prints it: "mean ± sd" over several runs,
+ * the value alone over one; step savings (`"steps"`, exact counts) with two decimals, wall-clock
+ * savings (`"%"`) with one.
+ */
+function spreadWords(x: SeedSpread, unit: "steps" | "%" | "ratio"): string {
+  const f = (v: number) =>
+    unit === "ratio" ? v.toFixed(2) : (100 * v).toFixed(unit === "steps" ? 2 : 1);
+  const u = unit === "ratio" ? "" : " %";
+  return x.seeds > 1 ? `${f(x.mean)} ± ${f(x.sd)}${u}` : `${f(x.mean)}${u}`;
 }
 
-/** Training and inference compute saved by each RC run against its baseline. */
+/** A saving's size in words, its sign as `less`/`more`: "19.2 ± 7.1 % fewer". */
+function sizeWords(x: SeedSpread, less: string, more: string): string {
+  return `${spreadWords({ ...x, mean: Math.abs(x.mean) }, "steps")} ${x.mean >= 0 ? less : more}`;
+}
+
+/** One phase's wall clock in words: "fell 24.7 ± 1.1 % in training (realised ratio 0.86 ± 0.04)". */
+function wallWords(p: PhaseSummary, phase: string, first: boolean): string {
+  const w = p.wallSaving!;
+  const why = p.noRatio.map((n) => n.why).join("; ");
+  const ratio = p.ratio
+    ? `${first ? "realised ratio " : ""}${spreadWords(p.ratio, "ratio")}${
+      why ? `; ${p.noRatio.reduce((a, n) => a + n.runs.length, 0)} runs without: ${why}` : ""
+    }`
+    : why
+    ? `no ratio: ${why}`
+    : "";
+  return `${w.mean >= 0 ? "fell" : "rose"} ${
+    spreadWords({ ...w, mean: Math.abs(w.mean) }, "%")
+  } in ${phase}${ratio ? ` (${ratio})` : ""}`;
+}
+
+/**
+ * The compute an experiment's RC runs saved against their EOS baselines, as the savings summary
+ * gives it (`experimentSavings`): steps over the whole runs, the wall clock from paired timings
+ * where there are some, and the runs left out.
+ */
 export function savingsReading(runs: RunRecord[]): string[] {
-  const first = new Set(firsts(runs).map((r) => r.run));
-  return computeSavings(runs).filter((s) => s.train && s.inference && first.has(s.run)).slice(0, 2)
-    .map((s) => {
-      const t = s.train!, i = s.inference!;
-      return `${s.run} vs ${s.baseline}: training ${fewer(t.stepSaving, "example-steps")}, ${
-        fewer(t.wallSeconds.saving, "wall-clock", "less", "more")
-      }; inference ${fewer(i.stepSaving, "example-steps")}, ${
-        fewer(i.wallSeconds.saving, "wall-clock", "less", "more")
-      }.`;
-    });
+  return experimentSavings(computeSavings(runs)).flatMap((e) => {
+    const n = e.compared.length;
+    const left = e.leftOut.length
+      ? ` ${e.leftOut.length} RC run${e.leftOut.length === 1 ? "" : "s"} left out (${
+        [...new Set(e.leftOut.map((l) => l.why))].map((why) =>
+          `${e.leftOut.filter((l) => l.why === why).length} ${why}`
+        ).join(", ")
+      }).`
+      : "";
+    if (n === 0) return left ? [`No RC run to compare with EOS:${left}`] : [];
+    const phases = ([["training", e.train], ["inference", e.inference]] as const)
+      .filter(([, p]) => p.stepSaving);
+    const steps = phases.map(([name, p], i) =>
+      `${sizeWords(p.stepSaving!, "fewer", "more")}${i === 0 ? " example-steps" : ""} in ${name}`
+    );
+    const timed = phases.filter(([, p]) => p.wallSaving);
+    const source = timed[0]?.[1].source;
+    const there = timed.map(([, p]) =>
+      p.timedStepSaving && spreadWords(p.timedStepSaving, "steps")
+    );
+    const thereWords = source !== "paired" || !there[0]
+      ? ""
+      : ` (${
+        new Set(there).size === 1
+          ? `${there[0]} fewer steps there`
+          : timed.map(([name], i) => `${there[i]} fewer steps there in ${name}`).join(", ")
+      })`;
+    const wall = timed.map(([name, p], i) => wallWords(p, name, i === 0));
+    return [
+      `Compute over ${n} RC run${n === 1 ? "" : "s"} against ${
+        n === 1 ? "its EOS baseline" : "their EOS baselines (mean ± sd)"
+      }: ${steps.join(", ")}.${
+        wall.length
+          ? ` ${
+            source === "paired"
+              ? `Timed in pairs on the trained models${thereWords}`
+              : "Over the whole runs"
+          }, the wall clock ${wall.join(" and ")}.`
+          : ""
+      }${left}`,
+    ];
+  });
+}
+
+/** A change of accuracy in points, in words: "falls 52.1 points", "stays within a point". */
+function changeWords(delta: number): string {
+  if (Math.abs(delta) < 1) return "stays within a point";
+  return `${delta < 0 ? "falls" : "rises"} ${Math.abs(delta).toFixed(1)} points`;
+}
+
+/**
+ * What a recorded figure of accuracy over a θ sweep shows, in words from its own numbers (the
+ * report's, beside a caption that says what the paper's figure shows): per series, how its
+ * accuracy and mean first spike change from the first θ to the last. The θs are read from the
+ * title ("over θ ∈ {0.25, 0.5, ...}"), one per point, in order; null for any other figure.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sweepReading } from "./reading.ts";
+ * const spec = { paperFigure: "10", title: "accuracy over θ ∈ {0.5, 1, 5}", kind: "scatter" as const,
+ *   xLabel: "mean first-spike step", yLabel: "test accuracy (%)", caption: "",
+ *   series: [{ label: "RC-trained", x: [1, 1.2, 10], y: [91.8, 90.6, 39.7] }] };
+ * assert.equal(sweepReading(spec), "Here, from θ = 0.5 to θ = 5: RC-trained falls 52.1 points " +
+ *   "(91.8 % → 39.7 %), its mean first spike from step 1.00 to 10.00.");
+ * ```
+ */
+export function sweepReading(spec: FigureSpec): string | null {
+  const m = /θ ∈ \{([^}]*)\}/.exec(spec.title);
+  if (!m || !/accuracy/i.test(spec.yLabel) || spec.kind === "bar" || spec.kind === "heatmap") {
+    return null;
+  }
+  const thetas = m[1].split(",").map((t) => t.trim());
+  const parts = (spec.series ?? []).flatMap((s) => {
+    if (s.y.length !== thetas.length || s.x.length !== thetas.length) return [];
+    const [y0, y1, x0, x1] = [s.y[0], s.y.at(-1)!, s.x[0], s.x.at(-1)!];
+    if (![y0, y1, x0, x1].every(isNum)) return [];
+    // A curve that dips or peaks on the way by more than a point says so.
+    const inner = s.y.slice(1, -1).map((y, i) => ({ y, t: thetas[i + 1] })).filter((p) =>
+      isNum(p.y)
+    );
+    const low = inner.reduce((a, p) => (p.y < a.y ? p : a), { y: Infinity, t: "" });
+    const high = inner.reduce((a, p) => (p.y > a.y ? p : a), { y: -Infinity, t: "" });
+    const via = low.y < Math.min(y0, y1) - 1
+      ? `, lowest ${low.y.toFixed(1)} % at θ = ${low.t}`
+      : high.y > Math.max(y0, y1) + 1
+      ? `, highest ${high.y.toFixed(1)} % at θ = ${high.t}`
+      : "";
+    return [
+      `${s.label} ${changeWords(y1 - y0)} (${y0.toFixed(1)} % → ${y1.toFixed(1)} %${via}), ` +
+      `its mean first spike from step ${steps(x0)} to ${steps(x1)}`,
+    ];
+  });
+  return parts.length
+    ? `Here, from θ = ${thetas[0]} to θ = ${thetas.at(-1)}: ${parts.join("; ")}.`
+    : null;
 }

@@ -795,7 +795,7 @@ Deno.test("seeds: the reading speaks once per configuration, with the seeds' mea
   assert.equal(lines.length, 1, lines.join("\n"));
   const mean = rc.metrics.testAccuracy - 0.005, sd = Math.sqrt(2 * 0.005 ** 2);
   assert.ok(lines[0].startsWith("rc (2 seeds, mean ± sd): RC-trained reaches "), lines[0]);
-  assert.ok(lines[0].includes(`${(100 * mean).toFixed(2)} % ± ${(100 * sd).toFixed(2)} %`));
+  assert.ok(lines[0].includes(`${(100 * mean).toFixed(2)} ± ${(100 * sd).toFixed(2)} %`));
   assert.ok(lines[0].includes("(eos, 1 seed)"));
   assert.ok(!curvesReading([rc, rc2, eos]).join(" ").includes("rc-s2"));
   // One seed: the run's own numbers, as before.
