@@ -5,73 +5,35 @@
  */
 
 import type { FigureSpec, RunRecord } from "../results.ts";
-import { isNum } from "./format.ts";
+import { methodOfLabel, runStyles, type SeriesStyle, seriesStyles } from "./colour.ts";
+import { esc, isNum } from "./format.ts";
 import { heatmapChart } from "./heatmap.ts";
+import { seedsOf } from "./select.ts";
 
 /** A Chart.js configuration that survives `JSON.stringify`. */
 export interface ChartConfig {
   type: "line" | "scatter" | "bar";
   data: { labels?: (string | number)[]; datasets: Record<string, unknown>[] };
   options: Record<string, unknown>;
+  /**
+   * The legend the page shows below the chart, where it is not one entry per dataset (seeds of a
+   * configuration as one entry, line styles explained once); see {@link chartExtras}.
+   */
+  legend?: LegendItem[];
+  /** A line the page shows below the chart (a heatmap's colour scale); see {@link chartExtras}. */
+  note?: string;
 }
 
-/**
- * The two method colours, the same in every chart and badge: RC blue, EOS red. Several runs of
- * one method in a chart get shades of the same hue, the first run the base colour.
- */
-export const RC_COLOUR = "#1f5fbf";
-export const EOS_COLOUR = "#d1402a";
-const RC_SHADES = [RC_COLOUR, "#6b9de8", "#0b3475", "#9cc3f5", "#3d7fd9", "#1a4a94"];
-const EOS_SHADES = [EOS_COLOUR, "#f08a76", "#8c2414", "#f5b4a6", "#b8321e", "#e0634c"];
-/**
- * Colours of every other series (what a figure's own series mean: fired, no spike, positive,
- * ...): no blue and no red, so that blue and red always mean RC and EOS.
- */
-export const OTHER_COLOURS = [
-  "#2e9e4f",
-  "#e08a1a",
-  "#6e7781",
-  "#8e5bb5",
-  "#17a2a2",
-  "#b8860b",
-  "#9c755f",
-];
-
-/**
- * The method a series label names ("RC-trained", "EOS read-out"), or null. "non-RC" (the paper's
- * name for EOS-training) names EOS, not RC.
- */
-export function methodOfLabel(label: string): "rc" | "eos" | null {
-  const rc = /(?<!non-)\bRC\b/.test(label);
-  const eos = /\bEOS\b/.test(label) || /\bnon-RC\b/.test(label);
-  return rc === eos ? null : rc ? "rc" : "eos";
+/** One entry of a chart's legend: a line (solid or dashed, with its marker), a box, a marker. */
+export interface LegendItem {
+  label: string;
+  colour: string;
+  kind: "line" | "box" | "point";
+  dash?: number[];
+  pointStyle?: string;
 }
 
-/** A stable colour per run of an experiment, by method: blue shades for RC, red for EOS. */
-export function runColours(runs: RunRecord[]): Map<RunRecord, string> {
-  const out = new Map<RunRecord, string>();
-  let rc = 0, eos = 0;
-  for (const r of runs) {
-    out.set(
-      r,
-      r.method === "eos"
-        ? EOS_SHADES[eos++ % EOS_SHADES.length]
-        : RC_SHADES[rc++ % RC_SHADES.length],
-    );
-  }
-  return out;
-}
-
-/** Colours of a figure's series: a method's colour where the label names one, else the others. */
-function seriesColours(labels: string[]): string[] {
-  let other = 0, rc = 0, eos = 0;
-  return labels.map((l) => {
-    const m = methodOfLabel(l);
-    if (m === "rc") return RC_SHADES[rc++ % RC_SHADES.length];
-    if (m === "eos") return EOS_SHADES[eos++ % EOS_SHADES.length];
-    return OTHER_COLOURS[other++ % OTHER_COLOURS.length];
-  });
-}
+export { EOS_COLOUR, methodOfLabel, OTHER_COLOURS, RC_COLOUR, runColours } from "./colour.ts";
 
 /** The smallest of 1, 2, 5, 10, 20, 50, ... at least `x` (a tick step). */
 export function niceStep(x: number): number {
@@ -170,9 +132,11 @@ export function runLabel(r: RunRecord, showData: boolean): string {
 export function figureChart(spec: FigureSpec, shared: SharedScale = {}): ChartConfig {
   if (spec.kind === "heatmap") return heatmapChart(spec);
   const series = spec.series ?? [];
-  const colours = seriesColours(series.map((s) => s.label));
+  const styles = seriesStyles(series.map((s) => s.label));
+  const colours = styles.map((st) => st.colour);
+  const second = secondAxis(spec);
   const yScale = {
-    title: { display: true, text: spec.yLabel },
+    title: { display: true, text: second ? second.yLabel : spec.yLabel },
     ...(isNum(shared.yMax) ? { max: shared.yMax } : {}),
     ...(isNum(shared.yStep) ? { ticks: { stepSize: shared.yStep } } : {}),
   };
@@ -208,49 +172,180 @@ export function figureChart(spec: FigureSpec, shared: SharedScale = {}): ChartCo
     const list = m ? m[1].split(",").map((t) => t.trim()) : [];
     return list.length === s.x.length ? list : null;
   });
+  // Several series of one method on a line chart of few points: each its own marker as well.
+  const marked = spec.kind !== "line" || (
+    Math.max(0, ...series.map((s) => s.x.length)) <= 40 &&
+    sameFamily(series.map((s) => s.label)) >= 3
+  );
+  const scales: Record<string, unknown> = axes(spec.xLabel, yScale.title.text, {}, yScale);
+  if (second) {
+    scales.y2 = {
+      position: "right",
+      title: { display: true, text: second.name },
+      beginAtZero: true,
+      grid: { drawOnChartArea: false },
+    };
+  }
   const config: ChartConfig = {
     type: "scatter",
     data: {
-      datasets: series.map((s, i) => ({
-        label: s.label,
-        data: s.x.map((x, j) => ({
-          x,
-          y: s.y[j],
-          ...(thetas[i] ? { theta: Number(thetas[i]![j]), label: thetas[i]![j] } : {}),
-        })).filter(finitePoint),
-        showLine: spec.kind === "line",
-        borderColor: colours[i],
-        backgroundColor: colours[i],
-        pointRadius: spec.kind === "line" ? 0 : 3,
-        borderWidth: 2,
-      })),
+      datasets: series.map((s, i) => {
+        const scaled = second?.series.has(i) ?? false;
+        return {
+          label: scaled ? second!.label(s.label) : s.label,
+          data: s.x.map((x, j) => ({
+            x,
+            y: scaled && isNum(s.y[j]) ? +(s.y[j] / second!.factor).toPrecision(12) : s.y[j],
+            ...(thetas[i] ? { theta: Number(thetas[i]![j]), label: thetas[i]![j] } : {}),
+          })).filter(finitePoint),
+          showLine: spec.kind === "line",
+          borderColor: colours[i],
+          backgroundColor: colours[i],
+          borderDash: styles[i].dash,
+          pointStyle: styles[i].pointStyle,
+          pointRadius: marked ? 3 : 0,
+          borderWidth: 2,
+          ...(scaled ? { yAxisID: "y2" } : {}),
+        };
+      }),
     },
-    options: options(spec.title, axes(spec.xLabel, spec.yLabel, {}, yScale)),
+    options: options(spec.title, scales),
   };
   if (thetas.some(Boolean)) config.options = withPointLabels(config.options);
   return config;
 }
 
+/** How many series of the most frequent method (RC, EOS or neither) a chart has. */
+function sameFamily(labels: readonly string[]): number {
+  const counts = new Map<string, number>();
+  for (const l of labels) {
+    const m = methodOfLabel(l) ?? "other";
+    counts.set(m, (counts.get(m) ?? 0) + 1);
+  }
+  return Math.max(0, ...counts.values());
+}
+
+/** A quantity a figure drew on its y axis scaled to fit another's ("β × 10"), to be given its own. */
+export interface SecondAxis {
+  /** The quantity's name ("β") and the factor it was drawn at (10). */
+  name: string;
+  factor: number;
+  /** The indices of its series. */
+  series: Set<number>;
+  /** The y label without it. */
+  yLabel: string;
+  /** A series label in the quantity's own units: "β × 10 (this run)" -> "β (this run)". */
+  label: (l: string) => string;
+}
+
 /**
- * Accuracy during training, one solid line per run for RC-inference (`spikingAccuracy`) and a
- * dashed one for the end-of-sequence read-out (`eosAccuracy`).
+ * A y axis that mixes two quantities, one drawn scaled to fit ("mean first-spike step; β × 10",
+ * a series "β × 10 (this run)"): the scaled quantity and its series, to be drawn unscaled on a
+ * second axis at the right. Null where the y label names no scaled quantity a series carries.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { secondAxis } from "./charts.ts";
+ * const spec = { paperFigure: "3C", title: "t", kind: "line" as const, xLabel: "x",
+ *   yLabel: "mean first-spike step; β × 10", caption: "",
+ *   series: [{ label: "fast", x: [0], y: [5] }, { label: "β × 10 (this run)", x: [0], y: [1.65] }] };
+ * const a = secondAxis(spec)!;
+ * assert.equal(a.name, "β");
+ * assert.equal(a.factor, 10);
+ * assert.deepEqual([...a.series], [1]);
+ * assert.equal(a.yLabel, "mean first-spike step");
+ * assert.equal(a.label("β × 10 (this run)"), "β (this run)");
+ * ```
+ */
+export function secondAxis(spec: FigureSpec): SecondAxis | null {
+  const m = /^(.*?)[;,]\s*(\S+) × (\d+(?:\.\d+)?)\s*$/.exec(spec.yLabel);
+  if (!m) return null;
+  const [, yLabel, name, factor] = m;
+  const scaled = `${name} × ${factor}`;
+  const series = new Set(
+    (spec.series ?? []).flatMap((s, i) => (s.label.startsWith(scaled) ? [i] : [])),
+  );
+  if (series.size === 0 || series.size === (spec.series ?? []).length) return null;
+  return {
+    name,
+    factor: Number(factor),
+    series,
+    yLabel: yLabel.trim(),
+    label: (l) => l.replace(scaled, name),
+  };
+}
+
+/**
+ * Run names of one configuration's seeds, shortened after the first: "lstm340-fast-s1, -s2, -s3".
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { seedGroupLabel } from "./charts.ts";
+ * assert.equal(seedGroupLabel(["c-fast-s1", "c-fast-s2", "c-fast-s3"]), "c-fast-s1, -s2, -s3");
+ * assert.equal(seedGroupLabel(["rc", "rc-s2"]), "rc, rc-s2");
+ * ```
+ */
+export function seedGroupLabel(names: readonly string[]): string {
+  if (names.length < 2) return names[0] ?? "";
+  let prefix = names[0];
+  for (const n of names) while (!n.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  const cut = prefix.lastIndexOf("-") + 1;
+  return cut > 0
+    ? `${names[0]}, ${names.slice(1).map((n) => `-${n.slice(cut)}`).join(", ")}`
+    : names.join(", ");
+}
+
+/**
+ * One legend entry per configuration of `runs` (its seeds together, in its style), in run order.
+ */
+function configLegend(
+  runs: readonly RunRecord[],
+  styles: Map<RunRecord, SeriesStyle>,
+  showData: boolean,
+  width: (r: RunRecord) => "line" | "box" = () => "line",
+): LegendItem[] {
+  const done = new Set<RunRecord>();
+  const items: LegendItem[] = [];
+  for (const r of runs) {
+    if (done.has(r)) continue;
+    const seeds = seedsOf(r, runs).filter((o) => runs.includes(o));
+    for (const o of seeds) done.add(o);
+    const st = styles.get(r)!;
+    items.push({
+      label: seedGroupLabel(seeds.map((o) => runLabel(o, showData))) +
+        (seeds.length > 1 ? ` (${seeds.length} seeds)` : ""),
+      colour: st.colour,
+      kind: width(r),
+      dash: st.dash,
+    });
+  }
+  return items;
+}
+
+/** The grey of legend entries that explain a line style rather than name a run. */
+const KEY_GREY = "#5c6670";
+
+/**
+ * Accuracy during training, one line per run for RC-inference (`spikingAccuracy`) and a thin,
+ * pale one for the end-of-sequence read-out (`eosAccuracy`). Seeds of a configuration share its
+ * colour; the legend names each configuration once.
  */
 export function accuracyCurveChart(runs: RunRecord[], title: string): ChartConfig {
-  const colours = runColours(runs);
+  const styles = runStyles(runs);
   const showData = new Set(runs.map((r) => r.data?.name)).size > 1;
   const datasets = runs.flatMap((r) => {
     const curve = r.curves ?? [];
-    const c = colours.get(r)!;
-    const line = (key: "spikingAccuracy" | "eosAccuracy", dashed: boolean) => ({
-      label: `${runLabel(r, showData)} · ${dashed ? "EOS read-out" : "RC-inference"}`,
+    const st = styles.get(r)!;
+    const line = (key: "spikingAccuracy" | "eosAccuracy", readOut: boolean) => ({
+      label: `${runLabel(r, showData)} · ${readOut ? "EOS read-out" : "RC-inference"}`,
       data: curve.map((p) => ({ x: p.examples, y: isNum(p[key]) ? p[key] * 100 : null }))
         .filter(finitePoint),
       showLine: true,
-      borderColor: c,
-      backgroundColor: c,
-      borderDash: dashed ? [6, 4] : [],
+      borderColor: readOut ? `${st.colour}80` : st.colour,
+      backgroundColor: st.colour,
+      borderDash: st.dash,
       pointRadius: 0,
-      borderWidth: dashed ? 1.5 : 2,
+      borderWidth: readOut ? 1 : 2,
     });
     return [line("spikingAccuracy", false), line("eosAccuracy", true)];
   });
@@ -261,6 +356,11 @@ export function accuracyCurveChart(runs: RunRecord[], title: string): ChartConfi
       title,
       axes("training examples seen", "accuracy (%)", {}, { suggestedMax: 100 }),
     ),
+    legend: [
+      ...configLegend(runs, styles, showData),
+      { label: "thick: RC-inference at the training θ", colour: KEY_GREY, kind: "line" },
+      { label: "thin, pale: read at the last step", colour: `${KEY_GREY}80`, kind: "line" },
+    ],
   };
 }
 
@@ -288,7 +388,7 @@ export function bandedRuns(runs: RunRecord[]): Set<RunRecord> {
  * else its mean. Band edges carry no legend entry (an empty label, left out by the page).
  */
 export function spikeTimeCurveChart(runs: RunRecord[], title: string): ChartConfig {
-  const colours = runColours(runs);
+  const styles = runStyles(runs);
   const showData = new Set(runs.map((r) => r.data?.name)).size > 1;
   const numSteps = Math.max(0, ...runs.map((r) => r.metrics?.numSteps).filter(isNum));
   const banded = bandedRuns(runs);
@@ -304,13 +404,14 @@ export function spikeTimeCurveChart(runs: RunRecord[], title: string): ChartConf
     pointRadius: 0,
   });
   const datasets = runs.flatMap((r) => {
-    const c = colours.get(r)!;
+    const st = styles.get(r)!;
+    const c = st.colour;
     const name = runLabel(r, showData);
     if (!hasSpikeTimePercentiles([r])) {
-      return [{ label: name, data: at(r, null), ...line(c), borderWidth: 2 }];
+      return [{ label: name, data: at(r, null), ...line(c), borderWidth: 2, borderDash: st.dash }];
     }
     const median = { label: `${name} · median`, data: at(r, "50"), ...line(c) };
-    if (!banded.has(r)) return [{ ...median, borderWidth: 1, borderDash: [4, 3] }];
+    if (!banded.has(r)) return [{ ...median, borderWidth: 1.25, borderDash: st.dash }];
     return [
       ...BANDS.flatMap(([lo, hi, alpha]) => [
         { label: "", data: at(r, lo), ...line(c), borderWidth: 0, fill: false },
@@ -335,7 +436,25 @@ export function spikeTimeCurveChart(runs: RunRecord[], title: string): ChartConf
   );
   const plugins = o.plugins as Record<string, Record<string, unknown>>;
   plugins.legend.labels = { ...plugins.legend.labels as object, skipEmpty: true };
-  return { type: "scatter", data: { datasets }, options: o };
+  const bands = [...banded].flatMap((r) =>
+    BANDS.map(([lo, hi, alpha]): LegendItem => ({
+      label: `${runLabel(r, showData)}: ${lo}-${hi} % of first spikes`,
+      colour: `${styles.get(r)!.colour}${alpha}`,
+      kind: "box",
+    }))
+  );
+  return {
+    type: "scatter",
+    data: { datasets },
+    options: o,
+    legend: [
+      ...configLegend(runs, styles, showData),
+      ...bands,
+      ...(banded.size && runs.some((r) => !banded.has(r))
+        ? [{ label: "thin: other runs' medians", colour: KEY_GREY, kind: "line" as const }]
+        : []),
+    ],
+  };
 }
 
 /**
@@ -343,9 +462,11 @@ export function spikeTimeCurveChart(runs: RunRecord[], title: string): ChartConf
  * every point labelled with its θ.
  */
 export function tradeoffChart(runs: RunRecord[], title: string): ChartConfig {
-  const colours = runColours(runs);
+  const styles = runStyles(runs);
+  const colours = new Map([...styles].map(([r, st]) => [r, st.colour]));
   const showData = new Set(runs.map((r) => r.data?.name)).size > 1;
   return {
+    legend: configLegend(runs, styles, showData),
     type: "scatter",
     data: {
       datasets: runs.map((r) => ({
@@ -362,10 +483,94 @@ export function tradeoffChart(runs: RunRecord[], title: string): ChartConfig {
         showLine: true,
         borderColor: colours.get(r),
         backgroundColor: colours.get(r),
+        borderDash: styles.get(r)!.dash,
         pointRadius: 3,
         borderWidth: 2,
       })),
     },
     options: withPointLabels(options(title, axes("mean first-spike step", "test accuracy (%)"))),
   };
+}
+
+/** A marker shape as SVG at (13, 5), for a legend's swatch. */
+function markerSvg(style: string, c: string): string {
+  const poly = (pts: string) => `<polygon points="${pts}" fill="${c}"/>`;
+  switch (style) {
+    case "triangle":
+      return poly("13,1.5 16.5,8 9.5,8");
+    case "rect":
+      return `<rect x="10" y="2" width="6" height="6" fill="${c}"/>`;
+    case "rectRot":
+      return poly("13,1 17,5 13,9 9,5");
+    case "star":
+      return poly(
+        "13,0.8 14.2,3.6 17.2,3.8 14.9,5.8 15.6,8.8 13,7.2 10.4,8.8 11.1,5.8 8.8,3.8 11.8,3.6",
+      );
+    case "crossRot":
+      return `<path d="M10 2L16 8M16 2L10 8" stroke="${c}" stroke-width="1.8"/>`;
+    default:
+      return `<circle cx="13" cy="5" r="3" fill="${c}"/>`;
+  }
+}
+
+/** A legend entry as HTML: its swatch (a line with its dash and marker, or a box) and label. */
+function legendItemHtml(item: LegendItem): string {
+  const c = esc(item.colour);
+  const swatch = item.kind === "box"
+    ? `<rect x="1" y="1" width="24" height="8" rx="1" fill="${c}"/>`
+    : item.kind === "point"
+    ? markerSvg(item.pointStyle ?? "circle", c)
+    : `<line x1="1" y1="5" x2="25" y2="5" stroke="${c}" stroke-width="2.5"${
+      item.dash?.length ? ` stroke-dasharray="${item.dash.join(" ")}"` : ""
+    }/>${item.pointStyle ? markerSvg(item.pointStyle, c) : ""}`;
+  return `<li><svg class="swatch" width="26" height="10" viewBox="0 0 26 10" aria-hidden="true">${swatch}</svg>${
+    esc(item.label)
+  }</li>`;
+}
+
+/** The legend a chart's datasets give, one entry per distinct label (band edges, unlabelled, left out). */
+function datasetLegend(config: ChartConfig): LegendItem[] {
+  const seen = new Set<string>();
+  const items: LegendItem[] = [];
+  for (const d of config.data.datasets) {
+    const label = typeof d.label === "string" ? d.label : "";
+    if (!label || seen.has(label)) continue;
+    seen.add(label);
+    const box = config.type === "bar" || (d.fill !== undefined && d.fill !== false);
+    const colour = String((box ? d.backgroundColor : d.borderColor) ?? d.backgroundColor ?? "");
+    items.push({
+      label,
+      colour,
+      kind: box ? "box" : d.showLine === false ? "point" : "line",
+      ...(Array.isArray(d.borderDash) && d.borderDash.length ? { dash: d.borderDash } : {}),
+      ...(!box && typeof d.pointStyle === "string" && Number(d.pointRadius) > 0
+        ? { pointStyle: d.pointStyle }
+        : {}),
+    });
+  }
+  return items;
+}
+
+/**
+ * What the page shows below a chart instead of inside it: its legend as an HTML list (it wraps on
+ * a phone and is never cut short, however many entries: the canvas's own legend showed 14 of 34
+ * once) and its note (a heatmap's colour scale). Returns the configuration without them, its own
+ * legend turned off, and their HTML.
+ */
+export function chartExtras(config: ChartConfig): { config: ChartConfig; html: string } {
+  const { legend, note, ...drawn } = config;
+  const plugins = (drawn.options.plugins ?? {}) as Record<string, Record<string, unknown>>;
+  const shown = plugins.legend?.display !== false;
+  const items = shown ? legend ?? datasetLegend(drawn) : [];
+  const out: ChartConfig = {
+    ...drawn,
+    options: {
+      ...drawn.options,
+      plugins: { ...plugins, legend: { ...plugins.legend, display: false } },
+    },
+  };
+  const html =
+    (items.length ? `<ul class="chart-legend">${items.map(legendItemHtml).join("")}</ul>` : "") +
+    (note ? `<p class="chart-note">${esc(note)}</p>` : "");
+  return { config: out, html };
 }

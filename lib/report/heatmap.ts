@@ -10,7 +10,8 @@
  * after each row's `rowCutoffs` (what would have happened had the run not stopped at its first
  * spike), are drawn in the grey of the same cell's lightness; `rowMarks` cells are outlined in
  * black. A spike raster's `inputs` are a white-to-black strip above each row (the same row's two
- * bar stacks). Pure functions.
+ * bar stacks). The colour scale is said in words below the chart (the config's `note`). Pure
+ * functions.
  * @module
  */
 import type { FigureSpec } from "../results.ts";
@@ -118,12 +119,6 @@ export function heatLegend(spec: FigureSpec, scale: HeatScale): string {
   return `colour: ${range}${beyond}${grey}${marks}${inputs}`;
 }
 
-/** A legend as one line, or two where it has more than two parts (the range, then the rest). */
-function legendLines(legend: string): string | string[] {
-  const parts = legend.split("; ");
-  return parts.length > 2 ? [parts[0], parts.slice(1).join("; ")] : legend;
-}
-
 /** A heatmap spec as a Chart.js configuration (see the module doc). */
 export function heatmapChart(spec: FigureSpec): ChartConfig {
   const z = spec.z ?? [];
@@ -193,11 +188,12 @@ export function heatmapChart(spec: FigureSpec): ChartConfig {
       },
       plugins: {
         title: { display: true, text: spec.title },
-        // Long legends on two lines: the colour range, then the rest.
-        subtitle: { display: true, text: legendLines(heatLegend(spec, scale)) },
         legend: { display: false },
         tooltip: { enabled: false },
       },
     },
+    // What the colours mean, below the chart in the page's text: inside the canvas it was squeezed
+    // to the chart's width and drawn over the top row's label.
+    note: heatLegend(spec, scale),
   };
 }

@@ -6,7 +6,7 @@
 
 import type { ExperimentId, RunRecord } from "../results.ts";
 import type { BenchSummary } from "./bench.ts";
-import type { ChartConfig } from "./charts.ts";
+import { type ChartConfig, chartExtras } from "./charts.ts";
 import { esc } from "./format.ts";
 import type { GridVerdict } from "./grids.ts";
 import type { SiblingPage } from "./headline.ts";
@@ -42,10 +42,12 @@ export interface Page {
 /** Collects the charts of a page; each canvas refers to its config by index. */
 export class Charts {
   readonly configs: ChartConfig[] = [];
+  /** A chart's canvas, then its legend and note as HTML (`chartExtras`). */
   canvas(config: ChartConfig, label: string, tall = false): string {
-    const i = this.configs.push(config) - 1;
+    const { config: drawn, html } = chartExtras(config);
+    const i = this.configs.push(drawn) - 1;
     return `<div class="chart${tall ? " tall" : ""}"><canvas data-chart="${i}" role="img" ` +
-      `aria-label="${esc(label)}"></canvas></div>`;
+      `aria-label="${esc(label)}"></canvas></div>${html}`;
   }
 }
 

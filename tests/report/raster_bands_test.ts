@@ -7,11 +7,13 @@ import type { CurvePoint, RunRecord } from "../../lib/results.ts";
 import {
   bandedRuns,
   type ChartConfig,
+  chartExtras,
   EOS_COLOUR,
   figureChart,
   RC_COLOUR,
   spikeTimeCurveChart,
 } from "../../lib/report/charts.ts";
+import { esc } from "../../lib/report/format.ts";
 import { heatLegend, heatScale } from "../../lib/report/heatmap.ts";
 import { renderReport } from "../../lib/report/html.ts";
 import { EXPERIMENTS } from "../../lib/experiments/registry.ts";
@@ -69,13 +71,17 @@ Deno.test("raster chart: an input strip and a value stack per row, first spikes 
   // No blue or red anywhere in a raster: those mean RC and EOS.
   const all = ds.flatMap((d) => d.backgroundColor as string[]);
   assert.ok(!all.includes(RC_COLOUR) && !all.includes(EOS_COLOUR));
-  // The legend: the fixed scale about 0.5, grey, outline and inputs, on two lines.
+  // The legend: the fixed scale about 0.5, grey, outline and inputs, said below the chart (in
+  // the canvas it was squeezed and drew over the top row's label).
   const legend = heatLegend(spec, heatScale(spec.z!, spec.scale));
   assert.match(legend, /purple 0\.0 · white 0\.50 · orange 1\.0/);
   assert.match(legend, /grey: steps after each row's first spike/);
   assert.match(legend, /black outline: first spike; strip above each row: its input/);
-  const subtitle = (chart.options.plugins as Record<string, { text: unknown }>).subtitle.text;
-  assert.ok(Array.isArray(subtitle) && subtitle.length === 2);
+  assert.equal(chart.note, legend);
+  assert.equal((chart.options.plugins as Record<string, unknown>).subtitle, undefined);
+  const { config, html } = chartExtras(chart);
+  assert.equal(config.note, undefined, "the note stays out of the embedded configuration");
+  assert.ok(html.includes(`<p class="chart-note">${esc(legend)}</p>`));
   assert.deepEqual(JSON.parse(JSON.stringify(chart)), chart);
 });
 
@@ -153,13 +159,22 @@ Deno.test("Fig. 2B bands: 10-90 % and 25-75 % filled, the median a line, in the 
   assert.deepEqual(y(0), { x: p.examples, y: p.spikeTimePercentiles!["10"] });
   assert.deepEqual(y(1), { x: p.examples, y: p.spikeTimePercentiles!["90"] });
   assert.deepEqual(y(4), { x: p.examples, y: p.spikeTimePercentiles!["50"] });
-  // A second RC seed: its median dashed; a run without percentiles: its mean.
-  assert.deepEqual(ds[10].borderDash, [4, 3]);
+  // A second RC seed: its median thinner, in its configuration's colour; a run without
+  // percentiles: its mean.
+  assert.ok((ds[10].borderWidth as number) < (ds[4].borderWidth as number));
+  assert.equal(ds[10].borderColor, RC_COLOUR);
   assert.deepEqual(y(11), { x: p.examples, y: runs[3].curves[3].meanSpikeTime });
-  // Band edges stay out of the legend.
-  const legend = (chart.options.plugins as Record<string, { labels: Record<string, unknown> }>)
-    .legend;
-  assert.equal(legend.labels.skipEmpty, true);
+  // The legend below the chart: one entry per configuration (seeds together), then the bands;
+  // band edges have none.
+  assert.deepEqual(chart.legend!.map((l) => l.label), [
+    "rc, rc-s2 (2 seeds)",
+    "eos, eos-s2 (2 seeds)",
+    "rc: 10-90 % of first spikes",
+    "rc: 25-75 % of first spikes",
+    "eos: 10-90 % of first spikes",
+    "eos: 25-75 % of first spikes",
+    "thin: other runs' medians",
+  ]);
   assert.deepEqual(JSON.parse(JSON.stringify(chart)), chart);
 });
 
