@@ -18,7 +18,7 @@ import {
 } from "../../lib/experiments/threshold_training.ts";
 import type { RunContext } from "../../lib/experiments/declaration.ts";
 import type { Traces } from "../../lib/rc/spike.ts";
-import { runPath, type RunRecord, writeRun } from "../../lib/results.ts";
+import type { RunRecord } from "../../lib/results.ts";
 import { fixtureRuns } from "../report/fixtures.ts";
 
 /** Extras of a made-up run: accuracy and spike time at every θ_test, distinct per pair. */
