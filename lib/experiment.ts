@@ -13,14 +13,8 @@ import type { SequenceBatch } from "./data/batch.ts";
 import type { Rng } from "./random.ts";
 import type { FitResult, Method } from "./rc/train.ts";
 import type { ComputeCounts, PairedTiming } from "./rc/types.ts";
-import type {
-  ExperimentId,
-  FigureSpec,
-  Profile,
-  RunRecord,
-  TargetCheck,
-  ThresholdPoint,
-} from "./results.ts";
+import type { ExperimentInfo } from "./experiments/declaration.ts";
+import type { FigureSpec, Profile, RunRecord, TargetCheck, ThresholdPoint } from "./results.ts";
 import { statusFromChecks } from "./results.ts";
 
 /** Thresholds of the trade-off curves (Fig. 5 style). */
@@ -162,28 +156,30 @@ export function commonDeviations(
   return out;
 }
 
-export interface RecordParts {
-  experiment: ExperimentId;
-  run: string;
-  title: string;
-  method: Method;
-  baseline?: string;
-  profile: Profile;
-  config: Record<string, unknown>;
-  configHash: string;
-  seed: number;
-  data: RunRecord["data"];
+/**
+ * The run a record is of: its declaration (the experiment's ID and targets), context, config
+ * and trained model. {@link assembleRecord} derives from it what every run's record names the
+ * same way: the run's identity, its threshold, the model's FLOPs and the target's description.
+ */
+export interface RecordSource {
+  info: Pick<ExperimentInfo, "id" | "targets">;
+  ctx: { run: string; baseline?: string; profile: Profile; configHash: string };
+  config: { method: Method; seed: number; threshold: number };
+  model: RecurrentModel;
   startedAt: string;
+}
+
+/** What a run measured and says of itself: the rest of its record. */
+export interface RecordParts {
+  title: string;
+  data: RunRecord["data"];
   fit: FitResult;
   inference: ComputeCounts;
-  flopsPerExampleStep: number;
   paired?: { train: PairedTiming; inference: PairedTiming };
-  threshold: number;
   traces: Traces;
   labels: Int32Array;
   extra: Record<string, number>;
   checks: TargetCheck[];
-  targetDescription: string;
   deviations: string[];
   figures: FigureSpec[];
 }
@@ -198,56 +194,40 @@ function engineLabel(path: FitResult["path"]): "cpu engine" | "webgpu engine" | 
 }
 
 /**
- * The fields of a record that name a run, from its context and config: spread into
- * {@link assembleRecord}'s argument.
+ * Assembles the record of run `s` from what it measured (`p`), its test traces read at the run's
+ * threshold; status is `met` when every check is met.
  */
-export function runIdentity(
-  ctx: { run: string; baseline?: string; profile: Profile; configHash: string },
-  config: { method: Method; seed: number },
-): Pick<
-  RecordParts,
-  "run" | "method" | "baseline" | "profile" | "config" | "configHash" | "seed"
-> {
-  return {
-    run: ctx.run,
-    method: config.method,
-    baseline: ctx.baseline,
-    profile: ctx.profile,
-    config: { ...config },
-    configHash: ctx.configHash,
-    seed: config.seed,
-  };
-}
-
-/** Assembles a run record; status is `met` when every check is met. */
-export async function assembleRecord(p: RecordParts): Promise<RunRecord> {
+export async function assembleRecord(s: RecordSource, p: RecordParts): Promise<RunRecord> {
+  const { ctx, config } = s;
   const env = {
     ...await environment(),
     engine: engineLabel(p.fit.path),
     path: p.fit.path.name,
     pathReason: p.fit.path.reason,
   };
-  const spike = spikeMetrics(p.traces, p.labels, p.threshold);
+  const threshold = config.threshold;
+  const spike = spikeMetrics(p.traces, p.labels, threshold);
   return {
     schema: 1,
-    experiment: p.experiment,
-    run: p.run,
-    method: p.method,
-    ...(p.baseline ? { baseline: p.baseline } : {}),
+    experiment: s.info.id,
+    run: ctx.run,
+    method: config.method,
+    // An EOS run has no baseline (only RC runs declare one).
+    ...(ctx.baseline ? { baseline: ctx.baseline } : {}),
     title: p.title,
-    profile: p.profile,
-    config: p.config,
-    configHash: p.configHash,
-    seed: p.seed,
+    profile: ctx.profile,
+    config: { ...config },
+    configHash: ctx.configHash,
+    seed: config.seed,
     data: p.data,
     environment: env,
     status: statusFromChecks(p.checks),
-    startedAt: p.startedAt,
+    startedAt: s.startedAt,
     finishedAt: new Date().toISOString(),
-    target: { description: p.targetDescription, checks: p.checks },
-    deviations: [...commonDeviations(env, p.profile, p.deviations.length > 0), ...p.deviations],
+    target: { description: s.info.targets![config.method].description, checks: p.checks },
+    deviations: [...commonDeviations(env, ctx.profile, p.deviations.length > 0), ...p.deviations],
     metrics: {
-      threshold: p.threshold,
+      threshold,
       testAccuracy: spike.accuracy,
       meanSpikeTime: spike.meanSpikeTime,
       fractionFired: spike.fractionFired,
@@ -259,7 +239,7 @@ export async function assembleRecord(p: RecordParts): Promise<RunRecord> {
     compute: {
       train: p.fit.compute,
       inference: p.inference,
-      flopsPerExampleStep: p.flopsPerExampleStep,
+      flopsPerExampleStep: s.model.flopsPerStep(),
       ...(p.paired ? { paired: p.paired } : {}),
     },
     curves: p.fit.curves,

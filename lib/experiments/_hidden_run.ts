@@ -21,8 +21,8 @@ import { testTraces } from "../rc/measure.ts";
 import { firstSpike, firstSpikes } from "../rc/spike.ts";
 import { zeroCounts } from "../rc/types.ts";
 import { type FigureSpec, type RunRecord, statusFromChecks } from "../results.ts";
-import type { RunContext } from "./declaration.ts";
-import { HIDDEN_DYNAMICS, type HiddenConfig, kwsFolder } from "./hidden_dynamics.ts";
+import type { ExperimentInfo, RunContext } from "./declaration.ts";
+import { type HiddenConfig, kwsFolder } from "./_hidden.ts";
 import { stepsToMs } from "./_kws.ts";
 import { kwsBatch } from "./_kws_run.ts";
 
@@ -308,8 +308,12 @@ async function loadFeatures(dataset: HiddenConfig["dataset"], params: LogMelPara
     : await loadSpeechCommandsFeatures({ params, quiet: true });
 }
 
-/** Runs Fig. 8 for `config`; `features` replaces the data set's loader (tests). */
+/**
+ * Runs Fig. 8 of `info` (the declaration, hidden_dynamics.ts) for `config`; `features` replaces
+ * the data set's loader (tests).
+ */
 export async function runHidden(
+  info: ExperimentInfo,
   config: HiddenConfig,
   ctx: RunContext,
   features: typeof loadFeatures = loadFeatures,
@@ -371,7 +375,7 @@ export async function runHidden(
       ? "rows: units by the step of their largest |h| up to the spike, earliest on top"
       : "rows: units in index order",
     what,
-    caption: HIDDEN_DYNAMICS.figures!.fig8.caption,
+    caption: info.figures!.fig8.caption,
   });
   const H = trace.h[0].length;
   let active = 0;
@@ -388,7 +392,7 @@ export async function runHidden(
   const measured = { correct };
   // The keyword runs are named by method ("rc-b0.2", "eos-b0"): an EOS model may be shown too.
   const method = /^eos\b/.test(config.weights) ? "eos" : "rc";
-  const target = HIDDEN_DYNAMICS.targets![method];
+  const target = info.targets![method];
   const checks = target.checks.map((t) =>
     check(t.name, t.paper, measured[t.measure as keyof typeof measured], t.tolerance, t.unit, t.why)
   );

@@ -2,14 +2,16 @@
  * What the two keyword-spotting experiments (paper Sec. 3.4, Figs. 4-5, App. B.4) share: the
  * config, the β grid, the profiles and the deviations a config makes from the paper's protocol.
  * `kws-gsc` runs it on Google Speech Commands v0.02 as the paper does; `kws-fsdd` on the Free
- * Spoken Digit Dataset, which this project can download. The run code is in `_kws_run.ts`, loaded
- * only when a run executes (this module stays plain data for the report).
+ * Spoken Digit Dataset, which this project can download. The run code (`_kws_run.ts`) imports
+ * this module; each declaration loads it only when a run executes (this module stays plain data
+ * for the report).
  * @module
  */
-import type { Profile } from "../results.ts";
+import type { Profile, RunRecord } from "../results.ts";
 import {
   type ConfigSchema,
   type ExperimentDeclaration,
+  type RunContext,
   type RunDeclaration,
   seedSuffix,
 } from "./declaration.ts";
@@ -202,13 +204,15 @@ export function kwsDeviations(c: KwsConfig, epochsRun: number): string[] {
 }
 
 /**
- * The runs of a keyword-spotting experiment: EOS first (the RC runs compare against eos-b0). With
- * `defaultSeeds`, the default profile runs the whole grid once per seed: seed s's runs end in
- * "-s<s>" (seed 1's in nothing) and compare against that seed's eos-b0; the report draws each
- * seed's Figs. 4 and 5 over its runs (`_kws_grid.ts` groups runs by that suffix).
+ * The runs of a keyword-spotting experiment: EOS first (the RC runs compare against eos-b0);
+ * `execute` trains one (the declaration's loader of `_kws_run.ts`). With `defaultSeeds`, the
+ * default profile runs the whole grid once per seed: seed s's runs end in "-s<s>" (seed 1's in
+ * nothing) and compare against that seed's eos-b0; the report draws each seed's Figs. 4 and 5
+ * over its runs (`_kws_grid.ts` groups runs by that suffix).
  */
 export function kwsRuns(
   dataset: KwsConfig["dataset"],
+  execute: (config: KwsConfig, ctx: RunContext) => Promise<RunRecord>,
   defaultSeeds: number[] = [1],
 ): (profile: Profile) => RunDeclaration<KwsConfig>[] {
   return (profile) => {
@@ -226,14 +230,12 @@ export function kwsRuns(
         baseline: method === "rc" ? KWS_BASELINE + tag : undefined,
         config: { ...kwsConfig(dataset, method, beta, profile), seed },
         cost: kwsCost,
-        execute: async (config: KwsConfig, ctx) =>
-          (await import("./_kws_run.ts")).runKws(config, ctx),
+        execute,
       }));
     });
   };
 }
 
-/** The paper's qualitative findings on the grid (Sec. 3.4), checked by the runs. */
 /** The keyword runs' checks whose number the paper does not print (bounds and readings of ours). */
 export const KWS_CLAIMS: NonNullable<ExperimentDeclaration["claims"]> = [
   {

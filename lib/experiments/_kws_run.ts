@@ -12,7 +12,7 @@ import type { SequenceBatch } from "../data/batch.ts";
 import type { FileSpec } from "../data/download.ts";
 import { type FeatureSet, type FeatureSplit, loadFsddFeatures } from "../encode/features.ts";
 import { loadSpeechCommandsFeatures } from "../encode/features.ts";
-import { assembleRecord, check, disposeModel, runIdentity, thresholdCurve } from "../experiment.ts";
+import { assembleRecord, check, disposeModel, thresholdCurve } from "../experiment.ts";
 import { Lstm } from "../models/lstm.ts";
 import { saveWeights } from "../models/weights.ts";
 import { Rng } from "../random.ts";
@@ -22,10 +22,9 @@ import { pairedTiming, testTraces, timeInference } from "../rc/measure.ts";
 import { fit } from "../rc/train.ts";
 import type { CurvePoint } from "../rc/types.ts";
 import type { FigureSpec, RunRecord, TargetCheck } from "../results.ts";
-import type { RunContext } from "./declaration.ts";
+import type { ExperimentInfo, RunContext } from "./declaration.ts";
 import {
   FIG5_THRESHOLDS,
-  KWS_TARGETS,
   type KwsConfig,
   kwsDeviations,
   STEP_THRESHOLD_LAMBDAS,
@@ -137,8 +136,12 @@ export function majorityShare(labels: Int32Array): number {
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 const dataLabel = (c: KwsConfig) => c.dataset === "fsdd" ? "FSDD" : "Speech Commands v0.02";
 
-/** Trains and evaluates one keyword-spotting run. */
-export async function runKws(config: KwsConfig, ctx: RunContext): Promise<RunRecord> {
+/** Trains and evaluates one keyword-spotting run of `info` (kws-gsc or kws-fsdd). */
+export async function runKws(
+  info: ExperimentInfo,
+  config: KwsConfig,
+  ctx: RunContext,
+): Promise<RunRecord> {
   const { run } = ctx;
   const name = `kws-${config.dataset === "fsdd" ? "fsdd" : "gsc"}/${run}`;
   const startedAt = new Date().toISOString();
@@ -352,12 +355,10 @@ export async function runKws(config: KwsConfig, ctx: RunContext): Promise<RunRec
           `than the window the frames see and were cut (their loudest part kept)`,
       );
     }
-    const record = await assembleRecord({
-      experiment: config.dataset === "fsdd" ? "kws-fsdd" : "kws-gsc",
+    const record = await assembleRecord({ info, ctx, config, model, startedAt }, {
       title: `${config.method.toUpperCase()}-trained, β = ${config.beta}: test ${
         pct(spike.accuracy)
       } at ${extra.testSpikeMs.toFixed(0)} ms (θ = ${config.threshold}, ${dataLabel(config)})`,
-      ...runIdentity(ctx, config),
       data: {
         name: `${dataLabel(config)}, log-mel ${T} × ${train.numFeatures}`,
         checksum: data.checksum,
@@ -365,17 +366,13 @@ export async function runKws(config: KwsConfig, ctx: RunContext): Promise<RunRec
           `${train.count} training, ${validation.count} validation, ${test.count} test clips; ` +
           `features standardised with the training split's mean and sd`,
       },
-      startedAt,
       fit: fitted,
       inference,
       paired,
-      flopsPerExampleStep: model.flopsPerStep(),
-      threshold: config.threshold,
       traces,
       labels: testBatch.y,
       extra,
       checks,
-      targetDescription: KWS_TARGETS[config.method].description,
       deviations,
       figures,
     });

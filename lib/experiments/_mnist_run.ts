@@ -15,7 +15,6 @@ import {
   firstSpikeSeries,
   missingBaseline,
   notMeasured,
-  runIdentity,
   thresholdCurve,
 } from "../experiment.ts";
 import { ConvLstm } from "../models/conv_lstm.ts";
@@ -29,16 +28,16 @@ import { fit } from "../rc/train.ts";
 import type { CurvePoint } from "../rc/types.ts";
 import type { FigureSpec, RunRecord } from "../results.ts";
 import { openCheckpoint } from "./_checkpoint.ts";
-import { type RunContext, speedClassOf } from "./declaration.ts";
+import { slowRegimeCheck } from "./_checks.ts";
+import { type ExperimentInfo, type RunContext, speedClassOf } from "./declaration.ts";
 import {
-  MNIST,
   type MnistConfig,
   mnistConfig,
   type MnistRunSpec,
   PAPER_BETA,
   RC_EOS_RATIO,
   REGIMES,
-} from "./mnist.ts";
+} from "./_mnist.ts";
 
 /** Fig. 6B's thresholds: RC-trained and EOS-trained (App. B.3). */
 export const FIG6B_THRESHOLDS = {
@@ -175,11 +174,12 @@ export async function temporalMnist(config: TemporalMnistConfig, who: string) {
   return { data, trainSize, root, order, encode, validation, test };
 }
 
-export { slowRegimeCheck } from "./_checks.ts";
-import { slowRegimeCheck } from "./_checks.ts";
-
-/** Trains and evaluates one temporal-MNIST run with `config` and returns its record. */
+/**
+ * Trains and evaluates one temporal-MNIST run of `info` (the declaration, mnist.ts) with
+ * `config` and returns its record.
+ */
 export async function runMnist(
+  info: ExperimentInfo,
   spec: MnistRunSpec,
   config: MnistConfig,
   ctx: RunContext,
@@ -309,7 +309,7 @@ export async function runMnist(
         (p) => 10 * (p.beta ?? config.beta),
       );
       figures.push({
-        ...MNIST.figures!.fig3,
+        ...info.figures!.fig3,
         title: `${modelLabel(config)}: mean first-spike step through training`,
         kind: "line",
         xLabel: "training examples",
@@ -328,7 +328,7 @@ export async function runMnist(
           betaSeries,
         ],
       }, {
-        ...MNIST.figures!.fig3,
+        ...info.figures!.fig3,
         paperFigure: "3B",
         title: `${modelLabel(config)}: RC-inference accuracy through training`,
         kind: "line",
@@ -355,7 +355,7 @@ export async function runMnist(
       measured.spikeTimeRatio = spike.meanSpikeTime / eosRun.metrics.meanSpikeTime;
       extra.spikeTimeRatioVsEos = measured.spikeTimeRatio;
       figures.push({
-        ...MNIST.figures!.fig6a,
+        ...info.figures!.fig6a,
         title: "LSTM-340: mean first-spike step through training, RC-inference at θ = 0.95",
         kind: "line",
         xLabel: "training examples",
@@ -371,7 +371,7 @@ export async function runMnist(
         time: eosRun.metrics.extra?.[`spikeTimeAtTheta${t}`],
       })).filter((p) => Number.isFinite(p.acc) && Number.isFinite(p.time));
       figures.push({
-        ...MNIST.figures!.fig6b,
+        ...info.figures!.fig6b,
         title: "LSTM-340: test accuracy against mean first-spike step over θ",
         kind: "scatter",
         xLabel: "mean first-spike step (test)",
@@ -478,12 +478,10 @@ export async function runMnist(
       );
     }
     const status = `${config.method.toUpperCase()}-trained ${modelLabel(config)}`;
-    const record = await assembleRecord({
-      experiment: "mnist",
+    const record = await assembleRecord({ info, ctx, config, model, startedAt }, {
       title: `${status}, ${spec.schedule} schedule, seed ${config.seed}: landed ${regime}${
         config.dataset === "mnist" ? "" : " [Fashion-MNIST]"
       }`,
-      ...runIdentity(ctx, config),
       data: {
         name: dataLabel(config),
         checksum: data.checksum,
@@ -491,17 +489,13 @@ export async function runMnist(
           en(config.validationSize)
         } of the training set, test the first ${en(config.testSize)}`,
       },
-      startedAt,
       fit: fitted,
       inference,
       paired,
-      flopsPerExampleStep: model.flopsPerStep(),
-      threshold: config.threshold,
       traces,
       labels: test.y,
       extra,
       checks,
-      targetDescription: MNIST.targets![config.method].description,
       deviations,
       figures,
     });

@@ -12,7 +12,6 @@ import {
   firstSpikeSeries,
   missingBaseline,
   notMeasured,
-  runIdentity,
   thresholdCurve,
 } from "../experiment.ts";
 import { LifNet } from "../models/lif_net.ts";
@@ -22,16 +21,9 @@ import { firstSpikes } from "../rc/spike.ts";
 import { fit } from "../rc/train.ts";
 import type { CurvePoint } from "../rc/types.ts";
 import type { FigureSpec, RunRecord, TargetCheck } from "../results.ts";
-import type { RunContext } from "./declaration.ts";
+import type { ExperimentInfo, RunContext } from "./declaration.ts";
 import { temporalMnist } from "./_mnist_run.ts";
-import {
-  EARLY_SPIKE,
-  FIG10_THRESHOLDS,
-  RC_ADVANTAGE,
-  SNN_LIF,
-  type SnnConfig,
-  snnConfig,
-} from "./snn_lif.ts";
+import { EARLY_SPIKE, FIG10_THRESHOLDS, RC_ADVANTAGE, type SnnConfig, snnConfig } from "./_snn.ts";
 
 const dataLabel = (c: SnnConfig) =>
   `${c.dataset === "fashion-mnist" ? "Fashion-MNIST" : "MNIST"}, temporal (T = ${c.numSteps}, ` +
@@ -42,8 +34,12 @@ export function snnLabel(c: SnnConfig): string {
   return `LIF conv net (2 × conv3×3-${c.channels}, FC ${c.hidden}, 10)`;
 }
 
-/** Trains and evaluates one run and returns its record. */
-export async function runSnn(config: SnnConfig, ctx: RunContext): Promise<RunRecord> {
+/** Trains and evaluates one run of `info` (the declaration, snn_lif.ts) and returns its record. */
+export async function runSnn(
+  info: ExperimentInfo,
+  config: SnnConfig,
+  ctx: RunContext,
+): Promise<RunRecord> {
   const { run } = ctx;
   const startedAt = new Date().toISOString();
   const T = config.numSteps;
@@ -166,7 +162,7 @@ export async function runSnn(config: SnnConfig, ctx: RunContext): Promise<RunRec
           `${100 * RC_ADVANTAGE} points is our bound`,
       ));
       figures.push({
-        ...SNN_LIF.figures!.fig9a,
+        ...info.figures!.fig9a,
         title: `${label}: mean first output spike through training (validation, θ = ${theta})`,
         kind: "line",
         xLabel: "training examples",
@@ -176,7 +172,7 @@ export async function runSnn(config: SnnConfig, ctx: RunContext): Promise<RunRec
           curveSeries("EOS-trained", eosRun.curves ?? [], (p) => p.meanSpikeTime),
         ],
       }, {
-        ...SNN_LIF.figures!.fig9b,
+        ...info.figures!.fig9b,
         title: `${label}: accuracy at the first output spike through training (validation)`,
         kind: "line",
         xLabel: "training examples",
@@ -192,8 +188,8 @@ export async function runSnn(config: SnnConfig, ctx: RunContext): Promise<RunRec
       })).filter((p) => Number.isFinite(p.acc) && Number.isFinite(p.time));
       const change = extra.accuracyChangeVthToHighestTheta;
       figures.push({
-        ...SNN_LIF.figures!.fig10,
-        caption: `${SNN_LIF.figures!.fig10.caption} Here RC's test accuracy changes by ` +
+        ...info.figures!.fig10,
+        caption: `${info.figures!.fig10.caption} Here RC's test accuracy changes by ` +
           `${(100 * change).toFixed(2)} points from θ = ${atVth.threshold} to θ = ` +
           `${highest.threshold} (${change < 0 ? "it falls" : "it does not fall"}).`,
         title: `${label}: test accuracy against mean first-spike step over θ ∈ {${
@@ -243,10 +239,8 @@ export async function runSnn(config: SnnConfig, ctx: RunContext): Promise<RunRec
     if (config.dataset !== "mnist") {
       deviations.push(`data set ${dataLabel(config)}: the paper's App. E uses MNIST`);
     }
-    return await assembleRecord({
-      experiment: "snn-lif",
+    return await assembleRecord({ info, ctx, config, model, startedAt }, {
       title: `${config.method.toUpperCase()}-trained ${label}, seed ${config.seed}`,
-      ...runIdentity(ctx, config),
       data: {
         name: dataLabel(config),
         checksum: data.checksum,
@@ -254,16 +248,12 @@ export async function runSnn(config: SnnConfig, ctx: RunContext): Promise<RunRec
           en(config.validationSize)
         } of the training set, test the first ${en(config.testSize)}`,
       },
-      startedAt,
       fit: fitted,
       inference,
-      flopsPerExampleStep: model.flopsPerStep(),
-      threshold: theta,
       traces,
       labels: test.y,
       extra,
       checks,
-      targetDescription: SNN_LIF.targets![config.method].description,
       deviations,
       figures,
     });

@@ -7,11 +7,10 @@
 import { thresholdCurve } from "../experiment.ts";
 import type { RunRecord } from "../results.ts";
 import type { RunContext } from "./declaration.ts";
-import type { ToyConfig } from "./_toy.ts";
+import type { ToyConfig, ToyExperiment } from "./_toy.ts";
 import { runToy, type ToyExtension } from "./_toy_run.ts";
 import { TEST_THRESHOLDS } from "./_threshold.ts";
 import { thetaExtras } from "./_threshold_grid.ts";
-import { THRESHOLD_TRAINING } from "./threshold_training.ts";
 
 /** What this run adds: its model's test accuracy and mean spike time at every θ_test. */
 export function thresholdExtension(): ToyExtension {
@@ -21,7 +20,11 @@ export function thresholdExtension(): ToyExtension {
   });
 }
 
-/** Trains and evaluates the run of one θ_train. */
-export async function runThreshold(config: ToyConfig, ctx: RunContext): Promise<RunRecord> {
-  return await runToy(THRESHOLD_TRAINING, config, ctx, thresholdExtension());
+/** Trains and evaluates the run of one θ_train of `exp` (the declaration, threshold_training.ts). */
+export async function runThreshold(
+  exp: ToyExperiment,
+  config: ToyConfig,
+  ctx: RunContext,
+): Promise<RunRecord> {
+  return await runToy(exp, config, ctx, thresholdExtension());
 }

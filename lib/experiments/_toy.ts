@@ -1,15 +1,16 @@
 /**
  * What the two synthetic experiments (paper Secs. 3.1-3.2, App. B.1-B.2) share: the config, its
  * profiles, the deviations a config makes from the paper's, and the runs (EOS, then RC). Their
- * run code is in `_toy_run.ts`, loaded only when a run executes (this module stays plain data
- * for the report).
+ * run code (`_toy_run.ts`) imports this module; each declaration loads it only when a run
+ * executes (this module stays plain data for the report).
  * @module
  */
-import type { Profile } from "../results.ts";
+import type { Profile, RunRecord } from "../results.ts";
 import {
   type ConfigSchema,
   type ExperimentDeclaration,
   type ProfileNotes,
+  type RunContext,
   type RunDeclaration,
   seedSuffix,
   type TargetSpec,
@@ -176,8 +177,14 @@ export function toyDeviations(
   return out;
 }
 
-/** The runs of a toy experiment: EOS first (the RC run compares against it), then RC. */
-export function toyRuns(exp: ToyExperiment) {
+/**
+ * The runs of a toy experiment: EOS first (the RC run compares against it), then RC; `execute`
+ * trains one (the declaration's loader of `_toy_run.ts`).
+ */
+export function toyRuns(
+  exp: ToyExperiment,
+  execute: (config: ToyConfig, ctx: RunContext) => Promise<RunRecord>,
+) {
   return (profile: Profile): RunDeclaration<ToyConfig>[] => {
     // Default-profile runs are the published ones; other profiles get their own file names
     // so that a smoke or paper run never overwrites them.
@@ -192,8 +199,7 @@ export function toyRuns(exp: ToyExperiment) {
           baseline: method === "rc" ? name("eos") : undefined,
           config: { ...toyConfig(exp, method, profile), seed },
           cost: (c: ToyConfig) => c.numBatches * c.batchSize * exp.numSteps,
-          execute: async (config: ToyConfig, ctx) =>
-            (await import("./_toy_run.ts")).runToy(exp, config, ctx),
+          execute,
         };
       })
     );

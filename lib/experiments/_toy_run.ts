@@ -14,7 +14,6 @@ import {
   histogram,
   missingBaseline,
   notMeasured,
-  runIdentity,
   sampleByClass,
   spikeRaster,
 } from "../experiment.ts";
@@ -311,29 +310,22 @@ export async function runToy(
       extra.peakRssMiB = Math.max(...curves.map((p) => p.rssBytes ?? 0)) / 2 ** 20;
     }
     const paperConfig = toyConfig(exp, config.method, "paper");
-    return await assembleRecord({
-      experiment,
+    return await assembleRecord({ info: exp, ctx, config, model, startedAt }, {
       title: added?.title ??
         `${
           config.method === "rc" ? "RC" : "EOS"
         }-trained LSTM-${config.hiddenSize}, ${config.task}`,
-      // An EOS run has no baseline (only RC runs declare one).
-      ...runIdentity(ctx, config),
       data: {
         name: exp.dataName,
         checksum: `generated, seed ${config.seed}`,
       },
-      startedAt,
       fit: fitted,
       inference,
       paired,
-      flopsPerExampleStep: model.flopsPerStep(),
-      threshold: config.threshold,
       traces,
       labels: test.y,
       extra,
       checks,
-      targetDescription: target.description,
       deviations: toyDeviations(exp, config, paperConfig, source?.description),
       figures,
     });

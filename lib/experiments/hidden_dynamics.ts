@@ -11,23 +11,9 @@
  */
 import type { Profile } from "../results.ts";
 import type { ConfigSchema, ExperimentDeclaration, RunDeclaration } from "./declaration.ts";
+import type { HiddenConfig } from "./_hidden.ts";
 
-/** The run's config. (A type, not an interface: it is a `Record<string, unknown>`.) */
-export type HiddenConfig = {
-  /** Which keyword experiment's weights: FSDD (kws-fsdd) or Speech Commands (kws-gsc). */
-  dataset: "fsdd" | "speech-commands";
-  /** The keyword run whose best weights are read, e.g. "rc-b0.2" or "rc-b0.2@smoke". */
-  weights: string;
-  /**
-   * The clip: its index in the test split; -1 (default): the first test clip on which the model
-   * spikes before the clip's last step (the paper's figure shows a spike and what follows it).
-   */
-  clip: number;
-  /** Or a word (a class name, e.g. "7" on FSDD, "on" on Speech Commands): its first test clip. */
-  word: string;
-  /** Rows of h and c: by unit index, or by the step of each unit's largest |h| before the spike. */
-  order: "unit" | "peak";
-};
+export * from "./_hidden.ts";
 
 export const HIDDEN_SETTABLE: ConfigSchema<HiddenConfig> = {
   dataset: ["fsdd", "speech-commands"],
@@ -44,11 +30,6 @@ export const DEFAULT_WEIGHTS = "rc-b0.2";
  * rc-b0.2 spikes on about a quarter of FSDD's test clips; a fixed index would mostly show no spike).
  */
 export const DEFAULT_CLIP = -1;
-
-/** The run-store folder of a data set's keyword runs. */
-export function kwsFolder(dataset: HiddenConfig["dataset"]): "kws-fsdd" | "kws-gsc" {
-  return dataset === "fsdd" ? "kws-fsdd" : "kws-gsc";
-}
 
 /** The config at a profile: the keyword run of the same profile (its suffix), one clip. */
 export function hiddenConfig(profile: Profile): HiddenConfig {
@@ -161,6 +142,6 @@ HIDDEN_DYNAMICS.runs = (profile: Profile): RunDeclaration<HiddenConfig>[] => {
     // Nothing trained: one clip's forward pass (81 steps).
     cost: () => 81,
     execute: async (config: HiddenConfig, ctx) =>
-      (await import("./_hidden_run.ts")).runHidden(config, ctx),
+      (await import("./_hidden_run.ts")).runHidden(HIDDEN_DYNAMICS, config, ctx),
   }];
 };

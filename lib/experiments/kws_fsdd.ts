@@ -42,4 +42,8 @@ export const KWS_FSDD: ExperimentDeclaration = {
   sections: [],
 };
 // Three seeds of the grid at the default profile (the report's mean ± sd, a Fig. 5 per seed).
-KWS_FSDD.runs = kwsRuns("fsdd", [1, 2, 3]);
+KWS_FSDD.runs = kwsRuns(
+  "fsdd",
+  async (config, ctx) => (await import("./_kws_run.ts")).runKws(KWS_FSDD, config, ctx),
+  [1, 2, 3],
+);

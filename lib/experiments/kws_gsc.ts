@@ -151,4 +151,7 @@ export const KWS_GSC: ExperimentDeclaration = {
       "speech_commands/speech_commands_v0.02.tar.gz).",
   }],
 };
-KWS_GSC.runs = kwsRuns("speech-commands");
+KWS_GSC.runs = kwsRuns(
+  "speech-commands",
+  async (config, ctx) => (await import("./_kws_run.ts")).runKws(KWS_GSC, config, ctx),
+);

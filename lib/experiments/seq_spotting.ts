@@ -158,4 +158,7 @@ export const SEQ_SPOTTING: ToyExperiment = {
     parts: ALL_PARTS,
   }],
 };
-SEQ_SPOTTING.runs = toyRuns(SEQ_SPOTTING);
+SEQ_SPOTTING.runs = toyRuns(
+  SEQ_SPOTTING,
+  async (config, ctx) => (await import("./_toy_run.ts")).runToy(SEQ_SPOTTING, config, ctx),
+);

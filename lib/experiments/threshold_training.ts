@@ -141,7 +141,7 @@ THRESHOLD_TRAINING.runs = (profile: Profile): RunDeclaration<ToyConfig>[] => {
       config: { ...thresholdConfig(theta, profile), seed },
       cost: (c: ToyConfig) => c.numBatches * c.batchSize * THRESHOLD_TRAINING.numSteps,
       execute: async (config: ToyConfig, ctx) =>
-        (await import("./_threshold_run.ts")).runThreshold(config, ctx),
+        (await import("./_threshold_run.ts")).runThreshold(THRESHOLD_TRAINING, config, ctx),
     }))
   );
 };

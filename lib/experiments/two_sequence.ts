@@ -164,4 +164,7 @@ export const TWO_SEQUENCE: ToyExperiment = {
     note: "Fig. 2B is the first-spike-step training chart below (percentile bands).",
   }],
 };
-TWO_SEQUENCE.runs = toyRuns(TWO_SEQUENCE);
+TWO_SEQUENCE.runs = toyRuns(
+  TWO_SEQUENCE,
+  async (config, ctx) => (await import("./_toy_run.ts")).runToy(TWO_SEQUENCE, config, ctx),
+);

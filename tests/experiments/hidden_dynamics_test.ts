@@ -165,7 +165,7 @@ Deno.test("Fig. 8: the cutoff is the clip's RC first spike, found independently;
       workDir: `${dir}/runs/hidden-dynamics`,
     };
     const before = tf.memory().numTensors;
-    const record = await runHidden(config, ctx, () => Promise.resolve(data));
+    const record = await runHidden(HIDDEN_DYNAMICS, config, ctx, () => Promise.resolve(data));
     assert.equal(tf.memory().numTensors, before, "no tensor left behind");
     assert.equal(runProblem(JSON.parse(JSON.stringify(record))), null);
     assert.equal(record.figures.length, 4);
@@ -231,13 +231,24 @@ Deno.test("Fig. 8: the cutoff is the clip's RC first spike, found independently;
       return s.fired && s.step < T - 1;
     });
     assert.ok(first[1], "clip 1 spikes");
-    const auto = await runHidden({ ...config, clip: -1 }, ctx, () => Promise.resolve(data));
+    const auto = await runHidden(
+      HIDDEN_DYNAMICS,
+      { ...config, clip: -1 },
+      ctx,
+      () => Promise.resolve(data),
+    );
     assert.equal(auto.metrics.extra.clip, first.indexOf(true));
     assert.equal(auto.metrics.extra.spikingTestClips, first.filter(Boolean).length / 2);
     assert.match(auto.data.note!, /the first test clip with a first spike before its end/);
     // A missing weights file: the error names it and the command that makes it.
     await assert.rejects(
-      () => runHidden({ ...config, weights: "rc-b0.3@smoke" }, ctx, () => Promise.resolve(data)),
+      () =>
+        runHidden(
+          HIDDEN_DYNAMICS,
+          { ...config, weights: "rc-b0.3@smoke" },
+          ctx,
+          () => Promise.resolve(data),
+        ),
       (e: Error) => {
         assert.match(e.message, /no weights file .*\/runs\/kws-fsdd\/rc-b0\.3@smoke\.weights\.bin/);
         assert.match(e.message, /`deno task reproduce --only kws-fsdd --profile smoke --out /);

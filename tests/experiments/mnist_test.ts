@@ -255,7 +255,7 @@ Deno.test({
 });
 
 Deno.test("the slow-regime check reads the images that spiked, and says how many did not", async () => {
-  const { slowRegimeCheck } = await import("../../lib/experiments/_mnist_run.ts");
+  const { slowRegimeCheck } = await import("../../lib/experiments/_checks.ts");
   // 80 % spiked at a mean of 3 steps, 20 % never (counted as 10): 0.8 × 3 + 0.2 × 10 = 4.4.
   const met = slowRegimeCheck({ meanSpikeTime: 4.4, fractionFired: 0.8 }, 10);
   assert.ok(Math.abs(met.measured! - 3) < 1e-12);
