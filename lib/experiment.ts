@@ -12,7 +12,7 @@ import { firstSpikes, type Traces } from "./rc/spike.ts";
 import type { SequenceBatch } from "./data/batch.ts";
 import type { Rng } from "./random.ts";
 import type { FitResult, Method } from "./rc/train.ts";
-import type { ComputeCounts, PairedTiming } from "./rc/types.ts";
+import type { ComputeCounts, CurvePoint, PairedTiming } from "./rc/types.ts";
 import type { ExperimentInfo } from "./experiments/declaration.ts";
 import type { FigureSpec, Profile, RunRecord, TargetCheck, ThresholdPoint } from "./results.ts";
 import { statusFromChecks } from "./results.ts";
@@ -61,6 +61,68 @@ export function firstSpikeSeries(
     { label: "fired", ...histogram(of(true), 1, T) },
     { label: "no spike", ...histogram(of(false), 1, T) },
   ];
+}
+
+/** A training curve as a line series: `y` of each validation point against examples seen. */
+export function trainingSeries(
+  label: string,
+  points: readonly CurvePoint[],
+  y: (p: CurvePoint) => number,
+): { label: string; x: number[]; y: number[] } {
+  return { label, x: points.map((p) => p.examples), y: points.map(y) };
+}
+
+/**
+ * Memory through training, as run extras: live tensors at the first and last validation (flat
+ * counts mean no leak) and, with `rss`, the run's peak resident memory. None without validations.
+ */
+export function trainingMemory(
+  curves: readonly CurvePoint[],
+  { rss = true } = {},
+): Record<string, number> {
+  if (curves.length === 0) return {};
+  const out: Record<string, number> = {
+    liveTensorsFirstValidation: curves[0].numTensors ?? NaN,
+    liveTensorsLastValidation: curves[curves.length - 1].numTensors ?? NaN,
+  };
+  if (rss) out.peakRssMiB = Math.max(...curves.map((p) => p.rssBytes ?? 0)) / 2 ** 20;
+  return out;
+}
+
+/** A point of a test accuracy against mean first-spike step trade-off over θ. */
+export type TradeoffPoint = Pick<ThresholdPoint, "threshold" | "accuracy" | "meanSpikeTime">;
+
+/**
+ * The trade-off points a finished run recorded in its extras (`accuracyAtTheta<θ>` and
+ * `spikeTimeAtTheta<θ>`) at `thresholds`, in their order; θ it did not record are left out.
+ */
+export function recordedTradeoff(r: RunRecord, thresholds: readonly number[]): TradeoffPoint[] {
+  return thresholds.map((threshold) => ({
+    threshold,
+    accuracy: r.metrics.extra?.[`accuracyAtTheta${threshold}`] as number,
+    meanSpikeTime: r.metrics.extra?.[`spikeTimeAtTheta${threshold}`] as number,
+  })).filter((p) => Number.isFinite(p.accuracy) && Number.isFinite(p.meanSpikeTime));
+}
+
+/**
+ * A scatter of test accuracy (%) against mean first-spike step over θ (paper Figs. 6B, 10): a
+ * series per model, one point per θ.
+ */
+export function tradeoffFigure(
+  head: Pick<FigureSpec, "paperFigure" | "caption" | "title">,
+  series: { label: string; points: readonly TradeoffPoint[] }[],
+): FigureSpec {
+  return {
+    ...head,
+    kind: "scatter",
+    xLabel: "mean first-spike step (test)",
+    yLabel: "test accuracy (%)",
+    series: series.map(({ label, points }) => ({
+      label,
+      x: points.map((p) => p.meanSpikeTime),
+      y: points.map((p) => 100 * p.accuracy),
+    })),
+  };
 }
 
 /**

@@ -15,7 +15,11 @@ import {
   firstSpikeSeries,
   missingBaseline,
   notMeasured,
+  recordedTradeoff,
   thresholdCurve,
+  tradeoffFigure,
+  trainingMemory,
+  trainingSeries,
 } from "../experiment.ts";
 import { ConvLstm } from "../models/conv_lstm.ts";
 import { Lstm } from "../models/lstm.ts";
@@ -125,9 +129,11 @@ export function modelLabel(c: MnistConfig): string {
     : `ConvLSTM 784-${c.hiddenSize}-10 (${c.kernelSize}×${c.kernelSize})`;
 }
 
-const dataLabel = (c: MnistConfig) =>
-  `${c.dataset === "fashion-mnist" ? "Fashion-MNIST" : "MNIST"}, temporal (T = ${c.numSteps}, ` +
-  `background ${c.background})`;
+/** The data set of a temporal-MNIST config (MNIST or Fashion-MNIST, T, background), in words. */
+export function temporalMnistLabel(c: Pick<MnistConfig, "dataset" | "numSteps" | "background">) {
+  return `${c.dataset === "fashion-mnist" ? "Fashion-MNIST" : "MNIST"}, temporal (T = ` +
+    `${c.numSteps}, background ${c.background})`;
+}
 
 /** What a temporal-MNIST config needs of the data, as `temporalMnist` reads it. */
 export interface TemporalMnistConfig {
@@ -145,7 +151,8 @@ export interface TemporalMnistConfig {
  * The data of a temporal-MNIST run (the LSTMs, ConvLSTMs and the LIF network share it): MNIST
  * loaded and checked against the config's sizes, the seeded epoch order of the training images
  * (the first fork of `root`; the caller forks the model's seed next), the encoder, and the
- * validation (the last training images) and test batches. `who` names the run in errors.
+ * validation (the last training images) and test batches, and the data as the run record names
+ * it. `who` names the run in errors.
  */
 export async function temporalMnist(config: TemporalMnistConfig, who: string) {
   const data = await loadMnist({ variant: config.dataset, quiet: true });
@@ -171,7 +178,14 @@ export async function temporalMnist(config: TemporalMnistConfig, who: string) {
     Int32Array.from({ length: config.validationSize }, (_, i) => trainSize + i),
   );
   const test = encode(data.test, Int32Array.from({ length: config.testSize }, (_, i) => i));
-  return { data, trainSize, root, order, encode, validation, test };
+  const en = (n: number) => n.toLocaleString("en");
+  const described: RunRecord["data"] = {
+    name: temporalMnistLabel(config),
+    checksum: data.checksum,
+    note: `${en(trainSize)} training images, validation the last ${en(config.validationSize)} ` +
+      `of the training set, test the first ${en(config.testSize)}`,
+  };
+  return { data, trainSize, root, order, encode, validation, test, described };
 }
 
 /**
@@ -187,7 +201,7 @@ export async function runMnist(
   const { run } = ctx;
   const startedAt = new Date().toISOString();
   const T = config.numSteps;
-  const { data, trainSize, root, order, encode, validation, test } = await temporalMnist(
+  const { data, trainSize, root, order, encode, validation, test, described } = await temporalMnist(
     config,
     `mnist ${run}`,
   );
@@ -292,18 +306,13 @@ export async function runMnist(
       } of ${T} steps; fast < 1.5, slow > 2.5).`,
     }];
     const curves = fitted.curves;
-    const curveSeries = (label: string, pts: CurvePoint[], y: (p: CurvePoint) => number) => ({
-      label,
-      x: pts.map((p) => p.examples),
-      y: pts.map(y),
-    });
     // Fig. 3: accuracy and mean spike step through training, the β switch drawn as β × 10.
     if (config.model === "conv-lstm" && spec.schedule === "fast" && config.seed === 1) {
       const slow = ctx.finished.find((r) =>
         r.run.replace(/[@+].*$/, "") === `convlstm${config.hiddenSize}-slow-s1` &&
         r.status !== "failed"
       );
-      const betaSeries = curveSeries(
+      const betaSeries = trainingSeries(
         "β × 10 (this run)",
         curves,
         (p) => 10 * (p.beta ?? config.beta),
@@ -315,14 +324,15 @@ export async function runMnist(
         xLabel: "training examples",
         yLabel: "mean first-spike step (validation, θ = 0.95); β × 10",
         series: [
-          curveSeries(
+          trainingSeries(
             `fast schedule (β ${config.beta} → ${config.betaAfter})`,
             curves,
             (p) => p.meanSpikeTime,
           ),
           ...(slow
             ? [
-              curveSeries(`slow schedule (${slow.run})`, slow.curves ?? [], (p) => p.meanSpikeTime),
+              trainingSeries(`slow schedule (${slow.run})`, slow.curves ?? [], (p) =>
+                p.meanSpikeTime),
             ]
             : []),
           betaSeries,
@@ -335,10 +345,10 @@ export async function runMnist(
         xLabel: "training examples",
         yLabel: "validation accuracy at the first spike (%)",
         series: [
-          curveSeries("fast schedule", curves, (p) => 100 * p.spikingAccuracy),
+          trainingSeries("fast schedule", curves, (p) => 100 * p.spikingAccuracy),
           ...(slow
             ? [
-              curveSeries(`slow schedule (${slow.run})`, slow.curves ?? [], (p) =>
+              trainingSeries(`slow schedule (${slow.run})`, slow.curves ?? [], (p) =>
                 100 * p.spikingAccuracy),
             ]
             : []),
@@ -361,34 +371,24 @@ export async function runMnist(
         xLabel: "training examples",
         yLabel: "mean first-spike step (validation)",
         series: [
-          curveSeries("RC-trained", curves, (p) => p.meanSpikeTime),
-          curveSeries("EOS-trained", eosRun.curves ?? [], (p) => p.meanSpikeTime),
+          trainingSeries("RC-trained", curves, (p) => p.meanSpikeTime),
+          trainingSeries("EOS-trained", eosRun.curves ?? [], (p) => p.meanSpikeTime),
         ],
       });
-      const eosPts = FIG6B_THRESHOLDS.eos.map((t) => ({
-        t,
-        acc: eosRun.metrics.extra?.[`accuracyAtTheta${t}`],
-        time: eosRun.metrics.extra?.[`spikeTimeAtTheta${t}`],
-      })).filter((p) => Number.isFinite(p.acc) && Number.isFinite(p.time));
-      figures.push({
-        ...info.figures!.fig6b,
-        title: "LSTM-340: test accuracy against mean first-spike step over θ",
-        kind: "scatter",
-        xLabel: "mean first-spike step (test)",
-        yLabel: "test accuracy (%)",
-        series: [
+      const eosPts = recordedTradeoff(eosRun, FIG6B_THRESHOLDS.eos);
+      figures.push(tradeoffFigure(
+        {
+          ...info.figures!.fig6b,
+          title: "LSTM-340: test accuracy against mean first-spike step over θ",
+        },
+        [
+          { label: `RC-trained, θ ∈ {${FIG6B_THRESHOLDS.rc.join(", ")}}`, points: fig6b },
           {
-            label: `RC-trained, θ ∈ {${FIG6B_THRESHOLDS.rc.join(", ")}}`,
-            x: fig6b.map((p) => p.meanSpikeTime),
-            y: fig6b.map((p) => 100 * p.accuracy),
-          },
-          {
-            label: `EOS-trained, θ ∈ {${eosPts.map((p) => p.t).join(", ")}}`,
-            x: eosPts.map((p) => p.time as number),
-            y: eosPts.map((p) => 100 * (p.acc as number)),
+            label: `EOS-trained, θ ∈ {${eosPts.map((p) => p.threshold).join(", ")}}`,
+            points: eosPts,
           },
         ],
-      });
+      ));
     }
     const checks = [];
     if (spec.paper !== undefined && spec.regime) {
@@ -446,11 +446,7 @@ export async function runMnist(
         "Fig. 6A: the non-RC model does not minimise its timing; 2.5 steps is the slow-regime bound",
       ));
     }
-    if (curves.length > 0) {
-      extra.liveTensorsFirstValidation = curves[0].numTensors ?? NaN;
-      extra.liveTensorsLastValidation = curves[curves.length - 1].numTensors ?? NaN;
-      extra.peakRssMiB = Math.max(...curves.map((p) => p.rssBytes ?? 0)) / 2 ** 20;
-    }
+    Object.assign(extra, trainingMemory(curves));
     const paper = mnistConfig(spec, "paper");
     const en = (n: number) => n.toLocaleString("en");
     const deviations: string[] = [];
@@ -465,7 +461,7 @@ export async function runMnist(
       deviations.push(`tested on the first ${en(config.testSize)} of the 10,000 test images`);
     }
     if (config.dataset !== "mnist") {
-      deviations.push(`data set ${dataLabel(config)}: the paper's Table 1 is for MNIST`);
+      deviations.push(`data set ${temporalMnistLabel(config)}: the paper's Table 1 is for MNIST`);
     }
     if (config.hiddenSize !== spec.hiddenSize) {
       deviations.push(`${config.hiddenSize} hidden units/channels; the paper: ${spec.hiddenSize}`);
@@ -482,13 +478,7 @@ export async function runMnist(
       title: `${status}, ${spec.schedule} schedule, seed ${config.seed}: landed ${regime}${
         config.dataset === "mnist" ? "" : " [Fashion-MNIST]"
       }`,
-      data: {
-        name: dataLabel(config),
-        checksum: data.checksum,
-        note: `${en(trainSize)} training images, validation the last ${
-          en(config.validationSize)
-        } of the training set, test the first ${en(config.testSize)}`,
-      },
+      data: described,
       fit: fitted,
       inference,
       paired,

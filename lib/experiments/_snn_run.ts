@@ -12,7 +12,11 @@ import {
   firstSpikeSeries,
   missingBaseline,
   notMeasured,
+  recordedTradeoff,
   thresholdCurve,
+  tradeoffFigure,
+  trainingMemory,
+  trainingSeries,
 } from "../experiment.ts";
 import { LifNet } from "../models/lif_net.ts";
 import { spikeMetrics } from "../rc/evaluate.ts";
@@ -22,12 +26,8 @@ import { fit } from "../rc/train.ts";
 import type { CurvePoint } from "../rc/types.ts";
 import type { FigureSpec, RunRecord, TargetCheck } from "../results.ts";
 import type { ExperimentInfo, RunContext } from "./declaration.ts";
-import { temporalMnist } from "./_mnist_run.ts";
+import { temporalMnist, temporalMnistLabel } from "./_mnist_run.ts";
 import { EARLY_SPIKE, FIG10_THRESHOLDS, RC_ADVANTAGE, type SnnConfig, snnConfig } from "./_snn.ts";
-
-const dataLabel = (c: SnnConfig) =>
-  `${c.dataset === "fashion-mnist" ? "Fashion-MNIST" : "MNIST"}, temporal (T = ${c.numSteps}, ` +
-  `background ${c.background})`;
 
 /** The network's name as the report prints it. */
 export function snnLabel(c: SnnConfig): string {
@@ -43,7 +43,7 @@ export async function runSnn(
   const { run } = ctx;
   const startedAt = new Date().toISOString();
   const T = config.numSteps;
-  const { data, trainSize, root, order, encode, validation, test } = await temporalMnist(
+  const { data, trainSize, root, order, encode, validation, test, described } = await temporalMnist(
     config,
     `snn-lif ${run}`,
   );
@@ -106,10 +106,7 @@ export async function runSnn(
     const atVth = fig10.find((p) => p.threshold === theta) ?? fig10[0];
     const highest = fig10[fig10.length - 1];
     extra.accuracyChangeVthToHighestTheta = highest.accuracy - atVth.accuracy;
-    if (fitted.curves.length > 0) {
-      extra.liveTensorsFirstValidation = fitted.curves[0].numTensors ?? NaN;
-      extra.liveTensorsLastValidation = fitted.curves[fitted.curves.length - 1].numTensors ?? NaN;
-    }
+    Object.assign(extra, trainingMemory(fitted.curves, { rss: false }));
     const label = snnLabel(config);
     const figures: FigureSpec[] = [{
       paperFigure: "9",
@@ -126,11 +123,6 @@ export async function runSnn(
         `${(100 * spike.accuracy).toFixed(2)} %.`,
     }];
     const eosRun = ctx.finished.find((r) => r.run === ctx.baseline && r.status !== "failed");
-    const curveSeries = (name: string, pts: CurvePoint[], y: (p: CurvePoint) => number) => ({
-      label: name,
-      x: pts.map((p) => p.examples),
-      y: pts.map(y),
-    });
     const checks: TargetCheck[] = [check(
       "mean first output spike, θ = V_th (Fig. 9A: early)",
       EARLY_SPIKE,
@@ -168,8 +160,8 @@ export async function runSnn(
         xLabel: "training examples",
         yLabel: "mean first-spike step (1-based)",
         series: [
-          curveSeries("RC-trained", fitted.curves, (p) => p.meanSpikeTime),
-          curveSeries("EOS-trained", eosRun.curves ?? [], (p) => p.meanSpikeTime),
+          trainingSeries("RC-trained", fitted.curves, (p) => p.meanSpikeTime),
+          trainingSeries("EOS-trained", eosRun.curves ?? [], (p) => p.meanSpikeTime),
         ],
       }, {
         ...info.figures!.fig9b,
@@ -178,39 +170,26 @@ export async function runSnn(
         xLabel: "training examples",
         yLabel: "accuracy at the first spike (%)",
         series: [
-          curveSeries("RC-trained", fitted.curves, (p) => 100 * p.spikingAccuracy),
-          curveSeries("EOS-trained", eosRun.curves ?? [], (p) => 100 * p.spikingAccuracy),
+          trainingSeries("RC-trained", fitted.curves, (p) => 100 * p.spikingAccuracy),
+          trainingSeries("EOS-trained", eosRun.curves ?? [], (p) => 100 * p.spikingAccuracy),
         ],
       });
-      const eosPts = FIG10_THRESHOLDS.map((t) => ({
-        acc: eosRun.metrics.extra?.[`accuracyAtTheta${t}`],
-        time: eosRun.metrics.extra?.[`spikeTimeAtTheta${t}`],
-      })).filter((p) => Number.isFinite(p.acc) && Number.isFinite(p.time));
       const change = extra.accuracyChangeVthToHighestTheta;
-      figures.push({
-        ...info.figures!.fig10,
-        caption: `${info.figures!.fig10.caption} Here RC's test accuracy changes by ` +
-          `${(100 * change).toFixed(2)} points from θ = ${atVth.threshold} to θ = ` +
-          `${highest.threshold} (${change < 0 ? "it falls" : "it does not fall"}).`,
-        title: `${label}: test accuracy against mean first-spike step over θ ∈ {${
-          FIG10_THRESHOLDS.join(", ")
-        }}`,
-        kind: "scatter",
-        xLabel: "mean first-spike step (test)",
-        yLabel: "test accuracy (%)",
-        series: [
-          {
-            label: "RC-trained",
-            x: fig10.map((p) => p.meanSpikeTime),
-            y: fig10.map((p) => 100 * p.accuracy),
-          },
-          {
-            label: "EOS-trained",
-            x: eosPts.map((p) => p.time as number),
-            y: eosPts.map((p) => 100 * (p.acc as number)),
-          },
+      figures.push(tradeoffFigure(
+        {
+          ...info.figures!.fig10,
+          caption: `${info.figures!.fig10.caption} Here RC's test accuracy changes by ` +
+            `${(100 * change).toFixed(2)} points from θ = ${atVth.threshold} to θ = ` +
+            `${highest.threshold} (${change < 0 ? "it falls" : "it does not fall"}).`,
+          title: `${label}: test accuracy against mean first-spike step over θ ∈ {${
+            FIG10_THRESHOLDS.join(", ")
+          }}`,
+        },
+        [
+          { label: "RC-trained", points: fig10 },
+          { label: "EOS-trained", points: recordedTradeoff(eosRun, FIG10_THRESHOLDS) },
         ],
-      });
+      ));
     }
     const paper = snnConfig(config.method, "paper");
     const en = (n: number) => n.toLocaleString("en");
@@ -237,17 +216,11 @@ export async function runSnn(
       );
     }
     if (config.dataset !== "mnist") {
-      deviations.push(`data set ${dataLabel(config)}: the paper's App. E uses MNIST`);
+      deviations.push(`data set ${temporalMnistLabel(config)}: the paper's App. E uses MNIST`);
     }
     return await assembleRecord({ info, ctx, config, model, startedAt }, {
       title: `${config.method.toUpperCase()}-trained ${label}, seed ${config.seed}`,
-      data: {
-        name: dataLabel(config),
-        checksum: data.checksum,
-        note: `${en(trainSize)} training images, validation the last ${
-          en(config.validationSize)
-        } of the training set, test the first ${en(config.testSize)}`,
-      },
+      data: described,
       fit: fitted,
       inference,
       traces,

@@ -16,6 +16,7 @@ import {
   notMeasured,
   sampleByClass,
   spikeRaster,
+  trainingMemory,
 } from "../experiment.ts";
 import { pairedTiming, testTraces, timeInference } from "../rc/measure.ts";
 import { Lstm } from "../models/lstm.ts";
@@ -302,13 +303,7 @@ export async function runToy(
           t.why,
         )
     );
-    // Memory through training: flat tensor counts mean no leak; peak resident memory per run.
-    const curves = fitted.curves;
-    if (curves.length > 0) {
-      extra.liveTensorsFirstValidation = curves[0].numTensors ?? NaN;
-      extra.liveTensorsLastValidation = curves[curves.length - 1].numTensors ?? NaN;
-      extra.peakRssMiB = Math.max(...curves.map((p) => p.rssBytes ?? 0)) / 2 ** 20;
-    }
+    Object.assign(extra, trainingMemory(fitted.curves));
     const paperConfig = toyConfig(exp, config.method, "paper");
     return await assembleRecord({ info: exp, ctx, config, model, startedAt }, {
       title: added?.title ??

@@ -4,16 +4,8 @@
  * @module
  */
 import type { ExperimentDeclaration } from "./declaration.ts";
-import { KWS_GRID } from "./_kws_grid.ts";
-import {
-  DEFAULT_FSDD_EPOCHS,
-  KWS_CLAIMS,
-  KWS_SETTABLE,
-  KWS_TARGETS,
-  kwsRuns,
-  PAPER_EPOCHS,
-} from "./_kws.ts";
-import { KWS_DEVIATIONS, KWS_FIGURES, KWS_REPORT } from "./kws_gsc.ts";
+import { DEFAULT_FSDD_EPOCHS, kwsRuns, PAPER_EPOCHS } from "./_kws.ts";
+import { KWS_DEVIATIONS, KWS_SHARED } from "./kws_gsc.ts";
 
 export const KWS_FSDD: ExperimentDeclaration = {
   id: "kws-fsdd",
@@ -27,18 +19,12 @@ export const KWS_FSDD: ExperimentDeclaration = {
       "about 25 minutes per seed's grid on 2 idle CPU cores with OpenBLAS",
     paper: `the whole β grid for ${PAPER_EPOCHS} epochs on FSDD`,
   },
-  settable: KWS_SETTABLE,
-  targets: KWS_TARGETS,
-  claims: KWS_CLAIMS,
-  ...KWS_REPORT,
+  ...KWS_SHARED,
   deviations: [
     ...KWS_DEVIATIONS,
     "split: the dataset's official test split (takes 0-4, 300 clips); validation: takes 5-9 " +
     "(300 clips) of the official training part; training: takes 10-49 (2,400 clips)",
   ],
-  figures: KWS_FIGURES,
-  grids: [KWS_GRID],
-  spikeTimeCurveIs: "the paper's Fig. 4C-D (in steps; the figures give ms)",
   sections: [],
 };
 // Three seeds of the grid at the default profile (the report's mean ± sd, a Fig. 5 per seed).

@@ -32,43 +32,6 @@ export const KWS_DEVIATIONS = [
   "beside them",
 ];
 
-/** How the report presents keyword-spotting runs (shared with `kws-fsdd`). */
-export const KWS_REPORT = {
-  tradeoffIs: "Fig. 5, one run's curve (in steps; Fig. 5 below in ms)",
-  accuracyCurveIs: "Fig. 4A-B (RC-inference at θ = 0.95)",
-  selection: {
-    paper: "Sec. 3.4: Fig. 5 uses 'the network weights that produced the best validation " +
-      "accuracy throughout training'",
-    ours: "the weights of the best validation epoch by RC-inference accuracy at θ = 0.95",
-  },
-  metricLabels: {
-    epochsRun: { label: "epochs trained", unit: "count" },
-    bestEpoch: { label: "best validation epoch", unit: "count" },
-    stoppedEarly: { label: "stopped early (1 yes, 0 no)", unit: "count" },
-    majorityShare: { label: "majority class's share (early-stopping bound)", unit: "fraction" },
-    testSpikeMs: { label: "mean spike time, test (ms)", unit: "number" },
-    bestValAccuracy: { label: "best validation accuracy", unit: "fraction" },
-    bestValSpikeMs: { label: "mean spike time at the best epoch (ms)", unit: "number" },
-    finalValAccuracy: { label: "final epoch's validation accuracy", unit: "fraction" },
-    finalValSpikeMs: { label: "final epoch's mean spike time (ms)", unit: "number" },
-    finalValEosAccuracy: { label: "final epoch's end-of-sequence accuracy", unit: "fraction" },
-    lateAccuracyDrop: { label: "largest fall below the best, last fifth", unit: "fraction" },
-    spikeTimeRatioVsEos: { label: "mean spike, RC / non-RC β = 0", unit: "number" },
-    gridRcRuns: { label: "RC runs in the Fig. 5 grid", unit: "count" },
-    gridEosRuns: { label: "non-RC runs in the Fig. 5 grid", unit: "count" },
-    frontierArea: { label: "area between frontiers (fraction × ms)", unit: "number" },
-    frontierMeanGap: { label: "RC frontier's mean lead", unit: "fraction" },
-    frontierShareAbove: { label: "share of speeds where RC's frontier is above", unit: "fraction" },
-    frontierWorstDeficit: { label: "non-RC frontier's largest lead", unit: "fraction" },
-    frontierFromMs: { label: "frontiers compared from (ms)", unit: "number" },
-    stepThetaMeanGap: { label: "per-step θ: mean lead over RC's frontier", unit: "fraction" },
-    "accuracyAtTheta*": { label: "accuracy at θ", unit: "fraction", show: "none" },
-    "spikeMsAtTheta*": { label: "mean spike time at θ (ms)", unit: "number", show: "none" },
-    "stepThetaAccuracy*": { label: "per-step θ accuracy", unit: "fraction", show: "none" },
-    "stepThetaSpikeMs*": { label: "per-step θ mean spike (ms)", unit: "number", show: "none" },
-  },
-} satisfies Partial<ExperimentDeclaration>;
-
 /** Captions of the run-made figures. */
 export const KWS_FIGURES: NonNullable<ExperimentDeclaration["figures"]> = {
   fig4a: {
@@ -107,6 +70,52 @@ export const KWS_FIGURES: NonNullable<ExperimentDeclaration["figures"]> = {
   },
 };
 
+/**
+ * What both keyword-spotting experiments declare alike (`kws-fsdd` too): the settable keys,
+ * targets and claims, the run-made figures and the grid, and how the report presents the runs.
+ */
+export const KWS_SHARED = {
+  settable: KWS_SETTABLE,
+  targets: KWS_TARGETS,
+  claims: KWS_CLAIMS,
+  figures: KWS_FIGURES,
+  grids: [KWS_GRID],
+  spikeTimeCurveIs: "the paper's Fig. 4C-D (in steps; the figures give ms)",
+  tradeoffIs: "Fig. 5, one run's curve (in steps; Fig. 5 below in ms)",
+  accuracyCurveIs: "Fig. 4A-B (RC-inference at θ = 0.95)",
+  selection: {
+    paper: "Sec. 3.4: Fig. 5 uses 'the network weights that produced the best validation " +
+      "accuracy throughout training'",
+    ours: "the weights of the best validation epoch by RC-inference accuracy at θ = 0.95",
+  },
+  metricLabels: {
+    epochsRun: { label: "epochs trained", unit: "count" },
+    bestEpoch: { label: "best validation epoch", unit: "count" },
+    stoppedEarly: { label: "stopped early (1 yes, 0 no)", unit: "count" },
+    majorityShare: { label: "majority class's share (early-stopping bound)", unit: "fraction" },
+    testSpikeMs: { label: "mean spike time, test (ms)", unit: "number" },
+    bestValAccuracy: { label: "best validation accuracy", unit: "fraction" },
+    bestValSpikeMs: { label: "mean spike time at the best epoch (ms)", unit: "number" },
+    finalValAccuracy: { label: "final epoch's validation accuracy", unit: "fraction" },
+    finalValSpikeMs: { label: "final epoch's mean spike time (ms)", unit: "number" },
+    finalValEosAccuracy: { label: "final epoch's end-of-sequence accuracy", unit: "fraction" },
+    lateAccuracyDrop: { label: "largest fall below the best, last fifth", unit: "fraction" },
+    spikeTimeRatioVsEos: { label: "mean spike, RC / non-RC β = 0", unit: "number" },
+    gridRcRuns: { label: "RC runs in the Fig. 5 grid", unit: "count" },
+    gridEosRuns: { label: "non-RC runs in the Fig. 5 grid", unit: "count" },
+    frontierArea: { label: "area between frontiers (fraction × ms)", unit: "number" },
+    frontierMeanGap: { label: "RC frontier's mean lead", unit: "fraction" },
+    frontierShareAbove: { label: "share of speeds where RC's frontier is above", unit: "fraction" },
+    frontierWorstDeficit: { label: "non-RC frontier's largest lead", unit: "fraction" },
+    frontierFromMs: { label: "frontiers compared from (ms)", unit: "number" },
+    stepThetaMeanGap: { label: "per-step θ: mean lead over RC's frontier", unit: "fraction" },
+    "accuracyAtTheta*": { label: "accuracy at θ", unit: "fraction", show: "none" },
+    "spikeMsAtTheta*": { label: "mean spike time at θ (ms)", unit: "number", show: "none" },
+    "stepThetaAccuracy*": { label: "per-step θ accuracy", unit: "fraction", show: "none" },
+    "stepThetaSpikeMs*": { label: "per-step θ mean spike (ms)", unit: "number", show: "none" },
+  },
+} satisfies Partial<ExperimentDeclaration>;
+
 export const KWS_GSC: ExperimentDeclaration = {
   id: "kws-gsc",
   title: "Keyword spotting, Google Speech Commands v0.02 (Figs. 4, 5)",
@@ -123,14 +132,8 @@ export const KWS_GSC: ExperimentDeclaration = {
       "4-5 days for the grid (RC runs cost less), and about 2 s per epoch on an H100 (2.94 ms " +
       "per batch, the WebGPU engine), some 35 minutes per run and 5 hours for the grid",
   },
-  settable: KWS_SETTABLE,
-  targets: KWS_TARGETS,
-  claims: KWS_CLAIMS,
-  ...KWS_REPORT,
+  ...KWS_SHARED,
   deviations: KWS_DEVIATIONS,
-  figures: KWS_FIGURES,
-  grids: [KWS_GRID],
-  spikeTimeCurveIs: "the paper's Fig. 4C-D (in steps; the figures give ms)",
   sections: [{
     id: "fig4-fig5",
     title: "Keyword spotting",
