@@ -10,6 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { LSTM_CELL_WGSL } from "./lstm_cell_wgsl.ts";
 
 type Mode = "forward" | "dz" | "dc";
 
@@ -39,67 +40,42 @@ class LstmCellProgram {
       let zf = ZX[zBase + ${H} + j] + HU[zBase + ${H} + j];
       let zg = ZX[zBase + ${2 * H} + j] + HU[zBase + ${2 * H} + j];
       let zo = ZX[zBase + ${3 * H} + j] + HU[zBase + ${3 * H} + j];
-      let si = sigm(zi);
-      let sf = sigm(zf);
-      let tg = safeTanh(zg);
-      let so = sigm(zo);
       let cp = HCP[b * ${2 * H} + ${H} + j];
-      let c = sf * cp + si * tg;
-      let tc = safeTanh(c);`;
+      let cell = lstmCellForward(zi, zf, zg, zo, cp);`;
+    // The cell's formula is shared with the engine's kernels; its σ and tanh clamp here.
     const helpers = `
       fn sigm(x : f32) -> f32 { return 1.0 / (1.0 + exp(-clamp(x, -80.0, 80.0))); }
-      fn safeTanh(x : f32) -> f32 {
+      fn tanh_(x : f32) -> f32 {
         let e = exp(-2.0 * abs(clamp(x, -40.0, 40.0)));
         return sign(x) * (1.0 - e) / (1.0 + e);
-      }`;
-    if (this.mode === "forward") {
-      return `${helpers}
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          let b = index / ${2 * H};
-          let k = index % ${2 * H};
-          let j = k % ${H};
-          let zBase = b * ${4 * H};
-          ${gates}
-          if (k < ${H}) { setOutputAtIndex(index, so * tc); } else { setOutputAtIndex(index, c); }
-        }
-      }`;
-    }
-    // Backward: dh and dc arrive in DHC [B, 2H]; the cell's total dc is dcOut + dh σ(o)(1 - tanh²c).
+      }
+      ${LSTM_CELL_WGSL}`;
+    // Backward: dh and dc arrive in DHC [B, 2H].
     const upstream = `
           let dh = DHC[b * ${2 * H} + j];
-          let dc = DHC[b * ${2 * H} + ${H} + j] + dh * so * (1.0 - tc * tc);`;
-    if (this.mode === "dc") {
+          let d = lstmCellBackward(cell.acts, cp, dh, DHC[b * ${2 * H} + ${H} + j]);`;
+    const store = this.mode === "forward"
+      ? `if (k < ${H}) { setOutputAtIndex(index, cell.h); } else { setOutputAtIndex(index, cell.c); }`
+      : this.mode === "dc"
       // The gradient for hcPrev: zero for its h half (h reaches the cell only through hu).
-      return `${helpers}
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          let b = index / ${2 * H};
-          let k = index % ${2 * H};
-          let j = k % ${H};
-          let zBase = b * ${4 * H};
-          ${gates}
-          ${upstream}
-          if (k < ${H}) { setOutputAtIndex(index, 0.0); } else { setOutputAtIndex(index, dc * sf); }
-        }
-      }`;
-    }
+      ? `${upstream}
+          if (k < ${H}) { setOutputAtIndex(index, 0.0); } else { setOutputAtIndex(index, d.dcPrev); }`
+      : `${upstream}
+          let gate = k / ${H};
+          var dz = d.dO;
+          if (gate == 0) { dz = d.di; } else if (gate == 1) { dz = d.df; } else if (gate == 2) { dz = d.dg; }
+          setOutputAtIndex(index, dz);`;
+    // One thread per output element: example b, column k of its row, unit j.
+    const width = this.outputShape[1];
     return `${helpers}
       fn main(index : i32) {
         if (index < uniforms.size) {
-          let b = index / ${4 * H};
-          let q = index % ${4 * H};
-          let gate = q / ${H};
-          let j = q % ${H};
+          let b = index / ${width};
+          let k = index % ${width};
+          let j = k % ${H};
           let zBase = b * ${4 * H};
           ${gates}
-          ${upstream}
-          var d = 0.0;
-          if (gate == 0) { d = dc * tg * si * (1.0 - si); }
-          else if (gate == 1) { d = dc * cp * sf * (1.0 - sf); }
-          else if (gate == 2) { d = dc * si * (1.0 - tg * tg); }
-          else { d = dh * tc * so * (1.0 - so); }
-          setOutputAtIndex(index, d);
+          ${store}
         }
       }`;
   }

@@ -4,6 +4,7 @@
  * cell's elementwise work in the same dispatch.
  * @module
  */
+import { LSTM_CELL_WGSL } from "../../../ops/lstm_cell_wgsl.ts";
 import { FMA64, fma64, HEADER, load4 } from "./common.ts";
 
 /**
@@ -58,7 +59,7 @@ function projectRows(): string {
  * (`MATMUL`), so the same values, with no projection of rows that do not run.
  */
 export function cellForwardSource(rows: boolean): string {
-  return HEADER + /* wgsl */ `
+  return HEADER + LSTM_CELL_WGSL + /* wgsl */ `
 var<workgroup> ta: array<array<f32, 64>, 16>;
 var<workgroup> tb: array<array<f32, 16>, 64>;
 var<workgroup> zs: array<array<f32, 16>, 16>;
@@ -99,23 +100,29 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   if (l.x >= 4u || !valid || j >= H) { return; }
   ${
     rows
-      ? `let i = sigm(zs[l.y][l.x] + zx[l.y][l.x]);
-  let f = sigm(zs[l.y][4u + l.x] + zx[l.y][4u + l.x]);
-  let gg = tanh_(zs[l.y][8u + l.x] + zx[l.y][8u + l.x]);
-  let o = sigm(zs[l.y][12u + l.x] + zx[l.y][12u + l.x]);`
+      ? `let cell = lstmCellForward(
+    zs[l.y][l.x] + zx[l.y][l.x],
+    zs[l.y][4u + l.x] + zx[l.y][4u + l.x],
+    zs[l.y][8u + l.x] + zx[l.y][8u + l.x],
+    zs[l.y][12u + l.x] + zx[l.y][12u + l.x],
+    m[hp + b * 2u * H + H + j]
+  );`
       : `let xw = pu(2u) + b * G;
-  let i = sigm(zs[l.y][l.x] + m[xw + j]);
-  let f = sigm(zs[l.y][4u + l.x] + m[xw + H + j]);
-  let gg = tanh_(zs[l.y][8u + l.x] + m[xw + 2u * H + j]);
-  let o = sigm(zs[l.y][12u + l.x] + m[xw + 3u * H + j]);`
+  let cell = lstmCellForward(
+    zs[l.y][l.x] + m[xw + j],
+    zs[l.y][4u + l.x] + m[xw + H + j],
+    zs[l.y][8u + l.x] + m[xw + 2u * H + j],
+    zs[l.y][12u + l.x] + m[xw + 3u * H + j],
+    m[hp + b * 2u * H + H + j]
+  );`
   }
-  let c = f * m[hp + b * 2u * H + H + j] + i * gg;
-  let tc = tanh_(c);
   let hn = pu(4u) + b * 2u * H;
-  m[hn + j] = o * tc;
-  m[hn + H + j] = c;
+  m[hn + j] = cell.h;
+  m[hn + H + j] = cell.c;
   let a = pu(6u) + b * 5u * H;
-  m[a + j] = i; m[a + H + j] = f; m[a + 2u * H + j] = gg; m[a + 3u * H + j] = o; m[a + 4u * H + j] = tc;
+  let acts = cell.acts;
+  m[a + j] = acts.i; m[a + H + j] = acts.f; m[a + 2u * H + j] = acts.g; m[a + 3u * H + j] = acts.o;
+  m[a + 4u * H + j] = acts.tc;
 }
 `;
 }
@@ -129,7 +136,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
  * examples are those of the step's index list: 12 offSC, 13 offList, 14 t B.
  */
 export function cellBackwardSource(rows: boolean): string {
-  return HEADER + /* wgsl */ `
+  return HEADER + LSTM_CELL_WGSL + /* wgsl */ `
 var<workgroup> ta: array<array<f32, 64>, 8>;
 var<workgroup> tb: array<array<f32, 16>, 64>;
 @compute @workgroup_size(16, 8)
@@ -181,13 +188,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   let cp = m[pu(9u) + b * 2u * H + H + j];
   let after = t > s;
   let dh = select(0.0, dhLoss, t == s) + select(0.0, acc, t < s);
-  let dc = select(0.0, dcIn, t < s) + dh * o * (1.0 - tc * tc);
+  let d = lstmCellBackward(LstmActs(i, f, gg, o, tc), cp, dh, select(0.0, dcIn, t < s));
   let dz = pu(5u) + b * G;
-  m[dz + j] = select(dc * gg * i * (1.0 - i), 0.0, after);
-  m[dz + H + j] = select(dc * cp * f * (1.0 - f), 0.0, after);
-  m[dz + 2u * H + j] = select(dc * i * (1.0 - gg * gg), 0.0, after);
-  m[dz + 3u * H + j] = select(dh * tc * o * (1.0 - o), 0.0, after);
-  m[pu(11u) + b * H + j] = select(dc * f, 0.0, after);
+  m[dz + j] = select(d.di, 0.0, after);
+  m[dz + H + j] = select(d.df, 0.0, after);
+  m[dz + 2u * H + j] = select(d.dg, 0.0, after);
+  m[dz + 3u * H + j] = select(d.dO, 0.0, after);
+  m[pu(11u) + b * H + j] = select(d.dcPrev, 0.0, after);
 }
 `;
 }
