@@ -159,7 +159,9 @@ function wasmDistDir(): string {
 /**
  * The git revision of the working tree, with "-dirty-<hash>" when it has uncommitted changes: the
  * first 12 hex digits of the sha256 of `git diff HEAD` (tracked files), so that two runs from the
- * same uncommitted code can be told from runs of other uncommitted code.
+ * same uncommitted code can be told from runs of other uncommitted code. Changes under `reports/`
+ * (run files, weights and pages: what runs write, not code) do not count: a queue of reruns in one
+ * checkout would otherwise mark every run after the first as made from uncommitted code.
  */
 export async function gitRevision(): Promise<string> {
   try {
@@ -174,9 +176,10 @@ export async function gitRevision(): Promise<string> {
         ? `${Deno.env.get("RC_GIT_REVISION")} (given)`
         : "unknown";
     }
-    const dirty = await run(["status", "--porcelain", "--untracked-files=no"]);
+    const code = ["--", ".", ":(exclude)reports"];
+    const dirty = await run(["status", "--porcelain", "--untracked-files=no", ...code]);
     if (!dirty) return rev;
-    const diff = new TextEncoder().encode(await run(["diff", "HEAD"]));
+    const diff = new TextEncoder().encode(await run(["diff", "HEAD", ...code]));
     const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", diff));
     return `${rev}-dirty-${
       [...hash.slice(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("")

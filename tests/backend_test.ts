@@ -88,3 +88,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test("gitRevision: run outputs under reports/ do not make the tree dirty; code does", async () => {
+  const { gitRevision } = await import("../lib/backend.ts");
+  const dir = await Deno.makeTempDir({ prefix: "rc-rev-" });
+  const git = (...args: string[]) =>
+    new Deno.Command("git", { args, cwd: dir, stdout: "null", stderr: "null" }).outputSync();
+  if (!git("init", "-q").success) return; // no git here: nothing to check
+  git("config", "user.email", "t@t");
+  git("config", "user.name", "t");
+  await Deno.mkdir(`${dir}/reports`);
+  await Deno.writeTextFile(`${dir}/code.ts`, "1");
+  await Deno.writeTextFile(`${dir}/reports/run.json`, "{}");
+  git("add", ".");
+  git("commit", "-qm", "c");
+  const cwd = Deno.cwd();
+  try {
+    Deno.chdir(dir);
+    const clean = await gitRevision();
+    assert.match(clean, /^[0-9a-f]{12}$/);
+    await Deno.writeTextFile(`${dir}/reports/run.json`, '{"new": 1}');
+    assert.equal(await gitRevision(), clean);
+    await Deno.writeTextFile(`${dir}/code.ts`, "2");
+    assert.match(await gitRevision(), new RegExp(`^${clean}-dirty-[0-9a-f]{12}$`));
+  } finally {
+    Deno.chdir(cwd);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
