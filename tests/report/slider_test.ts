@@ -86,16 +86,16 @@ Deno.test({
       points.map((p) => p.theta),
       [0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99, 0.995, 0.999],
     );
-    // θ = 0.95: the curve (0.95667, 48.90333 steps, 0.90667) and the extra's 603.74 ms.
+    // θ = 0.95: the curve (0.95667, 40.21 steps, 0.97667) and the extra's 496.42 ms.
     assert.deepEqual(cellText(points.find((p) => p.theta === 0.95)), {
       accuracy: "95.67 %",
-      time: "48.90 (604 ms)",
-      fired: "90.67 %",
+      time: "40.21 (496 ms)",
+      fired: "97.67 %",
     });
-    // θ = 0.3, from the extras alone: accuracy 0.13 at 75.35 ms; no share spiked recorded.
+    // θ = 0.3, from the extras alone: accuracy 0.26 at 302.02 ms; no share spiked recorded.
     assert.deepEqual(cellText(points[0]), {
-      accuracy: "13.00 %",
-      time: "75 ms",
+      accuracy: "26.00 %",
+      time: "302 ms",
       fired: NOT_RECORDED,
     });
   },
