@@ -8,7 +8,7 @@ import { Rng } from "../../lib/random.ts";
 import type { PathName } from "../../lib/rc/paths.ts";
 import { betaAt, fit, type FitOptions } from "../../lib/rc/train.ts";
 import { randomBatch } from "../accel/_engine.ts";
-import { noBlasReason, noWebGpuReason } from "../_backend.ts";
+import { noBlasReason, noWebGpuReason, warmEngineKernels } from "../_backend.ts";
 
 Deno.test("betaAt: the initial β until the first switch, then each entry from its batch on", () => {
   const schedule = [{ fromBatch: 3, beta: 0.5 }, { fromBatch: 5, beta: 0.1 }];
@@ -34,6 +34,7 @@ for (const c of CASES) {
     name: `fit() switches β at the scheduled batch (${c.path} on ${c.backend})`,
     ignore: c.skip !== null,
     async fn() {
+      if (c.path === "webgpu-engine") await warmEngineKernels();
       await initBackend(c.backend, { quiet: true });
       const train = async (schedule?: FitOptions["betaSchedule"]) => {
         const model = new Lstm({ numInputs: 2, hiddenSize: 6, numOutputs: 3, seed: 5 });

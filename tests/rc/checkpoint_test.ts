@@ -15,7 +15,7 @@ import type { PathName } from "../../lib/rc/paths.ts";
 import { fit, type FitOptions } from "../../lib/rc/train.ts";
 import type { CurvePoint } from "../../lib/rc/types.ts";
 import { randomBatch } from "../accel/_engine.ts";
-import { noBlasReason, noWebGpuReason } from "../_backend.ts";
+import { noBlasReason, noWebGpuReason, warmEngineKernels } from "../_backend.ts";
 
 const CASES: { backend: "cpu" | "wasm" | "webgpu"; path: PathName; skip: string | null }[] = [
   { backend: "cpu", path: "tfjs", skip: null },
@@ -51,6 +51,7 @@ for (const c of CASES) {
     name: `fit() resumed from a checkpoint equals an uninterrupted run (${c.path} on ${c.backend})`,
     ignore: c.skip !== null,
     async fn() {
+      if (c.path === "webgpu-engine") await warmEngineKernels();
       await initBackend(c.backend, { quiet: true });
       const before = tf.memory().numTensors;
       const states: Uint8Array[] = [];

@@ -12,7 +12,7 @@ import { Rng } from "../../lib/random.ts";
 import type { PathName } from "../../lib/rc/paths.ts";
 import { DivergenceError, fit } from "../../lib/rc/train.ts";
 import { randomBatch } from "../accel/_engine.ts";
-import { noBlasReason, noWebGpuReason } from "../_backend.ts";
+import { noBlasReason, noWebGpuReason, warmEngineKernels } from "../_backend.ts";
 
 const CASES: { backend: "cpu" | "wasm" | "webgpu"; path: PathName; skip: string | null }[] = [
   { backend: "cpu", path: "tfjs", skip: null },
@@ -25,6 +25,7 @@ for (const c of CASES) {
     name: `fit() stops on a non-finite loss with a diagnostic (${c.path} on ${c.backend})`,
     ignore: c.skip !== null,
     async fn() {
+      if (c.path === "webgpu-engine") await warmEngineKernels();
       await initBackend(c.backend, { quiet: true });
       const before = tf.memory().numTensors;
       const model = new Lstm({ numInputs: 2, hiddenSize: 5, numOutputs: 1, seed: 2 });
