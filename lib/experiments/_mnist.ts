@@ -166,7 +166,6 @@ export function mnistConfig(spec: MnistRunSpec, profile: Profile): MnistConfig {
       numBatches: spec.hiddenSize === 20 ? 100 : 160,
       validationSize: 500,
       validateEvery: 20,
-      testSize: 2000,
       timingSize: 512,
       pairedBatches: 0,
     };

@@ -72,6 +72,12 @@ Deno.test("mnist declaration: runs, seeds and profiles follow the issue", () => 
   const k5 = mnistRunSpecs("default").find((s) => s.name === "convlstm20-fast-s1-k5")!;
   assert.equal(mnistConfig(k5, "default").kernelSize, 5);
   assert.equal(mnistConfig(mnistRunSpecs("default")[0], "default").kernelSize, 3);
+  // Issue 23: every Table 1 row, at every profile but smoke, is tested on all 10,000 images.
+  for (const profile of ["default", "paper"] as const) {
+    for (const spec of mnistRunSpecs(profile)) {
+      assert.equal(mnistConfig(spec, profile).testSize, 10_000, `${profile} ${spec.name}`);
+    }
+  }
   // Slow before fast, so the fast run's Fig. 3 can draw both.
   assert.ok(def.indexOf("convlstm20-slow-s1") < def.indexOf("convlstm20-fast-s1"));
   // Paper: 2 seeds for every Table 1 row (App. B.3 trains each model twice), 50 epochs.
