@@ -21,14 +21,27 @@ import { meanSd, measuredCells } from "./table.ts";
 
 const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)} %`;
 
-/** The Table 1 lines: one per measured row and profile that has runs. */
+/**
+ * The Table 1 lines: one per measured row and profile that has runs; where some row has runs, each
+ * row without any says so (a row is never dropped from the first screen without a word).
+ */
 function tableLines(info: ExperimentInfo, runs: readonly RunRecord[]): string[] {
   const lines: string[] = [];
+  const notRun: string[] = [];
   for (const table of info.tables ?? []) {
     for (const group of table.groups) {
       for (const row of group.rows) {
         if (row.kind !== "measured") continue;
-        for (const c of measuredCells(row, table, runs)) {
+        const cells = measuredCells(row, table, runs);
+        if (cells.length === 0) {
+          notRun.push(
+            `<li><strong>${esc(table.paperFigure)}, ${esc(row.model)} ${
+              esc(row.architecture)
+            }</strong> (${esc(row.speedClass ?? "")}): paper ${pct(row.paper)}; ours: not run ` +
+              `here (no published run of ${esc(row.runs.join(", "))})</li>`,
+          );
+        }
+        for (const c of cells) {
           const epochs = c.epochs
             ? `${meanSd(c.epochs).mean.toFixed(c.epochs[0] >= 10 ? 0 : 2)}${
               table.paperEpochs ? ` of ${table.paperEpochs}` : ""
@@ -62,7 +75,7 @@ function tableLines(info: ExperimentInfo, runs: readonly RunRecord[]): string[] 
       }
     }
   }
-  return lines;
+  return lines.length ? [...lines, ...notRun] : [];
 }
 
 /** One line per experiment with RC runs: steps saved in training and inference, paired ratio. */

@@ -1013,3 +1013,29 @@ Deno.test("run card: the test accuracy carries its 95 % interval and the test si
   );
   assert.equal(intervalText(0.5, null), "");
 });
+
+Deno.test("first screen: a Table 1 row without a run says so once another row has one", () => {
+  const rc = fixtureRuns().find((r) => r.experiment === "two-sequence" && r.method === "rc")!;
+  const mnist: RunRecord = {
+    ...rc,
+    experiment: "mnist",
+    run: "convlstm20-fast-s1",
+    baseline: undefined,
+    config: { ...rc.config, model: "conv-lstm", hiddenSize: 20, kernelSize: 3, seed: 1 },
+    metrics: { ...rc.metrics, testAccuracy: 0.98, meanSpikeTime: 1.4 },
+  };
+  const html = renderReport([mnist], {
+    generatedAt: GENERATED,
+    chartJs: "",
+    experiments: EXPERIMENTS,
+  });
+  const start = html.indexOf('id="glance"');
+  const glance = html.slice(start, html.indexOf("</section>", start));
+  assert.match(glance, /784-20-10<\/strong> \(fast\): paper 99\.19 %; ours 98\.00 % \(1 seed\)/);
+  assert.match(
+    glance,
+    /5×5 784-20-10<\/strong> \(fast\): paper 99\.19 %; ours: not run here \(no published run of convlstm20-fast-s1-k5\)/,
+  );
+  // The LSTM-340 rows too: every measured row of the table is on the first screen.
+  assert.match(glance, /RC-LSTM 784-340-10<\/strong> \(fast\): paper 98\.14 %; ours: not run here/);
+});
