@@ -8,7 +8,7 @@ import { selectRows, type SequenceBatch } from "../data/batch.ts";
 import type { RecurrentModel } from "../models/model.ts";
 import { spikeMetrics } from "./evaluate.ts";
 import { traceBatch } from "./infer.ts";
-import type { Readout, Traces } from "./spike.ts";
+import type { Readout } from "./spike.ts";
 import type { StepRunner } from "./runner.ts";
 import { type Method, stepRunner } from "./train.ts";
 import { type ComputeCounts, type PairedTiming, zeroCounts } from "./types.ts";
