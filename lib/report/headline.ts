@@ -12,6 +12,7 @@ import { esc, inUnit, isNum, tolerance } from "./format.ts";
 import type { GridVerdict } from "./grids.ts";
 import {
   computeSavings,
+  DEGENERATE_SHARE,
   MIN_STEP_SAVING_FOR_RATIO,
   rcDegenerate,
   type SavingsRow,
@@ -78,18 +79,36 @@ function tableLines(info: ExperimentInfo, runs: readonly RunRecord[]): string[] 
   return lines.length ? [...lines, ...notRun] : [];
 }
 
+/** The RC runs a savings line leaves out, and why (rcDegenerate's two cases). */
+function skippedText(n: { never: number; few: number } | undefined): string {
+  if (!n) return "";
+  const why = [
+    n.never ? `${n.never} never spiked in training (RC = EOS there)` : "",
+    n.few
+      ? `${n.few} spiked early in under ${
+        Math.round(100 * (1 - DEGENERATE_SHARE))
+      } % of training's steps (RC ≈ EOS there)`
+      : "",
+  ].filter(Boolean);
+  return `${n.never + n.few} RC run(s) left out: ${why.join("; ")}`;
+}
+
 /** One line per experiment with RC runs: steps saved in training and inference, paired ratio. */
 function savingsLines(
   rows: SavingsRow[],
-  degenerate: ReadonlySet<string>,
+  degenerate: ReadonlyMap<string, string>,
   title: (id: string) => string,
 ): string[] {
   const byExperiment = new Map<string, SavingsRow[]>();
-  const skipped = new Map<string, number>();
+  // RC in name only (never or hardly spiked in training): not a measure of what RC saves.
+  const skipped = new Map<string, { never: number; few: number }>();
   for (const r of rows.filter((r) => r.baseline !== null)) {
-    // RC in name only (never spiked in training): not a measure of what RC saves.
-    if (degenerate.has(`${r.experiment}/${r.run}`)) {
-      skipped.set(r.experiment, (skipped.get(r.experiment) ?? 0) + 1);
+    const why = degenerate.get(`${r.experiment}/${r.run}`);
+    if (why !== undefined) {
+      const n = skipped.get(r.experiment) ?? { never: 0, few: 0 };
+      if (/^never/.test(why)) n.never++;
+      else n.few++;
+      skipped.set(r.experiment, n);
       continue;
     }
     byExperiment.set(r.experiment, [...(byExperiment.get(r.experiment) ?? []), r]);
@@ -112,9 +131,7 @@ function savingsLines(
         : paired.length > 0
         ? `no wall-clock ratio: under ${100 * MIN_STEP_SAVING_FOR_RATIO} % of the steps saved`
         : "",
-      skipped.get(id)
-        ? `${skipped.get(id)} RC run(s) left out: they never spiked in training (RC = EOS there)`
-        : "",
+      skippedText(skipped.get(id)),
     ].filter(Boolean);
     if (parts.length === 0) continue;
     lines.push(
@@ -159,8 +176,11 @@ export function headlineHtml(
     tableLines(e, records.filter((r) => r.experiment === e.id))
   );
   const titles = new Map(experiments.map((e) => [e.id as string, e.title]));
-  const degenerate = new Set(
-    records.filter((r) => rcDegenerate(r) !== null).map((r) => `${r.experiment}/${r.run}`),
+  const degenerate = new Map(
+    records.flatMap((r) => {
+      const why = rcDegenerate(r);
+      return why === null ? [] : [[`${r.experiment}/${r.run}`, why] as [string, string]];
+    }),
   );
   const saved = savingsLines(
     computeSavings([...records]),

@@ -399,7 +399,7 @@ export function seedSummaries(
 }
 
 /** The share of EOS's backward steps from which an RC run is RC in name only (`rcDegenerate`). */
-const DEGENERATE_SHARE = 0.95;
+export const DEGENERATE_SHARE = 0.95;
 
 /** Why a paired training timing is not the engine's: it timed another code path. */
 export const OTHER_PATH = "the paired timing measured the tfjs path, not the engine that " +

@@ -999,7 +999,17 @@ Deno.test("degenerate RC runs: never spiking in training is named and kept out o
   const html = render(runs.map((r) => r === rc ? never : r));
   assert.match(html, /never spiked in training: RC = EOS here/);
   const glance = html.slice(html.indexOf('id="glance"'));
-  assert.match(glance.slice(0, glance.indexOf("</section>")), /1 RC run\(s\) left out/);
+  assert.match(
+    glance.slice(0, glance.indexOf("</section>")),
+    /1 RC run\(s\) left out: 1 never spiked in training \(RC = EOS there\)/,
+  );
+  // A run that spiked early on a few steps only is said so, not "never spiked".
+  const fewHtml = render(runs.map((r) => r === rc ? few : r));
+  const fewGlance = fewHtml.slice(fewHtml.indexOf('id="glance"'));
+  assert.match(
+    fewGlance.slice(0, fewGlance.indexOf("</section>")),
+    /1 RC run\(s\) left out: 1 spiked early in under 5 % of training's steps \(RC ≈ EOS there\)/,
+  );
 });
 
 Deno.test("run card: the test accuracy carries its 95 % interval and the test size", () => {
