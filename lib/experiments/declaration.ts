@@ -35,6 +35,11 @@ export interface TargetSpec {
    * value is then our bound, shown as the target, never in the Paper column).
    */
   claim?: string;
+  /**
+   * Where the paper prints `paper` (e.g. "Sec. 3.2, Fig. 2B"); the report shows it under the
+   * number, and falls back to the experiment's section and figures where a check names none.
+   */
+  source?: string;
 }
 
 /** A check made by run code whose `paper` value is our bound: the paper's claim in words. */

@@ -37,6 +37,18 @@ function profileBadge(r: RunRecord, deviations: number): string {
 }
 
 /**
+ * Where the paper prints a check's number: the declared target's `source`, else the experiment's
+ * section and figures (the place every number of that experiment comes from).
+ */
+export function placeOf(c: { name: string }, info?: ExperimentInfo): string | null {
+  const declared = [...(info?.targets?.rc.checks ?? []), ...(info?.targets?.eos.checks ?? [])]
+    .find((t) => t.name === c.name)?.source;
+  if (declared) return declared;
+  if (!info?.paper) return null;
+  return [info.paper.section, info.paper.figures].filter(Boolean).join(", ") || null;
+}
+
+/**
  * The paper's claim in words where a check's `paper` number is not printed by the paper (our bound
  * or reading): from the declared target of that name, or the experiment's `claims`.
  */
@@ -173,7 +185,11 @@ export function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: Run
           c.notMeasured ? `<br><small><em>not measured: ${esc(c.notMeasured)}</em></small>` : ""
         }`,
         // A number the paper does not print never stands in its column: its words do.
-        claim ? `<small class="claim">claim: ${esc(claim)}</small>` : num(inUnit(c.paper, c.unit)),
+        claim
+          ? `<small class="claim">claim: ${esc(claim)}</small>`
+          : `${num(inUnit(c.paper, c.unit))}${
+            placeOf(c, info) ? `<br><small class="place">${esc(placeOf(c, info)!)}</small>` : ""
+          }`,
         num(inUnit(c.measured, c.unit)),
         ...(withSeeds ? [seedCheck(c)] : []),
         // An abs tolerance is around the paper's value; for a claim that value is ours: say it.

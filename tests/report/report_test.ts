@@ -24,7 +24,7 @@ import {
   pct,
   steps,
 } from "../../lib/report/format.ts";
-import { claimOf, intervalText } from "../../lib/report/cards.ts";
+import { claimOf, intervalText, placeOf } from "../../lib/report/cards.ts";
 import { renderReport } from "../../lib/report/html.ts";
 import { SOFTWARE_ADAPTER_DEVIATION } from "../../lib/report/runs.ts";
 import { wilson } from "../../lib/report/format.ts";
@@ -253,7 +253,10 @@ Deno.test("each run's numbers, checks and every deviation sit together in its ca
     card.includes(
       cell("", '<span class="badge status-missed">missed</span>') +
         cell("Check", "RC-inference mean first-spike step") +
-        cell("Paper (as printed)", '<span class="num">23.00</span>') +
+        cell(
+          "Paper (as printed)",
+          '<span class="num">23.00</span><br><small class="place">Sec. 3.2, App. B.2, Fig. 2</small>',
+        ) +
         cell("Ours", '<span class="num">23.41</span>') +
         cell("Target", '<span class="num">± 0.30</span>'),
     ),
@@ -1048,4 +1051,21 @@ Deno.test("first screen: a Table 1 row without a run says so once another row ha
   );
   // The LSTM-340 rows too: every measured row of the table is on the first screen.
   assert.match(glance, /RC-LSTM 784-340-10<\/strong> \(fast\): paper 98\.14 %; ours: not run here/);
+});
+
+Deno.test("run card: a paper number says where the paper prints it; a claim stays in words", () => {
+  const rc = fixtureRuns().find((r) => r.experiment === "two-sequence" && r.method === "rc")!;
+  const card = cardOf(render([rc]), rc.experiment, rc.run);
+  // No check of the fixture names a source: the experiment's section and figure stand for it.
+  assert.match(card, /<small class="place">Sec\. 3\.2, App\. B\.2, Fig\. 2<\/small>/);
+  const two = EXPERIMENTS.find((e) => e.id === "two-sequence")!;
+  const named = { ...two, targets: { ...two.targets!, rc: { ...two.targets!.rc } } };
+  named.targets.rc.checks = named.targets.rc.checks.map((c, i) =>
+    i === 0 ? { ...c, source: "Sec. 3.2, Fig. 2B" } : c
+  );
+  assert.equal(
+    placeOf({ name: two.targets!.rc.checks[0].name }, named as never),
+    "Sec. 3.2, Fig. 2B",
+  );
+  assert.equal(placeOf({ name: "no such check" }, two as never), "Sec. 3.2, App. B.2, Fig. 2");
 });
