@@ -36,13 +36,18 @@ function profileBadge(r: RunRecord, deviations: number): string {
     : badge(base, "profile-paper");
 }
 
+/** The experiment's declared target of this check's name, if any. */
+function declaredCheck(c: { name: string }, info?: ExperimentInfo) {
+  return [...(info?.targets?.rc.checks ?? []), ...(info?.targets?.eos.checks ?? [])]
+    .find((t) => t.name === c.name);
+}
+
 /**
  * Where the paper prints a check's number: the declared target's `source`, else the experiment's
  * section and figures (the place every number of that experiment comes from).
  */
 export function placeOf(c: { name: string }, info?: ExperimentInfo): string | null {
-  const declared = [...(info?.targets?.rc.checks ?? []), ...(info?.targets?.eos.checks ?? [])]
-    .find((t) => t.name === c.name)?.source;
+  const declared = declaredCheck(c, info)?.source;
   if (declared) return declared;
   if (!info?.paper) return null;
   return [info.paper.section, info.paper.figures].filter(Boolean).join(", ") || null;
@@ -53,8 +58,7 @@ export function placeOf(c: { name: string }, info?: ExperimentInfo): string | nu
  * or reading): from the declared target of that name, or the experiment's `claims`.
  */
 export function claimOf(c: { name: string }, info?: ExperimentInfo): string | null {
-  const declared = [...(info?.targets?.rc.checks ?? []), ...(info?.targets?.eos.checks ?? [])]
-    .find((t) => t.name === c.name)?.claim;
+  const declared = declaredCheck(c, info)?.claim;
   return declared ?? info?.claims?.find((x) => c.name.startsWith(x.check))?.claim ?? null;
 }
 
@@ -174,6 +178,7 @@ export function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: Run
   const checkRows: Row[] = checks.map((c) => {
     const why = checkWhy(r, c, info);
     const claim = claimOf(c, info);
+    const place = claim ? null : placeOf(c, info);
     return {
       cells: [
         c.notMeasured
@@ -188,7 +193,7 @@ export function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: Run
         claim
           ? `<small class="claim">claim: ${esc(claim)}</small>`
           : `${num(inUnit(c.paper, c.unit))}${
-            placeOf(c, info) ? `<br><small class="place">${esc(placeOf(c, info)!)}</small>` : ""
+            place ? `<br><small class="place">${esc(place)}</small>` : ""
           }`,
         num(inUnit(c.measured, c.unit)),
         ...(withSeeds ? [seedCheck(c)] : []),

@@ -14,7 +14,6 @@ import {
   computeSavings,
   DEGENERATE_SHARE,
   MIN_STEP_SAVING_FOR_RATIO,
-  rcDegenerate,
   type SavingsRow,
   spread,
 } from "./savings.ts";
@@ -94,19 +93,14 @@ function skippedText(n: { never: number; few: number } | undefined): string {
 }
 
 /** One line per experiment with RC runs: steps saved in training and inference, paired ratio. */
-function savingsLines(
-  rows: SavingsRow[],
-  degenerate: ReadonlyMap<string, string>,
-  title: (id: string) => string,
-): string[] {
+function savingsLines(rows: SavingsRow[], title: (id: string) => string): string[] {
   const byExperiment = new Map<string, SavingsRow[]>();
   // RC in name only (never or hardly spiked in training): not a measure of what RC saves.
   const skipped = new Map<string, { never: number; few: number }>();
   for (const r of rows.filter((r) => r.baseline !== null)) {
-    const why = degenerate.get(`${r.experiment}/${r.run}`);
-    if (why !== undefined) {
+    if (r.degenerate !== null) {
       const n = skipped.get(r.experiment) ?? { never: 0, few: 0 };
-      if (/^never/.test(why)) n.never++;
+      if (/^never/.test(r.degenerate)) n.never++;
       else n.few++;
       skipped.set(r.experiment, n);
       continue;
@@ -176,17 +170,7 @@ export function headlineHtml(
     tableLines(e, records.filter((r) => r.experiment === e.id))
   );
   const titles = new Map(experiments.map((e) => [e.id as string, e.title]));
-  const degenerate = new Map(
-    records.flatMap((r) => {
-      const why = rcDegenerate(r);
-      return why === null ? [] : [[`${r.experiment}/${r.run}`, why] as [string, string]];
-    }),
-  );
-  const saved = savingsLines(
-    computeSavings([...records]),
-    degenerate,
-    (id) => titles.get(id) ?? id,
-  );
+  const saved = savingsLines(computeSavings([...records]), (id) => titles.get(id) ?? id);
   const gridLines = grids.flatMap((g) => gridLine(g, titles.get(g.experiment) ?? g.experiment));
   const parts = [
     table.length ? `<h3>Table 1: paper vs ours</h3><ul>${table.join("")}</ul>` : "",
