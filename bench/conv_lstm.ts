@@ -6,8 +6,12 @@
  *
  *   deno run -A bench/conv_lstm.ts [--backend wasm] [--iterations 3] [--models 20x3,20x5,10x3]
  *   [--steps 10,1] [--profile]   (--profile: tf.profile of one iteration, time per kernel)
- *   [--pytorch]   (also runs bench/pytorch_conv_lstm.py with Debian's python3-torch, same models,
- *                  and prints both side by side: ms per iteration, examples/s and our ratio)
+ *   [--pytorch]   (also times bench/pytorch_conv_lstm.py with Debian's python3-torch, same models,
+ *                  cell by cell, the two sides alternating who goes first, and prints our ratio)
+ *   [--repeats 3] [--quiet-below 0.5] [--max-wait 240]   (before each repeat, wait up to
+ *                  max-wait s for the 1-minute load to fall under quiet-below; a repeat counts
+ *                  only where the load is under 1.5 before and after it; the summary gives every
+ *                  repeat's ratio and the median of those that count)
  *   RC_BLAS=off: tfjs-wasm's own matmul and convolutions (the JS im2col filter gradient)
  * @module
  */
@@ -28,132 +32,242 @@ const { values } = parseArgs({
     steps: { type: "string", default: "10,1" },
     profile: { type: "boolean", default: false },
     pytorch: { type: "boolean", default: false },
+    repeats: { type: "string", default: "1" },
+    "quiet-below": { type: "string", default: "0.5" },
+    "max-wait": { type: "string", default: "240" },
   },
 });
-/** The machine's load averages (a figure counts only when they stay under 1.5). */
-function loadAverage(when: string): void {
+/** The machine's 1-minute load average, or null where /proc/loadavg is missing. */
+function loadNow(): number | null {
+  try {
+    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+  } catch {
+    return null;
+  }
+}
+
+/** Prints the load averages; returns the 1-minute one (a figure counts only under 1.5). */
+function loadAverage(when: string): number | null {
   try {
     const [one, five, fifteen] = Deno.readTextFileSync("/proc/loadavg").split(" ");
     console.log(`load average ${when}: ${one}, ${five}, ${fifteen} (1, 5, 15 min)`);
+    return Number(one);
   } catch {
     console.log(`load average ${when}: unknown (no /proc/loadavg)`);
+    return null;
   }
 }
-loadAverage("before");
+
+/**
+ * Waits (up to `maxWaitS`) for the 1-minute load to fall under `below`: the previous repeat's own
+ * two threads leave it near 1.5, and a repeat that starts there ends above the evidence line.
+ */
+async function settle(below: number, maxWaitS: number): Promise<void> {
+  const began = performance.now();
+  let load = loadNow();
+  if (load === null || load < below) return;
+  console.log(`waiting for the 1-minute load (${load}) to fall under ${below} ...`);
+  while (load !== null && load >= below && performance.now() - began < maxWaitS * 1000) {
+    await new Promise((r) => setTimeout(r, 5000));
+    load = loadNow();
+  }
+  const s = ((performance.now() - began) / 1000).toFixed(0);
+  console.log(`  waited ${s} s; load ${load}${load !== null && load >= below ? " (gave up)" : ""}`);
+}
+
+/** PyTorch on the same machine, one cell per request (bench/pytorch_conv_lstm.py --serve). */
+class PyTorchSide {
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #lines: AsyncIterator<string>;
+  private constructor(child: Deno.ChildProcess) {
+    this.#child = child;
+    this.#writer = child.stdin.getWriter();
+    this.#lines = readLines(child.stdout);
+  }
+
+  /** Starts the server; null (with the reason printed) where Debian's python3-torch is missing. */
+  static async start(): Promise<PyTorchSide | null> {
+    const python = "/usr/bin/python3"; // Debian's, where python3-torch installs
+    try {
+      const child = new Deno.Command(python, {
+        args: ["bench/pytorch_conv_lstm.py", "--serve"],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const side = new PyTorchSide(child);
+      const hello = await side.#lines.next();
+      if (hello.done) {
+        const err = new TextDecoder().decode((await child.output()).stderr).trim();
+        console.log(
+          `pytorch: not run (${err.split("\n").at(-1)}; apt-get install -y python3-torch)`,
+        );
+        return null;
+      }
+      console.log(`pytorch: ${hello.value}`);
+      return side;
+    } catch (e) {
+      console.log(`pytorch: not run (${(e as Error).message}; apt-get install -y python3-torch)`);
+      return null;
+    }
+  }
+
+  /** ms per iteration of ConvLSTM-hidden kxk at T steps, `n` timed iterations after a warm-up. */
+  async time(hidden: number, k: number, T: number, n: number): Promise<number> {
+    await this.#writer.write(new TextEncoder().encode(`${hidden} ${k} ${T} ${n}\n`));
+    const line = await this.#lines.next();
+    if (line.done) throw new Error("pytorch_conv_lstm.py --serve ended early");
+    return (JSON.parse(line.value) as { msPerIteration: number }).msPerIteration;
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.close();
+    await this.#child.status;
+  }
+}
+
+/** The lines of a byte stream. */
+async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buffered = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    let nl;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+    }
+  }
+  if (buffered) yield buffered;
+}
+
 const info = await initBackend(values.backend as BackendName);
 const iterations = Number(values.iterations);
+const repeats = Number(values.repeats);
 const B = 128;
 const rng = new Rng(1);
-const maxSteps = Math.max(...values.steps!.split(",").map(Number));
+const stepList = values.steps!.split(",").map(Number);
+const maxSteps = Math.max(...stepList);
 const frames = Array.from(
   { length: maxSteps },
   () =>
     tf.tensor2d(Float32Array.from({ length: B * 784 }, () => (rng.next() < 0.2 ? 1 : 0)), [B, 784]),
 );
 const labels = tf.oneHot(tf.tensor1d(Array.from({ length: B }, () => rng.int(10)), "int32"), 10);
+const torchSide = values.pytorch ? await PyTorchSide.start() : null;
 
-/** Ours, per "model|steps": ms per iteration. */
-const ours = new Map<string, number>();
-for (const spec of values.models!.split(",")) {
-  const [hidden, k] = spec.split("x").map(Number);
-  const model = new ConvLstm({ hiddenChannels: hidden, kernelSize: k, numOutputs: 10, seed: 1 });
-  const optimizer = tf.train.adam(1e-3);
-  for (const T of values.steps!.split(",").map(Number)) {
-    const iteration = async () => {
-      const { value, grads } = tf.variableGrads(() => {
-        let state = model.initialState(B);
-        let logits: tf.Tensor2D | null = null;
-        for (let t = 0; t < T; t++) ({ state, logits } = model.step(state, frames[t]));
-        return tf.losses.softmaxCrossEntropy(labels, logits!) as tf.Scalar;
-      }, model.variables);
-      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-      await value.data();
-      tf.dispose([value, ...Object.values(grads)]);
-    };
-    await iteration(); // warm-up: heap growth, Adam's slots
-    if (values.profile) {
-      resetConv2dTimes();
-      resetConvLstmCellTimes();
-      const p = await tf.profile(iteration);
-      const byKernel = new Map<string, number>();
-      for (const kernel of p.kernels) {
-        byKernel.set(
-          kernel.name,
-          (byKernel.get(kernel.name) ?? 0) + (kernel.kernelTimeMs as number),
-        );
-      }
-      const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
-      console.log(`profile ConvLSTM-${hidden} ${k}x${k}, T=${T}: kernels ${total.toFixed(0)} ms`);
-      for (const [name, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
-        console.log(`  ${name.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms`);
-      }
-      const c = conv2dTimes;
+/** Per cell ("ConvLSTM-20 3x3, T=10"), per repeat: ours, PyTorch's ms and whether it counts. */
+const rows = new Map<string, { ours: number; torch: number | null; evidence: boolean }[]>();
+for (let r = 0; r < repeats; r++) {
+  if (repeats > 1) console.log(`## repeat ${r + 1} of ${repeats}`);
+  await settle(Number(values["quiet-below"]), Number(values["max-wait"]));
+  const before = loadAverage("before");
+  const cells: { key: string; ours: number; torch: number | null }[] = [];
+  for (const spec of values.models!.split(",")) {
+    const [hidden, k] = spec.split("x").map(Number);
+    const model = new ConvLstm({ hiddenChannels: hidden, kernelSize: k, numOutputs: 10, seed: 1 });
+    const optimizer = tf.train.adam(1e-3);
+    for (const T of stepList) {
+      const iteration = async () => {
+        const { value, grads } = tf.variableGrads(() => {
+          let state = model.initialState(B);
+          let logits: tf.Tensor2D | null = null;
+          for (let t = 0; t < T; t++) ({ state, logits } = model.step(state, frames[t]));
+          return tf.losses.softmaxCrossEntropy(labels, logits!) as tf.Scalar;
+        }, model.variables);
+        optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+        await value.data();
+        tf.dispose([value, ...Object.values(grads)]);
+      };
+      const timeOurs = async () => {
+        await iteration(); // warm-up: heap growth, Adam's slots
+        if (values.profile && r === 0) await profileOnce(iteration, hidden, k, T);
+        const began = performance.now();
+        for (let i = 0; i < iterations; i++) await iteration();
+        return (performance.now() - began) / iterations;
+      };
+      // The two sides alternate who goes first, cell by cell and repeat by repeat, so a drift of
+      // the machine's speed within a repeat does not favour one of them.
+      const torchFirst = (cells.length + r) % 2 === 1;
+      let torch: number | null = null;
+      if (torchSide && torchFirst) torch = await torchSide.time(hidden, k, T, iterations);
+      const ours = await timeOurs();
+      if (torchSide && !torchFirst) torch = await torchSide.time(hidden, k, T, iterations);
+      const key = `ConvLSTM-${hidden} ${k}x${k}, T=${T}`;
+      cells.push({ key, ours, torch });
+      const gflop = 3 * model.flopsPerStep() * B * T / 1e9;
       console.log(
-        `  conv kernels (lib/ops/conv2d.ts, ${c.calls} calls): windows ${
-          c.windowsMs.toFixed(0)
-        } ms, ` +
-          `sgemm ${c.gemmMs.toFixed(0)} ms, copies ${c.copyMs.toFixed(0)} ms`,
-      );
-      const s = convLstmCellTimes;
-      console.log(
-        `  one-op steps (lib/ops/conv_lstm_cell.ts, ${s.calls} forward calls): ` +
-          `im2col/col2im ${s.im2colMs.toFixed(0)} ms, sgemm ` +
-          `${s.gemmMs.toFixed(0)} ms, cell ${s.cellMs.toFixed(0)} ms`,
+        `${info.backend}${info.blas ? "+blas" : ""} ${key}, batch ${B}: ${ours.toFixed(0)} ms/` +
+          `iteration (${gflop.toFixed(1)} GFLOP, ${(gflop / (ours / 1000)).toFixed(1)} GFLOP/s)` +
+          (torch === null ? "" : `; PyTorch ${torch.toFixed(0)} ms: ${(ours / torch).toFixed(2)}x`),
       );
     }
-    const began = performance.now();
-    for (let i = 0; i < iterations; i++) await iteration();
-    const ms = (performance.now() - began) / iterations;
-    const gflop = 3 * model.flopsPerStep() * B * T / 1e9;
-    ours.set(`ConvLSTM-${hidden} ${k}x${k}|${T}`, ms);
-    console.log(
-      `${info.backend}${
-        info.blas ? "+blas" : ""
-      } ConvLSTM-${hidden} ${k}x${k} batch ${B} T=${T}: ` +
-        `${ms.toFixed(0)} ms/iteration (${gflop.toFixed(1)} GFLOP, ` +
-        `${(gflop / (ms / 1000)).toFixed(1)} GFLOP/s)`,
-    );
+    tf.dispose(model.variables);
+    optimizer.dispose();
   }
-  tf.dispose(model.variables);
-  optimizer.dispose();
+  const after = loadAverage("after");
+  const evidence = before !== null && after !== null && before < 1.5 && after < 1.5;
+  console.log(
+    evidence ? "this repeat counts (load under 1.5 before and after)" : "this repeat is not " +
+      "evidence: the load average was 1.5 or more (or unknown) before or after",
+  );
+  for (const c of cells) {
+    rows.set(c.key, [...(rows.get(c.key) ?? []), { ours: c.ours, torch: c.torch, evidence }]);
+  }
 }
 tf.dispose([...frames, labels]);
+await torchSide?.close();
+if (torchSide) summary();
 
-if (values.pytorch) await sideBySide();
-loadAverage("after");
-
-/** PyTorch on the same machine in the same command, joined with ours. */
-async function sideBySide(): Promise<void> {
-  const python = "/usr/bin/python3"; // Debian's, where python3-torch installs
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command(python, {
-      args: ["bench/pytorch_conv_lstm.py", "--iterations", String(iterations)],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  } catch (e) {
-    console.log(`pytorch: not run (${(e as Error).message}; apt-get install -y python3-torch)`);
-    return;
-  }
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1);
-    console.log(`pytorch: not run (${err}; apt-get install -y python3-torch)`);
-    return;
-  }
-  const lines = new TextDecoder().decode(out.stdout).split("\n");
-  const rows = lines.filter((l) => l.startsWith('{"model"')).map((l) =>
-    JSON.parse(l) as { model: string; steps: number; msPerIteration: number }
+/** Every repeat's ratio per cell, and the median of those that count. */
+function summary(): void {
+  console.log(
+    "\nmodel, steps: ours ms / PyTorch ms (ratio) per repeat ['-': load over 1.5] | median ratio " +
+      "of the repeats that count",
   );
-  console.log("\nmodel, steps: ours ms | PyTorch ms | ratio | examples/s ours, PyTorch");
-  for (const r of rows) {
-    const mine = ours.get(`${r.model}|${r.steps}`);
-    if (mine === undefined) continue;
+  for (const [key, reps] of rows) {
+    const ratios = reps.filter((x) => x.evidence && x.torch).map((x) => x.ours / x.torch!);
+    ratios.sort((a, b) => a - b);
+    const median = ratios.length === 0
+      ? null
+      : ratios.length % 2
+      ? ratios[(ratios.length - 1) / 2]
+      : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2;
+    const each = reps.map((x) =>
+      `${x.ours.toFixed(0)} / ${x.torch?.toFixed(0)} (${(x.ours / x.torch!).toFixed(2)}x)` +
+      (x.evidence ? "" : " -")
+    );
     console.log(
-      `${r.model}, T=${r.steps}: ${mine.toFixed(0)} | ${r.msPerIteration.toFixed(0)} | ` +
-        `${(mine / r.msPerIteration).toFixed(2)}x | ${(B / (mine / 1000)).toFixed(0)}, ${
-          (B / (r.msPerIteration / 1000)).toFixed(0)
-        }`,
+      `${key}: ${each.join("; ")} | ${
+        median === null ? "no repeat counts" : `${median.toFixed(2)}x of ${ratios.length}`
+      }`,
     );
   }
+}
+
+/** tf.profile of one iteration: time per kernel and the two conv ops' phases. */
+async function profileOnce(iteration: () => Promise<void>, hidden: number, k: number, T: number) {
+  resetConv2dTimes();
+  resetConvLstmCellTimes();
+  const p = await tf.profile(iteration);
+  const byKernel = new Map<string, number>();
+  for (const kernel of p.kernels) {
+    byKernel.set(kernel.name, (byKernel.get(kernel.name) ?? 0) + (kernel.kernelTimeMs as number));
+  }
+  const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+  console.log(`profile ConvLSTM-${hidden} ${k}x${k}, T=${T}: kernels ${total.toFixed(0)} ms`);
+  for (const [name, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
+    console.log(`  ${name.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms`);
+  }
+  const c = conv2dTimes;
+  console.log(
+    `  conv kernels (lib/ops/conv2d.ts, ${c.calls} calls): windows ${c.windowsMs.toFixed(0)} ms, ` +
+      `sgemm ${c.gemmMs.toFixed(0)} ms, copies ${c.copyMs.toFixed(0)} ms`,
+  );
+  const s = convLstmCellTimes;
+  console.log(
+    `  one-op steps (lib/ops/conv_lstm_cell.ts, ${s.calls} forward calls): ` +
+      `im2col/col2im ${s.im2colMs.toFixed(0)} ms, sgemm ` +
+      `${s.gemmMs.toFixed(0)} ms, cell ${s.cellMs.toFixed(0)} ms`,
+  );
 }
