@@ -73,6 +73,9 @@ export function groupGrid(records: readonly RunRecord[], bases: readonly string[
   return out;
 }
 
+/** The share of EOS's backward steps from which an RC run is RC in name only (`rcDegenerate`). */
+export const DEGENERATE_SHARE = 0.95;
+
 /**
  * Why an RC run is RC only in name, or null: its training ran at least 95 % of the backward steps
  * EOS-training would (`compute.train.backwardSteps` against `eosSteps`), i.e. hardly any training
@@ -85,7 +88,7 @@ export function rcDegenerate(r: RunRecord): string | null {
     return null;
   }
   const share = t.backwardSteps / t.eosSteps;
-  if (share < 0.95) return null;
+  if (share < DEGENERATE_SHARE) return null;
   return share >= 1
     ? "never spiked in training: RC = EOS here"
     : `spiked early in ${(100 * (1 - share)).toFixed(1)} % of training's steps only: RC ≈ EOS here`;

@@ -224,7 +224,7 @@ export function findBaseline(rc: RunRecord, records: RunRecord[]): RunRecord | n
 }
 
 export { rcDegenerate } from "../experiments/_grid.ts";
-import { rcDegenerate } from "../experiments/_grid.ts";
+import { DEGENERATE_SHARE, rcDegenerate } from "../experiments/_grid.ts";
 
 /** A savings row for every RC run, in record order. */
 export function computeSavings(records: RunRecord[]): SavingsRow[] {
@@ -399,7 +399,7 @@ export function seedSummaries(
 }
 
 /** The share of EOS's backward steps from which an RC run is RC in name only (`rcDegenerate`). */
-export const DEGENERATE_SHARE = 0.95;
+export { DEGENERATE_SHARE };
 
 /** Why a paired training timing is not the engine's: it timed another code path. */
 export const OTHER_PATH = "the paired timing measured the tfjs path, not the engine that " +
