@@ -151,6 +151,11 @@ export interface ComparisonTableSpec {
   speedClasses?: SpeedClass[];
   /** The paper's training epochs per row (each run's budget is shown as a share of it). */
   paperEpochs?: number;
+  /**
+   * The paper's runs per row (e.g. 2: App. B.3 trains each model twice): a paper-profile cell with
+   * fewer seeds is judged on the seeds it has and says how many of these it holds.
+   */
+  paperSeeds?: number;
 }
 
 /** The speed class of a mean spike step: the first class it fits, else `otherwise`. */

@@ -178,6 +178,7 @@ export const TABLE1: ComparisonTableSpec = {
   measure: "testAccuracy",
   speedClasses: REGIMES,
   paperEpochs: 50,
+  paperSeeds: 2,
   groups: [
     {
       title: "Fast regime (< 15 % of the frame)",

@@ -45,6 +45,11 @@ export interface MeasuredCell {
   testImages: number[] | null;
   /** The class most runs landed in ("" without speed classes). */
   landed: string;
+  /**
+   * At the paper profile with fewer seeds than the paper ran (`paperSeeds`): e.g. "1 of the
+   * protocol's 2 seeds"; null otherwise.
+   */
+  seedsShort: string | null;
 }
 
 /** Mean and sample standard deviation (0 for a single value). */
@@ -94,6 +99,9 @@ export function measuredCells(
       );
       const inClass = offClass.length === 0;
       const within = Math.abs(mean - row.paper) <= row.tolerance;
+      const seedsShort = profile === "paper" && spec.paperSeeds && here.length < spec.paperSeeds
+        ? `${here.length} of the protocol's ${spec.paperSeeds} seeds`
+        : null;
       const verdict = profile !== "paper" ? "below protocol" : within && inClass ? "met" : "missed";
       const why = [
         `mean ${((mean - row.paper) * 100).toFixed(2)} points from the paper (tolerance ±${
@@ -105,6 +113,7 @@ export function measuredCells(
         ...(profile !== "paper"
           ? [`profile ${profile}: the paper's protocol is the paper profile`]
           : []),
+        ...(seedsShort ? [`judged on ${seedsShort}`] : []),
       ].join("; ");
       const recorded = <T>(f: (r: RunRecord) => unknown) => {
         const v = here.map(f);
@@ -127,6 +136,7 @@ export function measuredCells(
         verdict,
         why,
         data: dataName,
+        seedsShort,
       });
     }
   }
@@ -145,11 +155,13 @@ const fewest = (c: MeasuredCell) => c.testImages ? Math.min(...c.testImages) : n
 function accuracyHtml(c: MeasuredCell): string {
   const n = fewest(c);
   const acc = (x: number) => accuracyNumber(x, n);
-  return c.seeds === 1
+  const short = c.seedsShort ? `<br><small class="missed">${esc(c.seedsShort)}</small>` : "";
+  return (c.seeds === 1
     ? `<strong>${acc(c.best)}</strong> (1 seed${
       n ? `; 95 % interval ${esc(intervalRange(c.best, n)).replace(" %", "")}` : ""
     })`
-    : `<strong>${acc(c.best)}</strong> best; ${acc(c.mean)} ± ${acc(c.sd)} over ${c.seeds} seeds`;
+    : `<strong>${acc(c.best)}</strong> best; ${acc(c.mean)} ± ${acc(c.sd)} over ${c.seeds} seeds`) +
+    short;
 }
 
 /** Column names, also each cell's `data-label` (shown before it when a narrow screen stacks rows). */

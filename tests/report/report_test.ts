@@ -1053,6 +1053,37 @@ Deno.test("first screen: a Table 1 row without a run says so once another row ha
   assert.match(glance, /RC-LSTM 784-340-10<\/strong> \(fast\): paper 98\.14 %; ours: not run here/);
 });
 
+Deno.test("first screen: a paper-profile Table 1 line is judged and says how many of the paper's seeds it holds", () => {
+  const rc = fixtureRuns().find((r) => r.experiment === "two-sequence" && r.method === "rc")!;
+  const paper: RunRecord = {
+    ...rc,
+    experiment: "mnist",
+    run: "convlstm20-fast-s1@paper",
+    profile: "paper",
+    baseline: undefined,
+    config: { ...rc.config, model: "conv-lstm", hiddenSize: 20, kernelSize: 3, seed: 1 },
+    metrics: { ...rc.metrics, testAccuracy: 0.9905, meanSpikeTime: 1.12 },
+  };
+  const glanceOf = (runs: RunRecord[]) => {
+    const html = renderReport(runs, {
+      generatedAt: GENERATED,
+      chartJs: "",
+      experiments: EXPERIMENTS,
+    });
+    const start = html.indexOf('id="glance"');
+    return html.slice(start, html.indexOf("</section>", start));
+  };
+  const one = glanceOf([paper]);
+  assert.match(
+    one,
+    /784-20-10<\/strong> \(fast\): paper 99\.19 %; ours 99\.05 % \(1 seed\) <strong class="missed">\(1 of the protocol&#39;s 2 seeds\)<\/strong> at 1\.12 steps, landed fast; [^<]*profile paper — <span class="badge status-met"/,
+  );
+  const s2 = { ...paper, run: "convlstm20-fast-s2@paper", config: { ...paper.config, seed: 2 } };
+  const two = glanceOf([paper, { ...s2, metrics: { ...s2.metrics, testAccuracy: 0.98 } }]);
+  assert.doesNotMatch(two, /of the protocol/);
+  assert.match(two, /ours 98\.52 % ± 0\.74 % over 2 seeds \(top 99\.05 %\).*status-missed/);
+});
+
 Deno.test("run card: a paper number says where the paper prints it; a claim stays in words", () => {
   const rc = fixtureRuns().find((r) => r.experiment === "two-sequence" && r.method === "rc")!;
   const card = cardOf(render([rc]), rc.experiment, rc.run);

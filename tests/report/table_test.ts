@@ -97,6 +97,31 @@ Deno.test("measured cells: best, mean ± sd and verdict per profile and data set
   assert.match(topOnly[0].why, /^mean -0\.54 points from the paper .*top -0\.04\)/);
 });
 
+Deno.test("a paper-profile cell with fewer seeds than the paper ran says so, in the table and its reason", () => {
+  const spec = { ...SPEC, paperSeeds: 2 };
+  const [one] = measuredCells(ROW, spec, [rec("c20-fast-s1@paper", "paper", 0.9910, 1.1)]);
+  assert.equal(one.seedsShort, "1 of the protocol's 2 seeds");
+  assert.equal(one.verdict, "met", one.why); // judged on the seed it has ...
+  assert.match(one.why, /judged on 1 of the protocol's 2 seeds$/); // ... and says on how many
+  assert.match(
+    comparisonTableHtml(spec, [rec("c20-fast-s1@paper", "paper", 0.991, 1.1)]),
+    /1 of the protocol&#39;s 2 seeds/,
+  );
+  const [two] = measuredCells(ROW, spec, [
+    rec("c20-fast-s1@paper", "paper", 0.9910, 1.1),
+    rec("c20-fast-s2@paper", "paper", 0.9890, 1.3),
+  ]);
+  assert.equal(two.seedsShort, null);
+  // Below the paper profile the count is not the protocol's question.
+  const [def] = measuredCells(ROW, spec, [rec("c20-fast-s1", "default", 0.99, 1.1)]);
+  assert.equal(def.seedsShort, null);
+  // Without a declared count nothing is said.
+  assert.equal(
+    measuredCells(ROW, SPEC, [rec("c20-fast-s1@paper", "paper", 0.99, 1.1)])[0].seedsShort,
+    null,
+  );
+});
+
 Deno.test("comparison table HTML: cited rows as printed, measured rows, not-run rows, escaped", () => {
   const html = comparisonTableHtml(SPEC, [rec("c20-fast-s1", "default", 0.95, 1.2)]);
   assert.match(html, /Fast &lt;regime&gt;/);
