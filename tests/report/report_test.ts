@@ -1027,23 +1027,34 @@ Deno.test("run card: the test accuracy carries its 95 % interval and the test si
   assert.equal(intervalText(0.5, null), "");
 });
 
-Deno.test("first screen: a Table 1 row without a run says so once another row has one", () => {
+/** A ConvLSTM-20 3 × 3 Table 1 run made from the fixture's RC run. */
+function convRun(run: string, profile: string, testAccuracy: number, meanSpikeTime: number) {
   const rc = fixtureRuns().find((r) => r.experiment === "two-sequence" && r.method === "rc")!;
-  const mnist: RunRecord = {
+  const seed = Number(/-s(\d+)/.exec(run)![1]);
+  return {
     ...rc,
     experiment: "mnist",
-    run: "convlstm20-fast-s1",
+    run,
+    profile,
     baseline: undefined,
-    config: { ...rc.config, model: "conv-lstm", hiddenSize: 20, kernelSize: 3, seed: 1 },
-    metrics: { ...rc.metrics, testAccuracy: 0.98, meanSpikeTime: 1.4 },
-  };
-  const html = renderReport([mnist], {
+    config: { ...rc.config, model: "conv-lstm", hiddenSize: 20, kernelSize: 3, seed },
+    metrics: { ...rc.metrics, testAccuracy, meanSpikeTime },
+  } as RunRecord;
+}
+
+/** The first screen's block of a report of `runs`. */
+function glanceOf(runs: RunRecord[]): string {
+  const html = renderReport(runs, {
     generatedAt: GENERATED,
     chartJs: "",
     experiments: EXPERIMENTS,
   });
   const start = html.indexOf('id="glance"');
-  const glance = html.slice(start, html.indexOf("</section>", start));
+  return html.slice(start, html.indexOf("</section>", start));
+}
+
+Deno.test("first screen: a Table 1 row without a run says so once another row has one", () => {
+  const glance = glanceOf([convRun("convlstm20-fast-s1", "default", 0.98, 1.4)]);
   assert.match(glance, /784-20-10<\/strong> \(fast\): paper 99\.19 %; ours 98\.00 % \(1 seed\)/);
   assert.match(
     glance,
@@ -1054,32 +1065,13 @@ Deno.test("first screen: a Table 1 row without a run says so once another row ha
 });
 
 Deno.test("first screen: a paper-profile Table 1 line is judged and says how many of the paper's seeds it holds", () => {
-  const rc = fixtureRuns().find((r) => r.experiment === "two-sequence" && r.method === "rc")!;
-  const paper: RunRecord = {
-    ...rc,
-    experiment: "mnist",
-    run: "convlstm20-fast-s1@paper",
-    profile: "paper",
-    baseline: undefined,
-    config: { ...rc.config, model: "conv-lstm", hiddenSize: 20, kernelSize: 3, seed: 1 },
-    metrics: { ...rc.metrics, testAccuracy: 0.9905, meanSpikeTime: 1.12 },
-  };
-  const glanceOf = (runs: RunRecord[]) => {
-    const html = renderReport(runs, {
-      generatedAt: GENERATED,
-      chartJs: "",
-      experiments: EXPERIMENTS,
-    });
-    const start = html.indexOf('id="glance"');
-    return html.slice(start, html.indexOf("</section>", start));
-  };
+  const paper = convRun("convlstm20-fast-s1@paper", "paper", 0.9905, 1.12);
   const one = glanceOf([paper]);
   assert.match(
     one,
     /784-20-10<\/strong> \(fast\): paper 99\.19 %; ours 99\.05 % \(1 seed\) <strong class="missed">\(1 of the protocol&#39;s 2 seeds\)<\/strong> at 1\.12 steps, landed fast; [^<]*profile paper — <span class="badge status-met"/,
   );
-  const s2 = { ...paper, run: "convlstm20-fast-s2@paper", config: { ...paper.config, seed: 2 } };
-  const two = glanceOf([paper, { ...s2, metrics: { ...s2.metrics, testAccuracy: 0.98 } }]);
+  const two = glanceOf([paper, convRun("convlstm20-fast-s2@paper", "paper", 0.98, 1.12)]);
   assert.doesNotMatch(two, /of the protocol/);
   assert.match(two, /ours 98\.52 % ± 0\.74 % over 2 seeds \(top 99\.05 %\).*status-missed/);
 });
