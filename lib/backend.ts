@@ -10,7 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { type BlasInfo, installBlasMatMul } from "./ops/blas.ts";
+import { blasCoretypeNote, type BlasInfo, installBlasMatMul } from "./ops/blas.ts";
 import { installConv2dKernels } from "./ops/conv2d.ts";
 import { splitAddNOnWebgpu, watchGpuErrors } from "./ops/webgpu_guards.ts";
 import type { AdapterInfo, Environment } from "./results.ts";
@@ -112,7 +112,9 @@ export async function initBackend(
     const matmul = backend !== "wasm"
       ? ""
       : chosen.blas
-      ? `; matmul: ${chosen.blas.config}, ${chosen.blas.threads} threads`
+      ? `; matmul: ${chosen.blas.config}, ${chosen.blas.threads} threads${
+        blasCoretypeNote() ? ` (${blasCoretypeNote()})` : ""
+      }`
       : `; matmul: tfjs-wasm XNNPACK (${chosen.matmulReason})`;
     console.error(`backend: ${backend} (${reason})${matmul}`);
   }

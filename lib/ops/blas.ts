@@ -88,6 +88,20 @@ export function setBlasEnabled(on: boolean): boolean {
   return was;
 }
 
+/**
+ * Where the environment chooses OpenBLAS's kernels (`OPENBLAS_CORETYPE`, read when the library
+ * loads), a note saying so, else "". Why: a machine set up for other work may pin older kernels
+ * (seen here: `OPENBLAS_CORETYPE=Haswell` on an AVX-512 CPU, which OpenBLAS would otherwise run
+ * with its Cooperlake kernels), and every speed figure then silently measures those.
+ */
+export function blasCoretypeNote(): string {
+  const forced = Deno.env.get("OPENBLAS_CORETYPE");
+  return forced
+    ? `kernels chosen by OPENBLAS_CORETYPE=${forced} in the environment (unset it to let ` +
+      "OpenBLAS pick this CPU's own)"
+    : "";
+}
+
 /** Opens the BLAS library: `RC_BLAS` when set (`off` disables), else the first candidate. */
 export function openBlas(): { sgemm: Sgemm; info: BlasInfo } | { sgemm: null; why: string } {
   const requested = Deno.env.get("RC_BLAS");

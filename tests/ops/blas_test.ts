@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
-import { blasInUse, openBlas, setBlasEnabled } from "../../lib/ops/blas.ts";
+import { blasCoretypeNote, blasInUse, openBlas, setBlasEnabled } from "../../lib/ops/blas.ts";
 import { Lstm } from "../../lib/models/lstm.ts";
 import { Rng } from "../../lib/random.ts";
 import { batchLoss } from "../../lib/rc/train.ts";
@@ -190,6 +190,22 @@ Deno.test("RC_BLAS naming a library that does not exist fails with what to do", 
   } finally {
     if (old === undefined) Deno.env.delete("RC_BLAS");
     else Deno.env.set("RC_BLAS", old);
+  }
+});
+
+Deno.test("OPENBLAS_CORETYPE in the environment is said beside the matmul, absent it nothing", () => {
+  const old = Deno.env.get("OPENBLAS_CORETYPE");
+  try {
+    Deno.env.set("OPENBLAS_CORETYPE", "Haswell");
+    assert.match(
+      blasCoretypeNote(),
+      /^kernels chosen by OPENBLAS_CORETYPE=Haswell in the environment/,
+    );
+    Deno.env.delete("OPENBLAS_CORETYPE");
+    assert.equal(blasCoretypeNote(), "");
+  } finally {
+    if (old === undefined) Deno.env.delete("OPENBLAS_CORETYPE");
+    else Deno.env.set("OPENBLAS_CORETYPE", old);
   }
 });
 
