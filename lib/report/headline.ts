@@ -50,10 +50,12 @@ function tableLines(info: ExperimentInfo, runs: readonly RunRecord[]): string[] 
           const images = c.testImages
             ? `${Math.min(...c.testImages).toLocaleString("en-US")} test images`
             : "";
-          const ours = (c.seeds === 1
-            ? `${pct(c.best)} (1 seed)`
-            : `${pct(c.mean)} ± ${pct(c.sd)} over ${c.seeds} seeds (top ${pct(c.best)})`) +
-            (c.seedsShort ? ` <strong class="missed">(${esc(c.seedsShort)})</strong>` : "");
+          const short = c.seedsShort && `<strong class="missed">${esc(c.seedsShort)}</strong>`;
+          const ours = c.seeds === 1
+            ? `${pct(c.best)} (${short || "1 seed"})`
+            : `${pct(c.mean)} ± ${pct(c.sd)} over ${c.seeds} seeds (top ${pct(c.best)})${
+              short ? ` (${short})` : ""
+            }`;
           const regime = row.speedClass && c.landed !== row.speedClass
             ? `<strong class="missed">landed ${esc(c.landed)}</strong>, not ${esc(row.speedClass)}`
             : `landed ${esc(c.landed || "?")}`;
