@@ -95,7 +95,12 @@ export function setBlasEnabled(on: boolean): boolean {
  * with its Cooperlake kernels), and every speed figure then silently measures those.
  */
 export function blasCoretypeNote(): string {
-  const forced = Deno.env.get("OPENBLAS_CORETYPE");
+  let forced: string | undefined;
+  try {
+    forced = Deno.env.get("OPENBLAS_CORETYPE");
+  } catch {
+    return ""; // no permission to read it (a task's --allow-env list without it): say nothing
+  }
   return forced
     ? `kernels chosen by OPENBLAS_CORETYPE=${forced} in the environment (unset it to let ` +
       "OpenBLAS pick this CPU's own)"
