@@ -5,7 +5,7 @@
 
 import type { ComputeCounts, ExperimentId, PairedTiming, RunRecord } from "../results.ts";
 import { isNum } from "./format.ts";
-import { meanSd } from "./table.ts";
+import { baseRunName, meanSd } from "./table.ts";
 
 /** One quantity of an RC run beside its EOS baseline. */
 export interface Comparison {
@@ -210,12 +210,18 @@ export function phaseSavings(
   };
 }
 
-/** The EOS run an RC run is compared against: its `baseline`, else the experiment's EOS run. */
+/**
+ * The EOS run an RC run is compared against: its `baseline`; else that baseline at another profile
+ * (the same name before `@`, e.g. "convlstm20-eos" for a paper-profile run's "convlstm20-eos@paper",
+ * said beside the numbers); else, where no RC run of the experiment names one, its EOS run. A named
+ * baseline that is missing at every profile gives none: never the EOS run of another model.
+ */
 export function findBaseline(rc: RunRecord, records: RunRecord[]): RunRecord | null {
   const same = records.filter((r) => r.experiment === rc.experiment && r !== rc);
   if (rc.baseline) {
-    const named = same.find((r) => r.run === rc.baseline);
-    if (named) return named;
+    const base = baseRunName(rc.baseline);
+    return same.find((r) => r.run === rc.baseline) ??
+      same.find((r) => r.method === "eos" && baseRunName(r.run) === base) ?? null;
   }
   // Where the experiment's RC runs name their baselines, one that names none has none (e.g. a
   // ConvLSTM beside an LSTM's EOS baseline): not the first EOS run of another model.

@@ -44,11 +44,15 @@ const SETS: [string, RunRecord[]][] = [
  * timings (a ratio only from 5 % of the steps saved and inside [−1, 3]).
  */
 function recomputed(runs: RunRecord[]) {
+  // The baseline by name, else by name at another profile (before "@"), else (where no RC run
+  // names one) the experiment's EOS run.
   const eosOf = (rc: RunRecord) =>
-    runs.find((r) => r.run === rc.baseline) ??
-      (runs.some((r) => r.method === "rc" && r.baseline)
-        ? undefined
-        : runs.find((r) => r.method === "eos"));
+    rc.baseline
+      ? runs.find((r) => r.run === rc.baseline) ??
+        runs.find((r) => r.method === "eos" && r.run.split("@")[0] === rc.baseline!.split("@")[0])
+      : runs.some((r) => r.method === "rc" && r.baseline)
+      ? undefined
+      : runs.find((r) => r.method === "eos");
   const leftOut: boolean[] = [];
   const pairs = runs.filter((r) => r.method === "rc" && r.status !== "failed").flatMap((rc) => {
     const eos = eosOf(rc);

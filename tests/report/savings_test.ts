@@ -11,6 +11,7 @@ import {
   computeSavings,
   experimentSavings,
   FEW_STEPS_SAVED,
+  findBaseline,
   RATIO_OUT_OF_RANGE,
   RATIO_RANGE,
   ratioOf,
@@ -61,6 +62,29 @@ function ratiosOnPage(html: string): number[] {
   }
   return out;
 }
+
+Deno.test("findBaseline: by name, else the same name at another profile, never another model's EOS", () => {
+  const run = (
+    name: string,
+    method: string,
+    baseline?: string,
+  ) => ({ experiment: "mnist", run: name, method, baseline } as unknown as RunRecord);
+  const lstmEos = run("lstm340-eos", "eos");
+  const convEos = run("convlstm20-eos", "eos");
+  const paper = run("convlstm20-fast-s1@paper", "rc", "convlstm20-eos@paper");
+  const convEosPaper = run("convlstm20-eos@paper", "eos");
+  assert.equal(findBaseline(paper, [lstmEos, convEos, convEosPaper, paper]), convEosPaper);
+  assert.equal(findBaseline(paper, [lstmEos, convEos, paper]), convEos); // another profile's
+  // Missing at every profile: none, not the experiment's first EOS run (an LSTM's).
+  assert.equal(findBaseline(paper, [lstmEos, paper]), null);
+  // A run naming no baseline, in an experiment whose RC runs name none: its EOS run.
+  const toy = (
+    name: string,
+    method: string,
+  ) => ({ experiment: "two-sequence", run: name, method } as unknown as RunRecord);
+  const eos = toy("eos", "eos");
+  assert.equal(findBaseline(toy("rc", "rc"), [eos, toy("rc", "rc")]), eos);
+});
 
 Deno.test("ratioOf: a ratio where it says something, else why not", () => {
   assert.equal(ratioOf(0.4, 0.5).value, 0.8);
