@@ -109,11 +109,12 @@ export async function initBackend(
     chosen.matmulReason = why;
   }
   if (!opts.quiet) {
+    const pinned = blasCoretypeNote();
     const matmul = backend !== "wasm"
       ? ""
       : chosen.blas
       ? `; matmul: ${chosen.blas.config}, ${chosen.blas.threads} threads${
-        blasCoretypeNote() ? ` (${blasCoretypeNote()})` : ""
+        pinned ? ` (${pinned})` : ""
       }`
       : `; matmul: tfjs-wasm XNNPACK (${chosen.matmulReason})`;
     console.error(`backend: ${backend} (${reason})${matmul}`);

@@ -102,8 +102,8 @@ export function blasCoretypeNote(): string {
     return ""; // no permission to read it (a task's --allow-env list without it): say nothing
   }
   return forced
-    ? `kernels chosen by OPENBLAS_CORETYPE=${forced} in the environment (unset it to let ` +
-      "OpenBLAS pick this CPU's own)"
+    ? `kernels chosen by OPENBLAS_CORETYPE=${forced} in the environment; unset it to let ` +
+      "OpenBLAS pick this CPU's own"
     : "";
 }
 
