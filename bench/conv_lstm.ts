@@ -37,25 +37,30 @@ const { values } = parseArgs({
     "max-wait": { type: "string", default: "240" },
   },
 });
-/** The machine's 1-minute load average, or null where /proc/loadavg is missing. */
-function loadNow(): number | null {
+/** The 1-, 5- and 15-minute load averages, or null where /proc/loadavg is missing. */
+function readLoad(): string[] | null {
   try {
-    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3);
   } catch {
     return null;
   }
 }
 
+/** The machine's 1-minute load average, or null where it cannot be read. */
+function loadNow(): number | null {
+  const load = readLoad();
+  return load ? Number(load[0]) : null;
+}
+
 /** Prints the load averages; returns the 1-minute one (a figure counts only under 1.5). */
 function loadAverage(when: string): number | null {
-  try {
-    const [one, five, fifteen] = Deno.readTextFileSync("/proc/loadavg").split(" ");
-    console.log(`load average ${when}: ${one}, ${five}, ${fifteen} (1, 5, 15 min)`);
-    return Number(one);
-  } catch {
-    console.log(`load average ${when}: unknown (no /proc/loadavg)`);
-    return null;
-  }
+  const load = readLoad();
+  console.log(
+    load
+      ? `load average ${when}: ${load.join(", ")} (1, 5, 15 min)`
+      : `load average ${when}: unknown (no /proc/loadavg)`,
+  );
+  return load ? Number(load[0]) : null;
 }
 
 /**
