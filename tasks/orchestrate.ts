@@ -58,13 +58,7 @@ export async function plan(
     for (const decl of experiment.runs?.(profile) ?? []) {
       const run = decl.run + suffix;
       const config = { ...decl.config, ...overrides };
-      const hash = await configHash({
-        codeVersion: CODE_VERSION,
-        experiment: experiment.id,
-        run: decl.run,
-        profile,
-        config,
-      });
+      const hash = await runHash(experiment.id, decl.run, profile, config);
       items.push({
         experiment,
         decl,
@@ -77,6 +71,59 @@ export async function plan(
     }
   }
   return items;
+}
+
+/** The hash `plan` gives a declared run at `profile` with `config` (its overrides applied). */
+function runHash(
+  experiment: string,
+  run: string,
+  profile: string,
+  config: Record<string, unknown>,
+): Promise<string> {
+  return configHash({ codeVersion: CODE_VERSION, experiment, run, profile, config });
+}
+
+const shown = (
+  v: unknown,
+) => (typeof v === "number" ? v.toLocaleString("en-US") : JSON.stringify(v));
+
+/**
+ * The run files `plan` would not reuse, keyed `experiment/run`, each with why: made with another
+ * config than the current code declares for the run at its profile (the keys that differ, the
+ * file's value then the current one), by an older code version, or for a run no longer declared.
+ * `deno task reproduce` reruns the first two; the report marks their numbers. Failed runs, and
+ * runs of experiments not in `experiments`, are left out.
+ */
+export async function outdatedRuns(
+  experiments: readonly ExperimentDeclaration[],
+  records: readonly RunRecord[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const r of records) {
+    const experiment = experiments.find((e) => e.id === r.experiment);
+    if (r.status === "failed" || !experiment?.runs) continue;
+    const overrides = (r.overrides ?? {}) as Record<string, unknown>;
+    const suffix = overrideSuffix(overrides);
+    const decl = experiment.runs(r.profile as Profile).find((d) => d.run + suffix === r.run);
+    const key = `${r.experiment}/${r.run}`;
+    if (!decl) {
+      out.set(key, `no run of this name is declared at profile ${r.profile} any more`);
+      continue;
+    }
+    const config = { ...decl.config, ...overrides };
+    if (await runHash(experiment.id, decl.run, r.profile, config) === r.configHash) continue;
+    const had = (r.config ?? {}) as Record<string, unknown>;
+    const changed = [...new Set([...Object.keys(had), ...Object.keys(config)])].sort()
+      .filter((k) => JSON.stringify(had[k]) !== JSON.stringify(config[k]))
+      .map((k) => `${k} ${shown(had[k])} (now ${shown(config[k])})`);
+    out.set(
+      key,
+      changed.length
+        ? `made with an older config of profile ${r.profile}: ${changed.join(", ")}`
+        : `made by an older version of the code (its config is the current one)`,
+    );
+  }
+  return out;
 }
 
 /** The record with its overrides and the deviations they make from the paper's config. */

@@ -7,6 +7,7 @@
 import { writeReport } from "../lib/report/write.ts";
 import { parseCli, runCli } from "./_cli.ts";
 import { EXPERIMENTS } from "./experiments.ts";
+import { outdatedRuns } from "./orchestrate.ts";
 
 export { writeReport };
 
@@ -23,6 +24,7 @@ export async function main(args: string[]): Promise<number> {
   if (!parsed) return 0;
   const written = await writeReport(parsed.values.out.replace(/\/+$/, "") || "/", {
     experiments: EXPERIMENTS,
+    outdated: (records) => outdatedRuns(EXPERIMENTS, records),
   });
   console.log(written.html);
   console.log(written.summary);

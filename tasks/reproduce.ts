@@ -17,7 +17,7 @@ import { scanRuns, WRITER_ID } from "../lib/results.ts";
 import { writeReport } from "../lib/report/write.ts";
 import { choice, idList, parseCli, PROFILES, runCli, UsageError } from "./_cli.ts";
 import { experimentById, EXPERIMENTS } from "./experiments.ts";
-import { execute, plan } from "./orchestrate.ts";
+import { execute, outdatedRuns, plan } from "./orchestrate.ts";
 import { parseOverrides } from "../lib/experiments/overrides.ts";
 import type { ExperimentDeclaration } from "../lib/experiments/declaration.ts";
 import { emit, plannedRuns } from "./cluster/emit.ts";
@@ -155,7 +155,10 @@ export async function main(args: string[]): Promise<number> {
     } already done), out ${out}/`,
   );
   const records = await execute(items, profile, out);
-  const { html, summary } = await writeReport(out, { experiments: EXPERIMENTS });
+  const { html, summary } = await writeReport(out, {
+    experiments: EXPERIMENTS,
+    outdated: (records) => outdatedRuns(EXPERIMENTS, records),
+  });
   console.error(`report: ${html}\nsummary: ${summary}`);
   const failed = records.filter((r) => r.status === "failed");
   for (const r of records) {

@@ -109,8 +109,14 @@ export function about(records: RunRecord[], page: Page) {
   };
 }
 
-/** Warnings across the page's first screen: failed runs, reduced profiles, software adapters. */
-export function alertsHtml(records: RunRecord[]): string {
+/**
+ * Warnings across the page's first screen: failed runs, run files the current code would not reuse
+ * (`outdated`, keyed `experiment/run`, each with why), reduced profiles, software adapters.
+ */
+export function alertsHtml(
+  records: RunRecord[],
+  outdated: ReadonlyMap<string, string> = new Map(),
+): string {
   const software = records.filter(ranOnSoftwareAdapter);
   const below = records.filter(belowProtocol);
   const failed = records.filter((r) => r.status === "failed");
@@ -119,6 +125,11 @@ export function alertsHtml(records: RunRecord[]): string {
       ? `${failed.length} run(s) failed: ${
         failed.map((r) => `${r.experiment}/${r.run}`).join(", ")
       }.`
+      : "",
+    outdated.size
+      ? `${outdated.size} run file(s) were made by another config or code than the current one, ` +
+        "so `deno task reproduce` reruns them; their numbers stand here until it does: " +
+        [...outdated].map(([run, why]) => `${run} (${why})`).join("; ") + "."
       : "",
     below.length
       ? `${below.length} of ${records.length} run(s) use a profile below the paper's protocol (smoke or default); their numbers are labelled.`

@@ -17,7 +17,7 @@ import {
   type SavingsRow,
   spread,
 } from "./savings.ts";
-import { meanSd, measuredCells } from "./table.ts";
+import { meanSd, measuredCells, outdatedLabel } from "./table.ts";
 
 const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)} %`;
 
@@ -25,14 +25,18 @@ const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)} %`;
  * The Table 1 lines: one per measured row and profile that has runs; where some row has runs, each
  * row without any says so (a row is never dropped from the first screen without a word).
  */
-function tableLines(info: ExperimentInfo, runs: readonly RunRecord[]): string[] {
+function tableLines(
+  info: ExperimentInfo,
+  runs: readonly RunRecord[],
+  outdated: ReadonlyMap<string, string>,
+): string[] {
   const lines: string[] = [];
   const notRun: string[] = [];
   for (const table of info.tables ?? []) {
     for (const group of table.groups) {
       for (const row of group.rows) {
         if (row.kind !== "measured") continue;
-        const cells = measuredCells(row, table, runs);
+        const cells = measuredCells(row, table, runs, outdated);
         if (cells.length === 0) {
           notRun.push(
             `<li><strong>${esc(table.paperFigure)}, ${esc(row.model)} ${
@@ -51,6 +55,10 @@ function tableLines(info: ExperimentInfo, runs: readonly RunRecord[]): string[] 
             ? `${Math.min(...c.testImages).toLocaleString("en-US")} test images`
             : "";
           const short = c.seedsShort && `<strong class="missed">${esc(c.seedsShort)}</strong>`;
+          const stale = outdatedLabel(c) &&
+            ` (<strong class="missed" title="${esc(c.outdated.join("; "))}">${
+              esc(outdatedLabel(c))
+            }</strong>)`;
           const ours = c.seeds === 1
             ? `${pct(c.best)} (${short || "1 seed"})`
             : `${pct(c.mean)} ± ${pct(c.sd)} over ${c.seeds} seeds (top ${pct(c.best)})${
@@ -66,7 +74,7 @@ function tableLines(info: ExperimentInfo, runs: readonly RunRecord[]): string[] 
               c.meanSpikeTime.toFixed(2)
             } steps, ${regime}; ${
               [epochs, images, `profile ${c.profile}`].filter(Boolean).join(", ")
-            } — <span class="badge ${
+            }${stale} — <span class="badge ${
               c.verdict === "met"
                 ? "status-met"
                 : c.verdict === "missed"
@@ -168,9 +176,10 @@ export function headlineHtml(
   experiments: readonly ExperimentInfo[],
   siblings: readonly SiblingPage[] = [],
   grids: readonly GridVerdict[] = [],
+  outdated: ReadonlyMap<string, string> = new Map(),
 ): string {
   const table = experiments.flatMap((e) =>
-    tableLines(e, records.filter((r) => r.experiment === e.id))
+    tableLines(e, records.filter((r) => r.experiment === e.id), outdated)
   );
   const titles = new Map(experiments.map((e) => [e.id as string, e.title]));
   const saved = savingsLines(computeSavings([...records]), (id) => titles.get(id) ?? id);

@@ -49,7 +49,8 @@ function inlineScript(js: string): string {
 export function renderReport(recorded: RunRecord[], opts: RenderOptions): string {
   // Grid verdicts are judged here, over every run of the grid; runs keep their own checks only.
   const { records, grids } = applyGrids(recorded, opts.experiments);
-  const page = newPage(records, opts.experiments, grids);
+  const outdated = opts.outdated ?? new Map<string, string>();
+  const page = newPage(records, opts.experiments, grids, outdated);
   const { charts } = page;
   const sections = page.sections.map((s, i) => sectionHtml(s, i + 1, records, page));
   // Checks whose input was missing judge nothing: counted apart, as "not measured".
@@ -93,9 +94,9 @@ ${ran.size} of ${opts.experiments.length} experiments run; ${
 ${allChecks.length} target checks met${
     unmeasured ? ` (${unmeasured} more not measured, each saying why)` : ""
   }.</p>
-${headlineHtml(records, opts.experiments, opts.siblings, grids)}
+${headlineHtml(records, opts.experiments, opts.siblings, grids, outdated)}
 ${what.html}
-${alertsHtml(records)}
+${alertsHtml(records, outdated)}
 </header>
 <nav aria-label="Contents"><ol>${nav.join("")}</ol></nav>
 <main>

@@ -24,6 +24,11 @@ export interface RenderOptions {
   experiments: readonly ExperimentInfo[];
   /** Other report pages beside this one (a GPU's), linked from the first screen. */
   siblings?: readonly SiblingPage[];
+  /**
+   * Run files the current code would not reuse (tasks/orchestrate.ts `outdatedRuns`), keyed
+   * `experiment/run`, each with why: their numbers are marked wherever they are shown.
+   */
+  outdated?: ReadonlyMap<string, string>;
 }
 
 /** What every part of the page reads: sections, declarations, records and the charts so far. */
@@ -37,6 +42,8 @@ export interface Page {
   grids: GridVerdict[];
   /** The backend every run of the page used, if they all used one. */
   backend?: string;
+  /** Run files the current code would not reuse, as {@link RenderOptions.outdated}. */
+  outdated: ReadonlyMap<string, string>;
 }
 
 /** Collects the charts of a page; each canvas refers to its config by index. */
@@ -56,6 +63,7 @@ export function newPage(
   records: RunRecord[],
   experiments: readonly ExperimentInfo[],
   grids: GridVerdict[] = [],
+  outdated: ReadonlyMap<string, string> = new Map(),
 ): Page {
   const byId = new Map(experiments.map((e) => [e.id, e]));
   const page: Page = {
@@ -65,6 +73,7 @@ export function newPage(
     charts: new Charts(),
     records,
     grids,
+    outdated,
   };
   const backends = [...new Set(records.map((r) => r.environment?.backend).filter(Boolean))];
   if (backends.length === 1) page.backend = backends[0];

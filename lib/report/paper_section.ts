@@ -111,7 +111,7 @@ Data: ${esc(dataOf(runs))}; profiles: ${
   }
   for (const table of info?.tables ?? []) {
     if (section.figureKeys.includes(figureKey(table.paperFigure))) {
-      parts.push(comparisonTableHtml(table, runs));
+      parts.push(comparisonTableHtml(table, runs, page.outdated));
     }
   }
   parts.push(recordedFigures(section, experiment, runs, page));

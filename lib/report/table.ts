@@ -50,6 +50,11 @@ export interface MeasuredCell {
    * protocol's 2 seeds"; null otherwise.
    */
   seedsShort: string | null;
+  /**
+   * The cell's runs whose files the current code would not reuse (`outdated`), each "run: why";
+   * empty when every run is current.
+   */
+  outdated: string[];
 }
 
 /** Mean and sample standard deviation (0 for a single value). */
@@ -62,12 +67,14 @@ export function meanSd(values: readonly number[]): { mean: number; sd: number } 
 
 /**
  * The cells of a measured row: its runs (finished, by base name), one cell per profile in the
- * order paper, default, smoke.
+ * order paper, default, smoke. `outdated` (keyed `experiment/run`, each with why) marks the runs
+ * whose files the current code would not reuse.
  */
 export function measuredCells(
   row: MeasuredRow,
   spec: ComparisonTableSpec,
   runs: readonly RunRecord[],
+  outdated: ReadonlyMap<string, string> = new Map(),
 ): MeasuredCell[] {
   const mine = runs.filter((r) =>
     row.runs.includes(baseRunName(r.run)) && r.status !== "failed" &&
@@ -137,6 +144,10 @@ export function measuredCells(
         why,
         data: dataName,
         seedsShort,
+        outdated: here.flatMap((r) => {
+          const why = outdated.get(`${r.experiment}/${r.run}`);
+          return why ? [`${r.run}: ${why}`] : [];
+        }),
       });
     }
   }
@@ -144,6 +155,29 @@ export function measuredCells(
 }
 
 const pts = (x: number) => (isNum(x) ? (x * 100).toFixed(2) : NA);
+
+/** The words a cell shows when some of its runs are outdated (why on hover), else "". */
+export function outdatedLabel(c: MeasuredCell): string {
+  if (c.outdated.length === 0) return "";
+  const all = c.outdated.length === c.seeds;
+  const which = !all
+    ? `${c.outdated.length} of ${c.seeds} runs`
+    : c.seeds === 1
+    ? "its run"
+    : c.seeds === 2
+    ? "both runs"
+    : `all ${c.seeds} runs`;
+  return `${which} from an older config: deno task reproduce reruns ${
+    c.outdated.length === 1 ? "it" : "them"
+  }`;
+}
+
+function outdatedHtml(c: MeasuredCell): string {
+  const label = outdatedLabel(c);
+  return label
+    ? `<br><small class="missed" title="${esc(c.outdated.join("; "))}">${esc(label)}</small>`
+    : "";
+}
 
 /** The fewest test examples behind a cell's numbers (its precision), or null where unknown. */
 const fewest = (c: MeasuredCell) => c.testImages ? Math.min(...c.testImages) : null;
@@ -155,7 +189,8 @@ const fewest = (c: MeasuredCell) => c.testImages ? Math.min(...c.testImages) : n
 function accuracyHtml(c: MeasuredCell): string {
   const n = fewest(c);
   const acc = (x: number) => accuracyNumber(x, n);
-  const short = c.seedsShort ? `<br><small class="missed">${esc(c.seedsShort)}</small>` : "";
+  const short = (c.seedsShort ? `<br><small class="missed">${esc(c.seedsShort)}</small>` : "") +
+    outdatedHtml(c);
   return (c.seeds === 1
     ? `<strong>${acc(c.best)}</strong> (1 seed${
       n ? `; 95 % interval ${esc(intervalRange(c.best, n)).replace(" %", "")}` : ""
@@ -230,7 +265,11 @@ type Line =
  * row's is listed under that class's group (a slow run is never shown as a fast-regime result),
  * saying where it was declared.
  */
-function groupLines(spec: ComparisonTableSpec, runs: readonly RunRecord[]): Line[][] {
+function groupLines(
+  spec: ComparisonTableSpec,
+  runs: readonly RunRecord[],
+  outdated: ReadonlyMap<string, string>,
+): Line[][] {
   const classOfGroup = spec.groups.map((g) =>
     g.rows.find((r): r is MeasuredRow => r.kind === "measured" && r.speedClass !== undefined)
       ?.speedClass
@@ -241,7 +280,7 @@ function groupLines(spec: ComparisonTableSpec, runs: readonly RunRecord[]): Line
     for (const row of group.rows) {
       if (row.kind !== "measured") continue;
       stays.set(row, []);
-      for (const cell of measuredCells(row, spec, runs)) {
+      for (const cell of measuredCells(row, spec, runs, outdated)) {
         const target = classOfGroup.indexOf(cell.landed);
         if (
           row.speedClass && cell.landed && cell.landed !== row.speedClass && target >= 0 &&
@@ -355,8 +394,9 @@ function compactTableHtml(spec: ComparisonTableSpec, lines: Line[][]): string {
 export function comparisonTableHtml(
   spec: ComparisonTableSpec,
   runs: readonly RunRecord[],
+  outdated: ReadonlyMap<string, string> = new Map(),
 ): string {
-  const lines = groupLines(spec, runs);
+  const lines = groupLines(spec, runs, outdated);
   const head = (row: MeasuredRow) =>
     `${td(0, "this harness")}${td(1, esc(row.model))}${td(2, esc(row.architecture))}`;
   const rows: string[] = [];

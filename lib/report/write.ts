@@ -6,7 +6,7 @@
 
 import type { SiblingPage } from "./headline.ts";
 import type { ExperimentInfo } from "../experiments/declaration.ts";
-import { readRuns } from "../results.ts";
+import { readRuns, type RunRecord } from "../results.ts";
 import { type BenchSummary, parseDenoBenchJson } from "./bench.ts";
 import { loadChartJs } from "./chartjs.ts";
 import { renderReport } from "./html.ts";
@@ -20,6 +20,11 @@ export interface WriteReportOptions {
   chartJs?: string;
   /** The experiments' declarations (their report-facing data), in the paper's order. */
   experiments: readonly ExperimentInfo[];
+  /**
+   * Which of the records the current code would not reuse, keyed `experiment/run`, each with why
+   * (tasks/orchestrate.ts `outdatedRuns`): the report marks their numbers. None when absent.
+   */
+  outdated?: (records: RunRecord[]) => Promise<ReadonlyMap<string, string>>;
 }
 
 /** Paths of the files written. */
@@ -97,6 +102,7 @@ export async function writeReport(
   const bench = await readBench(outDir);
   const chartJs = opts.chartJs ?? await loadChartJs();
   const generatedAt = opts.generatedAt ?? new Date().toISOString();
+  const outdated = await opts.outdated?.(records) ?? new Map<string, string>();
   await Deno.mkdir(outDir, { recursive: true });
   const html = `${outDir}/index.html`;
   const summary = `${outDir}/summary.json`;
@@ -108,11 +114,20 @@ export async function writeReport(
       chartJs,
       experiments: opts.experiments,
       siblings: await siblingPages(outDir),
+      outdated,
     }),
   );
   await writeAtomic(
     summary,
-    JSON.stringify({ generatedAt, ...summarise(records, opts.experiments) }, null, 1) + "\n",
+    JSON.stringify(
+      {
+        generatedAt,
+        ...summarise(records, opts.experiments),
+        outdated: Object.fromEntries(outdated),
+      },
+      null,
+      1,
+    ) + "\n",
   );
   return { html, summary };
 }

@@ -556,14 +556,24 @@ Deno.test("writeReport and `deno task report --out` write index.html and summary
     await writeFixtureRuns(out);
     await Deno.mkdir(`${out}/bench`);
     await Deno.writeTextFile(`${out}/bench/latest.json`, fixtureBenchJson());
-    const written = await writeReport(out, { generatedAt: GENERATED, experiments: EXPERIMENTS });
+    const written = await writeReport(out, {
+      generatedAt: GENERATED,
+      experiments: EXPERIMENTS,
+      outdated: (records) =>
+        Promise.resolve(
+          new Map([[`${records[0].experiment}/${records[0].run}`, "older <config>"]]),
+        ),
+    });
     assert.deepEqual(written, { html: `${out}/index.html`, summary: `${out}/summary.json` });
     const html = await Deno.readTextFile(written.html);
     assert.ok(html.includes("Chart.js v4.5.1"));
     assert.ok(html.includes("AMD EPYC 9R45"));
+    assert.match(html, /1 run file\(s\) were made by another config[^<]*\(older &lt;config&gt;\)/);
     const summary = JSON.parse(await Deno.readTextFile(written.summary));
     assert.equal(summary.generatedAt, GENERATED);
     assert.equal(summary.runCount, 4);
+    assert.equal(Object.keys(summary.outdated).length, 1);
+    assert.ok(Object.values(summary.outdated).includes("older <config>"));
 
     const cli = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", new URL("../../tasks/report.ts", import.meta.url).pathname, "--out", out],
@@ -1042,12 +1052,13 @@ function convRun(run: string, profile: string, testAccuracy: number, meanSpikeTi
   } as RunRecord;
 }
 
-/** The first screen's block of a report of `runs`. */
-function glanceOf(runs: RunRecord[]): string {
+/** The first screen's block of a report of `runs` (`outdated` as RenderOptions takes it). */
+function glanceOf(runs: RunRecord[], outdated?: ReadonlyMap<string, string>): string {
   const html = renderReport(runs, {
     generatedAt: GENERATED,
     chartJs: "",
     experiments: EXPERIMENTS,
+    outdated,
   });
   const start = html.indexOf('id="glance"');
   return html.slice(start, html.indexOf("</section>", start));
@@ -1074,6 +1085,31 @@ Deno.test("first screen: a paper-profile Table 1 line is judged and says how man
   const two = glanceOf([paper, convRun("convlstm20-fast-s2@paper", "paper", 0.98, 1.12)]);
   assert.doesNotMatch(two, /of the protocol/);
   assert.match(two, /ours 98\.52 % ± 0\.74 % over 2 seeds \(top 99\.05 %\).*status-missed/);
+});
+
+Deno.test("first screen: runs the current code would not reuse are marked on their Table 1 line and listed with why", () => {
+  const runs = [
+    convRun("convlstm20-fast-s1", "default", 0.98, 1.4),
+    convRun("convlstm20-fast-s2", "default", 0.97, 1.4),
+  ];
+  const why = "made with an older config of profile default: numBatches 160 (now 5,520)";
+  const glance = glanceOf(runs, new Map([["mnist/convlstm20-fast-s2", why]]));
+  assert.match(
+    glance,
+    /784-20-10<\/strong> \(fast\): paper 99\.19 %; ours 97\.50 %[^<]*profile default \(<strong class="missed" title="convlstm20-fast-s2: made with an older config[^"]*">1 of 2 runs from an older config: deno task reproduce reruns it<\/strong>\) — /,
+  );
+  const html = renderReport(runs, {
+    generatedAt: GENERATED,
+    chartJs: "",
+    experiments: EXPERIMENTS,
+    outdated: new Map([["mnist/convlstm20-fast-s2", why]]),
+  });
+  const alerts = html.slice(html.indexOf('<div class="alerts">'));
+  assert.match(
+    alerts.slice(0, alerts.indexOf("</div>")),
+    /1 run file\(s\) were made by another config or code than the current one, so `deno task reproduce` reruns them; their numbers stand here until it does: mnist\/convlstm20-fast-s2 \(made with an older config of profile default: numBatches 160 \(now 5,520\)\)\./,
+  );
+  assert.doesNotMatch(glanceOf(runs), /older config/);
 });
 
 Deno.test("run card: a paper number says where the paper prints it; a claim stays in words", () => {

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import type { ComparisonTableSpec, MeasuredRow } from "../../lib/experiments/declaration.ts";
 import type { RunRecord } from "../../lib/results.ts";
-import { baseRunName, comparisonTableHtml, meanSd, measuredCells } from "../../lib/report/table.ts";
+import {
+  baseRunName,
+  comparisonTableHtml,
+  meanSd,
+  measuredCells,
+  outdatedLabel,
+} from "../../lib/report/table.ts";
+import { esc } from "../../lib/report/format.ts";
 
 /** The fields of a run record a comparison table reads. */
 function rec(
@@ -166,4 +173,32 @@ Deno.test("comparison table: runs of another budget (config) never share a mean 
   ]);
   assert.equal(cells.length, 2);
   assert.deepEqual(cells.map((c) => [c.seeds, c.best]), [[1, 0.99], [1, 0.88]]);
+});
+
+Deno.test("measured cells mark the runs the current code would not reuse, in the cell and the table", () => {
+  const runs = [
+    rec("c20-fast-s1", "default", 0.98, 1.4),
+    rec("c20-fast-s2", "default", 0.97, 1.3),
+  ].map((r) => ({ ...r, experiment: "mnist" }) as RunRecord);
+  const why = "made with an older config of profile default: numBatches 160 (now 5,520)";
+  const one = new Map([["mnist/c20-fast-s2", why]]);
+  const [cell] = measuredCells(ROW, SPEC, runs, one);
+  assert.deepEqual(cell.outdated, [`c20-fast-s2: ${why}`]);
+  assert.equal(
+    outdatedLabel(cell),
+    "1 of 2 runs from an older config: deno task reproduce reruns it",
+  );
+  const html = comparisonTableHtml(SPEC, runs, one);
+  assert.match(html, /1 of 2 runs from an older config/);
+  assert.ok(html.includes(esc(`c20-fast-s2: ${why}`)), "the reason on hover");
+  const both = new Map([["mnist/c20-fast-s1", why], ["mnist/c20-fast-s2", why]]);
+  assert.equal(
+    outdatedLabel(measuredCells(ROW, SPEC, runs, both)[0]),
+    "both runs from an older config: deno task reproduce reruns them",
+  );
+  // Another experiment's run of the same name is not this one; without a map nothing is said.
+  const [current] = measuredCells(ROW, SPEC, runs, new Map([["kws/c20-fast-s2", why]]));
+  assert.deepEqual(current.outdated, []);
+  assert.equal(outdatedLabel(current), "");
+  assert.doesNotMatch(comparisonTableHtml(SPEC, runs), /older config/);
 });

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { main } from "../../tasks/reproduce.ts";
-import { plan } from "../../tasks/orchestrate.ts";
+import { outdatedRuns, plan } from "../../tasks/orchestrate.ts";
 import { type PlannedRun, plannedRuns } from "../../tasks/cluster/emit.ts";
 import { experimentById } from "../../tasks/experiments.ts";
 import { fixtureRuns } from "../report/fixtures.ts";
-import { runPath } from "../../lib/results.ts";
+import { runPath, type RunRecord } from "../../lib/results.ts";
 
 const TOYS = ["seq-spotting", "two-sequence"].map(experimentById);
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -206,4 +206,56 @@ Deno.test("reproduce --emit takes slurm or k8s only", async () => {
     () => main(["--profile", "smoke", "--emit", "pbs", "--out", "/tmp/rc-never"]),
     /--emit must be slurm or k8s: got "pbs"/,
   );
+});
+
+Deno.test("outdatedRuns: the run files plan would not reuse, each saying which config keys changed", async () => {
+  const out = await Deno.makeTempDir({ prefix: "rc-outdated-" });
+  try {
+    const [eos] = (await plan(TOYS, "smoke", out)).filter((i) =>
+      i.experiment.id === "seq-spotting" && i.run === "eos@smoke"
+    );
+    const base = {
+      ...fixtureRuns()[0],
+      experiment: "seq-spotting",
+      run: "eos@smoke",
+      method: "eos",
+      profile: "smoke",
+      config: eos.config,
+      configHash: eos.hash,
+    } as RunRecord;
+    const numBatches = eos.config.numBatches as number;
+    const records: RunRecord[] = [
+      base,
+      { ...base, experiment: "two-sequence" }, // another experiment's hash: not current there
+      { ...base, run: "gone@smoke" },
+      { ...base, status: "failed", configHash: "0000000000000000" },
+      { ...base, experiment: "mnist", configHash: "0000000000000000" },
+    ];
+    const older = { ...base, config: { ...eos.config, numBatches: numBatches + 1 } };
+    records.push(
+      { ...older, experiment: "seq-spotting", configHash: "0123456789abcdef", run: "eos@smoke" },
+    );
+    const found = await outdatedRuns(TOYS, records);
+    // The current file is not listed; a failed run and an unknown experiment are left out.
+    assert.deepEqual([...found.keys()].sort(), [
+      "seq-spotting/eos@smoke",
+      "seq-spotting/gone@smoke",
+      "two-sequence/eos@smoke",
+    ]);
+    assert.equal(
+      found.get("seq-spotting/eos@smoke"),
+      `made with an older config of profile smoke: numBatches ${
+        numBatches + 1
+      } (now ${numBatches})`,
+    );
+    assert.match(
+      found.get("seq-spotting/gone@smoke")!,
+      /no run of this name is declared at profile smoke/,
+    );
+    assert.match(found.get("two-sequence/eos@smoke")!, /older/);
+    // Only the current file: nothing outdated.
+    assert.equal((await outdatedRuns(TOYS, [base])).size, 0);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
 });
