@@ -133,9 +133,15 @@ export function intervalText(p: number, n: number | null): string {
 
 /**
  * A run's card: badges, headline metrics (with seeds' spread and the 95 % interval), model
- * selection, target checks and deviations. `all` holds the run's other seeds.
+ * selection, target checks and deviations. `all` holds the run's other seeds; `outdated` says why
+ * the current code would not reuse the run's file, if it would not.
  */
-export function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: RunRecord[]): string {
+export function runCard(
+  r: RunRecord,
+  info: ExperimentInfo | undefined,
+  all: RunRecord[],
+  outdated?: string,
+): string {
   const m = r.metrics ?? ({} as Partial<RunRecord["metrics"]>);
   const tile = (label: string, value: string, hint = "") =>
     `<div><dt>${esc(label)}</dt><dd>${num(value)}${
@@ -221,7 +227,9 @@ export function runCard(r: RunRecord, info: ExperimentInfo | undefined, all: Run
     badge(`data: ${r.data?.name ?? "unknown"}`, "data")
   } ${badge(`seed ${r.seed ?? NA}`, "data")}${
     r.overrides && Object.keys(r.overrides).length ? " " + badge("config overridden", "warn") : ""
-  }${ranOnSoftwareAdapter(r) ? " " + badge("software adapter", "warn") : ""}</p>
+  }${ranOnSoftwareAdapter(r) ? " " + badge("software adapter", "warn") : ""}${
+    outdated ? " " + badge("older config: deno task reproduce reruns it", "warn", outdated) : ""
+  }</p>
 ${
     r.status === "failed"
       ? `<pre class="error">${esc(r.error ?? "failed without a message")}</pre>`

@@ -96,7 +96,10 @@ Data: ${esc(dataOf(runs))}; profiles: ${
       b,
     ) => (a.method === b.method ? 0 : a.method === "rc" ? -1 : 1));
     parts.push(
-      `<div class="runs">${rcFirst.map((r) => runCard(r, info, all)).join("\n")}</div>`,
+      `<div class="runs">${
+        rcFirst.map((r) => runCard(r, info, all, page.outdated.get(`${r.experiment}/${r.run}`)))
+          .join("\n")
+      }</div>`,
     );
     const declared = declaredDeviations(info);
     if (declared.length) {

@@ -1087,7 +1087,7 @@ Deno.test("first screen: a paper-profile Table 1 line is judged and says how man
   assert.match(two, /ours 98\.52 % ± 0\.74 % over 2 seeds \(top 99\.05 %\).*status-missed/);
 });
 
-Deno.test("first screen: runs the current code would not reuse are marked on their Table 1 line and listed with why", () => {
+Deno.test("runs the current code would not reuse are marked on their Table 1 line and run card and listed with why", () => {
   const runs = [
     convRun("convlstm20-fast-s1", "default", 0.98, 1.4),
     convRun("convlstm20-fast-s2", "default", 0.97, 1.4),
@@ -1109,6 +1109,12 @@ Deno.test("first screen: runs the current code would not reuse are marked on the
     alerts.slice(0, alerts.indexOf("</div>")),
     /1 run file\(s\) were made by another config or code than the current one, so `deno task reproduce` reruns them; their numbers stand here until it does: mnist\/convlstm20-fast-s2 \(made with an older config of profile default: numBatches 160 \(now 5,520\)\)\./,
   );
+  // The run's card says so too, the why on hover; its seed beside it is current.
+  assert.match(
+    cardOf(html, "mnist", "convlstm20-fast-s2"),
+    /class="badge warn" title="made with an older config of profile default: numBatches 160 \(now 5,520\)">older config: deno task reproduce reruns it</,
+  );
+  assert.doesNotMatch(cardOf(html, "mnist", "convlstm20-fast-s1"), /older config/);
   assert.doesNotMatch(glanceOf(runs), /older config/);
 });
 
