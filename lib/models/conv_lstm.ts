@@ -29,6 +29,17 @@ import { Rng } from "../random.ts";
 import { matMulT } from "./lstm.ts";
 import { type RecurrentModel, uniformVariable } from "./model.ts";
 
+/**
+ * The scratch a trace pass's step may take on tfjs-wasm's heap (0.6 GiB). The heap never shrinks
+ * and a freed block is reused only where a request fits it, so a long run that alternates trace
+ * chunks with training steps grows the heap to about 2.4 times a chunk's scratch (measured with
+ * bench/conv_lstm_heap.ts, ConvLSTM-20): 3 × 3 in chunks of 1,000 (1.35 GB a step) to 3.06 GB,
+ * 5 × 5 in chunks of 669 (1.6 GB) to 3.78 GB, against the heap's 4 GB; a default-profile 5 × 5 run
+ * in chunks of 669 failed after 11 validations with "memory access out of bounds" in the op's
+ * im2col. Chunks of 500 (3 × 3) and 330 (5 × 5) held it at 1.56 GB.
+ */
+export const TRACE_SCRATCH_BYTES = 0.6 * 2 ** 30;
+
 export interface ConvLstmOptions {
   /** Frame height (default 28: temporal MNIST). */
   height?: number;
@@ -249,14 +260,14 @@ export class ConvLstm implements RecurrentModel {
 
   /**
    * A forward step's scratch on the one-op path is about 4 bytes × pixels × (k²(Cin + C) for the
-   * im2col, 4C gates, 5C activations, 2C state, the bordered frame): 1.4 MB an example at 28 × 28,
-   * C = 20, k = 3. Chunks of at most 1,000 examples (the default profile's validation set, which
-   * ran so) keep a step under ~1.4 GB; 2,000 at once exhausted the heap over a long run.
+   * im2col, 4C gates, 5C activations, 2C state, the bordered frame): 1.35 MB an example at
+   * 28 × 28, C = 20, k = 3; 2.4 MB at k = 5. Chunks keep a step's scratch under
+   * {@link TRACE_SCRATCH_BYTES}, at most 1,000 examples.
    */
   maxTraceBatch(): number {
     const pixels = this.height * this.width, c = this.hiddenChannels, k = this.kernelSize;
     const perExample = 4 * pixels * (k * k * (this.channels + c) + 11 * c + this.channels + c);
-    return Math.max(1, Math.min(1000, Math.floor(1.5 * 2 ** 30 / perExample)));
+    return Math.max(1, Math.min(1000, Math.floor(TRACE_SCRATCH_BYTES / perExample)));
   }
 
   flopsPerStep(): number {
