@@ -33,10 +33,11 @@ import { type RecurrentModel, uniformVariable } from "./model.ts";
  * The scratch a trace pass's step may take on tfjs-wasm's heap (0.6 GiB). The heap never shrinks
  * and a freed block is reused only where a request fits it, so a long run that alternates trace
  * chunks with training steps grows the heap to about 2.4 times a chunk's scratch (measured with
- * bench/conv_lstm_heap.ts, ConvLSTM-20): 3 × 3 in chunks of 1,000 (1.35 GB a step) to 3.06 GB,
- * 5 × 5 in chunks of 669 (1.6 GB) to 3.78 GB, against the heap's 4 GB; a default-profile 5 × 5 run
- * in chunks of 669 failed after 11 validations with "memory access out of bounds" in the op's
- * im2col. Chunks of 500 (3 × 3) and 330 (5 × 5) held it at 1.56 GB.
+ * bench/conv_lstm_heap.ts, ConvLSTM-20; bench/results/local_conv_lstm_heap.txt): 3 × 3 in chunks of
+ * 1,000 (1.35 GB a step) to 3.06 GB, 5 × 5 in chunks of 669 (1.6 GB) to 3.78 GB, against the heap's
+ * 4 GB; a default-profile 5 × 5 run in chunks of 669 failed after 11 validations with "memory
+ * access out of bounds" in the op's im2col. This bound's chunks, 477 (3 × 3) and 268 (5 × 5), hold
+ * it at 1.49 and 1.07 GB.
  */
 export const TRACE_SCRATCH_BYTES = 0.6 * 2 ** 30;
 
