@@ -22,6 +22,7 @@ import {
   storeRun,
 } from "../lib/results.ts";
 import { Claim, leaseMs, tryClaim } from "./_store.ts";
+import { NO_LONGER_DECLARED } from "../lib/report/runs.ts";
 import type { ExperimentDeclaration, RunDeclaration } from "../lib/experiments/declaration.ts";
 import { overrideDeviations, overrideSuffix } from "../lib/experiments/overrides.ts";
 
@@ -107,7 +108,7 @@ export async function outdatedRuns(
     const decl = experiment.runs(r.profile as Profile).find((d) => d.run + suffix === r.run);
     const key = `${r.experiment}/${r.run}`;
     if (!decl) {
-      out.set(key, `no run of this name is declared at profile ${r.profile} any more`);
+      out.set(key, NO_LONGER_DECLARED);
       continue;
     }
     const config = { ...decl.config, ...overrides };

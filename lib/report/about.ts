@@ -127,8 +127,9 @@ export function alertsHtml(
       }.`
       : "",
     outdated.size
-      ? `${outdated.size} run file(s) were made by another config or code than the current one, ` +
-        "so `deno task reproduce` reruns them; their numbers stand here until it does: " +
+      ? `${outdated.size} run file(s) are not what the current code would make ` +
+        "(`deno task reproduce` reruns each run still declared); their numbers stand here until " +
+        "then: " +
         [...outdated].map(([run, why]) => `${run} (${why})`).join("; ") + "."
       : "",
     below.length

@@ -18,7 +18,13 @@ import {
   statusBadge,
 } from "./elements.ts";
 import { metricLabel, metricText } from "./metric_labels.ts";
-import { belowProtocol, declaredDeviations, ranOnSoftwareAdapter, runDeviations } from "./runs.ts";
+import {
+  belowProtocol,
+  declaredDeviations,
+  NO_LONGER_DECLARED,
+  ranOnSoftwareAdapter,
+  runDeviations,
+} from "./runs.ts";
 import { rcDegenerate } from "./savings.ts";
 import type { ExperimentInfo } from "./sections.ts";
 import { seedsOf, seedStats, selectionOf } from "./select.ts";
@@ -228,7 +234,15 @@ export function runCard(
   } ${badge(`seed ${r.seed ?? NA}`, "data")}${
     r.overrides && Object.keys(r.overrides).length ? " " + badge("config overridden", "warn") : ""
   }${ranOnSoftwareAdapter(r) ? " " + badge("software adapter", "warn") : ""}${
-    outdated ? " " + badge("older config: deno task reproduce reruns it", "warn", outdated) : ""
+    outdated
+      ? " " + badge(
+        outdated === NO_LONGER_DECLARED
+          ? "no longer declared"
+          : "older config: deno task reproduce reruns it",
+        "warn",
+        outdated,
+      )
+      : ""
   }</p>
 ${
     r.status === "failed"

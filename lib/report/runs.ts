@@ -8,6 +8,9 @@
 import type { RunRecord } from "../results.ts";
 import type { ExperimentInfo } from "./sections.ts";
 
+/** Why a run file is outdated when its run is no longer declared (reproduce does not rerun it). */
+export const NO_LONGER_DECLARED = "no run of this name is declared at its profile any more";
+
 /** The deviation added to every run that ran on a software WebGPU adapter. */
 export const SOFTWARE_ADAPTER_DEVIATION = "software adapter: timings not representative of a GPU";
 

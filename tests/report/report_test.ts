@@ -26,7 +26,7 @@ import {
 } from "../../lib/report/format.ts";
 import { claimOf, intervalText, placeOf } from "../../lib/report/cards.ts";
 import { renderReport } from "../../lib/report/html.ts";
-import { SOFTWARE_ADAPTER_DEVIATION } from "../../lib/report/runs.ts";
+import { NO_LONGER_DECLARED, SOFTWARE_ADAPTER_DEVIATION } from "../../lib/report/runs.ts";
 import { wilson } from "../../lib/report/format.ts";
 import {
   computeSavings,
@@ -568,7 +568,10 @@ Deno.test("writeReport and `deno task report --out` write index.html and summary
     const html = await Deno.readTextFile(written.html);
     assert.ok(html.includes("Chart.js v4.5.1"));
     assert.ok(html.includes("AMD EPYC 9R45"));
-    assert.match(html, /1 run file\(s\) were made by another config[^<]*\(older &lt;config&gt;\)/);
+    assert.match(
+      html,
+      /1 run file\(s\) are not what the current code would make[^<]*\(older &lt;config&gt;\)/,
+    );
     const summary = JSON.parse(await Deno.readTextFile(written.summary));
     assert.equal(summary.generatedAt, GENERATED);
     assert.equal(summary.runCount, 4);
@@ -1107,7 +1110,7 @@ Deno.test("runs the current code would not reuse are marked on their Table 1 lin
   const alerts = html.slice(html.indexOf('<div class="alerts">'));
   assert.match(
     alerts.slice(0, alerts.indexOf("</div>")),
-    /1 run file\(s\) were made by another config or code than the current one, so `deno task reproduce` reruns them; their numbers stand here until it does: mnist\/convlstm20-fast-s2 \(made with an older config of profile default: numBatches 160 \(now 5,520\)\)\./,
+    /1 run file\(s\) are not what the current code would make \(`deno task reproduce` reruns each run still declared\); their numbers stand here until then: mnist\/convlstm20-fast-s2 \(made with an older config of profile default: numBatches 160 \(now 5,520\)\)\./,
   );
   // The run's card says so too, the why on hover; its seed beside it is current.
   assert.match(
@@ -1115,6 +1118,15 @@ Deno.test("runs the current code would not reuse are marked on their Table 1 lin
     /class="badge warn" title="made with an older config of profile default: numBatches 160 \(now 5,520\)">older config: deno task reproduce reruns it</,
   );
   assert.doesNotMatch(cardOf(html, "mnist", "convlstm20-fast-s1"), /older config/);
+  // A run no longer declared is not rerun by reproduce: its card says so instead.
+  const gone = renderReport(runs, {
+    generatedAt: GENERATED,
+    chartJs: "",
+    experiments: EXPERIMENTS,
+    outdated: new Map([["mnist/convlstm20-fast-s2", NO_LONGER_DECLARED]]),
+  });
+  assert.match(cardOf(gone, "mnist", "convlstm20-fast-s2"), />no longer declared</);
+  assert.doesNotMatch(cardOf(gone, "mnist", "convlstm20-fast-s2"), /reruns it/);
   assert.doesNotMatch(glanceOf(runs), /older config/);
 });
 

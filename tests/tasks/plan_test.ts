@@ -10,6 +10,7 @@ import { type PlannedRun, plannedRuns } from "../../tasks/cluster/emit.ts";
 import { experimentById } from "../../tasks/experiments.ts";
 import { fixtureRuns } from "../report/fixtures.ts";
 import { runPath, type RunRecord } from "../../lib/results.ts";
+import { NO_LONGER_DECLARED } from "../../lib/report/runs.ts";
 
 const TOYS = ["seq-spotting", "two-sequence"].map(experimentById);
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -248,10 +249,7 @@ Deno.test("outdatedRuns: the run files plan would not reuse, each saying which c
         numBatches + 1
       } (now ${numBatches})`,
     );
-    assert.match(
-      found.get("seq-spotting/gone@smoke")!,
-      /no run of this name is declared at profile smoke/,
-    );
+    assert.equal(found.get("seq-spotting/gone@smoke"), NO_LONGER_DECLARED);
     assert.match(found.get("two-sequence/eos@smoke")!, /older/);
     // Only the current file: nothing outdated.
     assert.equal((await outdatedRuns(TOYS, [base])).size, 0);
