@@ -169,10 +169,16 @@ function dims(
 function allocate(be: WasmBackend, shapes: number[][]) {
   const infos = shapes.map((shape) => be.makeOutput(shape, "float32"));
   // tfjs-wasm's malloc answers 0 when its heap cannot grow: writing there would corrupt the heap
-  // (a later free traps with "memory access out of bounds"), so say so here instead.
-  const failed = infos.findIndex((t, i) =>
-    shapes[i].reduce((a, b) => a * b, 1) > 0 && be.getMemoryOffset(t.dataId) === 0
-  );
+  // (a later free traps with "memory access out of bounds"), so say so here instead. Near the
+  // heap's 4 GB it may also answer a block that runs past the end of the memory (measured: 1.48 GB
+  // at 2.87 GB of a 3.85 GB heap, bench/conv_lstm_heap.ts --kernel 5 --chunk 900): the op's first
+  // write there trapped; so a block must also end inside the heap.
+  const heapBytes = be.wasm.HEAPU8.length;
+  const failed = infos.findIndex((t, i) => {
+    const bytes = 4 * shapes[i].reduce((a, b) => a * b, 1);
+    const at = be.getMemoryOffset(t.dataId);
+    return bytes > 0 && (at === 0 || at + bytes > heapBytes);
+  });
   if (failed >= 0) {
     const mb = shapes.reduce((a, s) => a + 4 * s.reduce((x, y) => x * y, 1), 0) / 2 ** 20;
     for (const t of infos) be.disposeData(t.dataId);

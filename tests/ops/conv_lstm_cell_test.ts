@@ -15,6 +15,7 @@ import {
 import { Rng } from "../../lib/random.ts";
 
 const noBlas = openBlas().sgemm ? null : "no BLAS library (the op needs cblas_sgemm)";
+if (noBlas) console.error(`ConvLSTM op tests skipped: ${noBlas}`);
 const [B, H, W, CIN, C, K] = [2, 5, 4, 2, 3, 3];
 
 function values(rng: Rng, n: number): Float32Array {
@@ -112,3 +113,24 @@ for (const zeroState of [false, true]) {
     },
   });
 }
+
+Deno.test({
+  name: "convLstmCell: a step whose scratch cannot fit below the heap's 4 GB fails with a clear " +
+    "error, not an out-of-bounds write",
+  ignore: noBlas !== null,
+  fn: async () => {
+    // tfjs-wasm's malloc may answer a block that runs past the end of its memory near 4 GB: the
+    // op must see it. In a process of its own, as the heap it leaves is not one to share.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./_conv_lstm_heap_edge.ts", import.meta.url).pathname],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    assert.match(
+      text,
+      /^ConvLSTM step: tfjs-wasm's heap could not hold this step's \d+ MB \(buffer 2, shape \[370440000\]\): run fewer examples at once/,
+    );
+  },
+});
