@@ -36,8 +36,9 @@ import { type RecurrentModel, uniformVariable } from "./model.ts";
  * bench/conv_lstm_heap.ts, ConvLSTM-20; bench/results/local_conv_lstm_heap.txt): 3 × 3 in chunks of
  * 1,000 (1.35 GB a step) to 3.06 GB, 5 × 5 in chunks of 669 (1.6 GB) to 3.78 GB, against the heap's
  * 4 GB; a default-profile 5 × 5 run in chunks of 669 failed after 11 validations with "memory
- * access out of bounds" in the op's im2col. This bound's chunks, 477 (3 × 3) and 268 (5 × 5), hold
- * it at 1.49 and 1.07 GB.
+ * access out of bounds" in the op's im2col (near 4 GB tfjs-wasm's malloc answers blocks that run
+ * past the memory's end: the op now says so, lib/ops/conv_lstm_cell.ts). This bound's chunks, 477
+ * (3 × 3) and 268 (5 × 5), hold it at 1.49 and 1.07 GB.
  */
 export const TRACE_SCRATCH_BYTES = 0.6 * 2 ** 30;
 
