@@ -68,9 +68,14 @@ Deno.test("mnist declaration: runs, seeds and profiles follow the issue", () => 
     "convlstm20-slow-s3",
   ]);
   assert.equal(def.filter((n) => n.startsWith("lstm340-eos")).length, 1);
-  // The kernel comparison: a 5 × 5 run of seed 1 beside the 3 × 3 one.
-  const k5 = mnistRunSpecs("default").find((s) => s.name === "convlstm20-fast-s1-k5")!;
+  // The kernel comparison: 5 × 5 runs of seeds 1 and 2 beside the 3 × 3 ones.
+  assert.deepEqual(def.filter((n) => n.endsWith("-k5")), [
+    "convlstm20-fast-s1-k5",
+    "convlstm20-fast-s2-k5",
+  ]);
+  const k5 = mnistRunSpecs("default").find((s) => s.name === "convlstm20-fast-s2-k5")!;
   assert.equal(mnistConfig(k5, "default").kernelSize, 5);
+  assert.equal(mnistConfig(k5, "default").seed, 2);
   assert.equal(mnistConfig(mnistRunSpecs("default")[0], "default").kernelSize, 3);
   // Issue 23: every Table 1 row, at every profile but smoke, is tested on all 10,000 images.
   for (const profile of ["default", "paper"] as const) {
