@@ -55,9 +55,10 @@ function tableLines(
             ? `${Math.min(...c.testImages).toLocaleString("en-US")} test images`
             : "";
           const short = c.seedsShort && `<strong class="missed">${esc(c.seedsShort)}</strong>`;
-          const stale = outdatedLabel(c) &&
+          const outdated = outdatedLabel(c);
+          const stale = outdated &&
             ` (<strong class="missed" title="${esc(c.outdated.join("; "))}">${
-              esc(outdatedLabel(c))
+              esc(outdated)
             }</strong>)`;
           const ours = c.seeds === 1
             ? `${pct(c.best)} (${short || "1 seed"})`
