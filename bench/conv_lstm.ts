@@ -13,6 +13,8 @@
  *                  only where the load is under 1.5 before and after it; the summary gives every
  *                  repeat's ratio and the median of those that count)
  *   RC_BLAS=off: tfjs-wasm's own matmul and convolutions (the JS im2col filter gradient)
+ *   RC_BLAS_HELPER=off: the ConvLSTM op's products on OpenBLAS's own threads, no helper thread
+ *                  (lib/ops/blas_helper.ts): the op as it was before the helper
  * @module
  */
 import { parseArgs } from "node:util";
@@ -21,6 +23,7 @@ import { type BackendName, initBackend } from "../lib/backend.ts";
 import { ConvLstm } from "../lib/models/conv_lstm.ts";
 import { conv2dTimes, resetConv2dTimes } from "../lib/ops/conv2d.ts";
 import { convLstmCellTimes, resetConvLstmCellTimes } from "../lib/ops/conv_lstm_cell.ts";
+import { blasHelper } from "../lib/ops/blas_helper.ts";
 import { Rng } from "../lib/random.ts";
 
 const { values } = parseArgs({
@@ -273,6 +276,9 @@ async function profileOnce(iteration: () => Promise<void>, hidden: number, k: nu
   console.log(
     `  one-op steps (lib/ops/conv_lstm_cell.ts, ${s.calls} forward calls): ` +
       `im2col/col2im ${s.im2colMs.toFixed(0)} ms, sgemm ` +
-      `${s.gemmMs.toFixed(0)} ms, cell ${s.cellMs.toFixed(0)} ms`,
+      `${s.gemmMs.toFixed(0)} ms${
+        blasHelper() ? " (with the helper: waiting for it or helping)" : ""
+      }, ` +
+      `cell ${s.cellMs.toFixed(0)} ms (this thread's time)`,
   );
 }

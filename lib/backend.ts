@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { blasCoretypeNote, type BlasInfo, installBlasMatMul } from "./ops/blas.ts";
+import { startBlasHelper } from "./ops/blas_helper.ts";
 import { installConv2dKernels } from "./ops/conv2d.ts";
 import { splitAddNOnWebgpu, watchGpuErrors } from "./ops/webgpu_guards.ts";
 import type { AdapterInfo, Environment } from "./results.ts";
@@ -103,6 +104,10 @@ export async function initBackend(
   if (backend === "wasm") {
     shareIdentityOnWasm();
     const { info, why } = installBlasMatMul();
+    if (info) {
+      const off = await startBlasHelper(info.library, info.threads);
+      info.helper = off ? `off: ${off}` : "on";
+    }
     // Conv2D through the same BLAS, and the Conv2DBackpropFilter tfjs-wasm lacks (either way).
     installConv2dKernels();
     chosen.blas = info;
@@ -113,7 +118,7 @@ export async function initBackend(
     const matmul = backend !== "wasm"
       ? ""
       : chosen.blas
-      ? `; matmul: ${chosen.blas.config}, ${chosen.blas.threads} threads${
+      ? `; matmul: ${chosen.blas.config}, ${chosen.blas.threads} threads, helper thread ${chosen.blas.helper}${
         pinned ? ` (${pinned})` : ""
       }`
       : `; matmul: tfjs-wasm XNNPACK (${chosen.matmulReason})`;

@@ -15,6 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { CBLAS_SGEMM } from "./blas_helper_ring.ts";
 
 /** Libraries tried in order when `RC_BLAS` is unset (Debian/Ubuntu: `libopenblas0-pthread`). */
 export const BLAS_CANDIDATES = [
@@ -33,36 +34,25 @@ export interface BlasInfo {
   /** `openblas_get_config()`: version, target core, threading. */
   config: string;
   threads: number;
+  /**
+   * lib/ops/blas_helper.ts's second thread: "on", or why it is off (absent in records made
+   * before it existed). Its sums are split differently, so the setting is part of a run's bits.
+   */
+  helper?: string;
 }
 
 const SYMBOLS = {
-  cblas_sgemm: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "f32",
-      "pointer",
-      "i32",
-      "pointer",
-      "i32",
-      "f32",
-      "pointer",
-      "i32",
-    ],
-    result: "void",
-  },
+  cblas_sgemm: CBLAS_SGEMM,
   // OpenBLAS only (absent from other BLAS libraries): its configuration and thread count.
   openblas_get_config: { parameters: [], result: "pointer", optional: true },
   openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
+  openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
 } as const;
 
 export type Sgemm = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"]["cblas_sgemm"];
 
 let sgemm: Sgemm | null = null;
+let setThreads: ((n: number) => void) | null = null;
 let installed: BlasInfo | null = null;
 /** While installed: tfjs-wasm's own kernel, and whether calls go to BLAS (tests switch it). */
 let originalKernel: tf.KernelFunc | null = null;
@@ -76,6 +66,17 @@ export function blasInUse(): BlasInfo | null {
 /** `cblas_sgemm` itself (row-major pointers), while BLAS is installed and enabled; else null. */
 export function blasSgemm(): Sgemm | null {
   return installed && enabled ? sgemm : null;
+}
+
+/**
+ * Sets OpenBLAS's thread count for the calls that follow (its own pool; other BLAS libraries
+ * lack the call: false then). lib/ops/blas_helper.ts runs one-thread calls on two threads of its
+ * own while it works.
+ */
+export function setBlasThreads(n: number): boolean {
+  if (!setThreads) return false;
+  setThreads(n);
+  return true;
 }
 
 /**
@@ -108,7 +109,9 @@ export function blasCoretypeNote(): string {
 }
 
 /** Opens the BLAS library: `RC_BLAS` when set (`off` disables), else the first candidate. */
-export function openBlas(): { sgemm: Sgemm; info: BlasInfo } | { sgemm: null; why: string } {
+export function openBlas():
+  | { sgemm: Sgemm; info: BlasInfo; setThreads: ((n: number) => void) | null }
+  | { sgemm: null; why: string } {
   const requested = Deno.env.get("RC_BLAS");
   if (requested === "off" || requested === "0") return { sgemm: null, why: "RC_BLAS=off" };
   if (typeof Deno.dlopen !== "function") return { sgemm: null, why: "no Deno.dlopen" };
@@ -126,7 +129,12 @@ export function openBlas(): { sgemm: Sgemm; info: BlasInfo } | { sgemm: null; wh
     const p = getConfig?.();
     const config = p ? new Deno.UnsafePointerView(p).getCString() : "cblas";
     const threads = getThreads?.() ?? 1;
-    return { sgemm: lib.symbols.cblas_sgemm, info: { library, config, threads } };
+    const set = lib.symbols.openblas_set_num_threads;
+    return {
+      sgemm: lib.symbols.cblas_sgemm,
+      info: { library, config, threads },
+      setThreads: set ? (n: number) => set(n) : null,
+    };
   }
   const why = failures.join("; ");
   if (requested) {
@@ -159,6 +167,7 @@ export function installBlasMatMul(): { info: BlasInfo | null; why: string } {
   const original = tf.getKernel("BatchMatMul", "wasm");
   if (!original) return { info: null, why: "the wasm backend has no BatchMatMul kernel" };
   sgemm = opened.sgemm;
+  setThreads = opened.setThreads;
   originalKernel = original.kernelFunc;
   tf.unregisterKernel("BatchMatMul", "wasm");
   tf.registerKernel({

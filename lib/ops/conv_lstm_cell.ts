@@ -21,6 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { blasSgemm } from "./blas.ts";
+import { blasHelper, type SgemmCall } from "./blas_helper.ts";
 import type { WasmBackend as Conv2dBackend } from "./conv2d.ts";
 import type { CellExports } from "./lstm_cell_wasm.ts";
 import { LSTM_CELL_WASM_IMPORTED_MEMORY_BASE64 } from "./lstm_cell_wasm_bytes.ts";
@@ -62,7 +63,11 @@ function gemm(
   );
 }
 
-/** Milliseconds in this op by phase since the last reset (for benches). */
+/**
+ * Milliseconds of this op's own thread by phase since the last reset (for benches). `gemmMs` is
+ * the time it spent in sgemm calls, its own and, with the helper, waiting for the helper's (the
+ * helper's own time is not in it).
+ */
 export const convLstmCellTimes = { im2colMs: 0, gemmMs: 0, cellMs: 0, calls: 0 };
 
 /** Zeroes {@link convLstmCellTimes}. */
@@ -201,13 +206,106 @@ type State = tf.Tensor | { zeros: number[] };
 
 const shapeOf = (hc: State) => "zeros" in hc ? hc.zeros : hc.shape;
 
+/**
+ * A step's rows are split by image into this many parts when {@link blasHelper} runs, so that the
+ * helper thread multiplies one part while this thread prepares the next (im2col, the cell's
+ * backward) or finishes one (the cell, col2im). Parts of 16 images at batch 128.
+ */
+const PARTS = 8;
+/** Fewer rows than this run on this thread alone (OpenBLAS's own threads): too little to share. */
+const HELPER_MIN_ROWS = 4096;
+
+/** Part p's images: the first and how many. */
+interface Part {
+  img: number;
+  imgs: number;
+}
+
+function partsOf(d: Dims, parallel: boolean): Part[] {
+  const count = parallel ? Math.min(PARTS, d.n) : 1;
+  const per = Math.ceil(d.n / count);
+  const parts: Part[] = [];
+  for (let img = 0; img < d.n; img += per) parts.push({ img, imgs: Math.min(per, d.n - img) });
+  return parts;
+}
+
+/**
+ * Where a step's products run: queued on the helper's two threads (`submit` returns the job, which
+ * `waitFor` awaits while this thread helps), or called at once on this thread (with OpenBLAS's
+ * own threads; `waitFor` then has nothing to wait for).
+ */
+interface Runner {
+  submit(calls: SgemmCall[]): number;
+  waitFor(id: number): void;
+}
+
+function directRunner(sgemm: Sgemm): Runner {
+  const p = (address: number) => Deno.UnsafePointer.create(BigInt(address));
+  return {
+    submit(calls) {
+      for (const c of calls) {
+        gemm(sgemm, c.transA, c.transB, [c.m, c.n, c.k], [p(c.a), c.lda], [p(c.b), c.ldb], [
+          p(c.c),
+          c.ldc,
+        ]);
+      }
+      return -1;
+    },
+    waitFor() {},
+  };
+}
+
+/**
+ * Runs `step` with the helper when it is on and the step is big enough (in a session: OpenBLAS on
+ * one thread, every job done before it returns), else on this thread.
+ */
+function withRunner<T>(sgemm: Sgemm, d: Dims, step: (r: Runner, parts: Part[]) => T): T {
+  const helper = blasHelper();
+  if (!helper || d.rows < HELPER_MIN_ROWS || d.n < 2) {
+    return step(directRunner(sgemm), partsOf(d, false));
+  }
+  return helper.session(() => step(helper, partsOf(d, true)));
+}
+
+/**
+ * conv_im2col of one part's images: the buffers' heap offsets (the whole step's) in `at`; the
+ * part's rows of q, and its images' room in the frame pf, are written.
+ */
+function im2colPart(
+  m: CellExports,
+  d: Dims,
+  { img, imgs }: Part,
+  at: { x: number; hc: number; pf: number; q: number },
+): void {
+  const row = img * d.hgt * d.wid;
+  const framePixels = (d.hgt + d.k - 1) * (d.wid + d.k - 1);
+  m.conv_im2col(
+    imgs,
+    d.hgt,
+    d.wid,
+    d.k,
+    at.x + 4 * row * d.cin,
+    d.cin,
+    at.hc + 8 * row * d.c,
+    d.hIn,
+    2 * d.c,
+    at.pf + 4 * img * framePixels * (d.cin + d.hIn),
+    at.q + 4 * row * d.len,
+  );
+}
+
+/** The absolute address of byte 0 of tfjs-wasm's heap (read after the last allocation). */
+function heapAddress(be: WasmBackend): number {
+  const heap = Deno.UnsafePointer.of(be.wasm.HEAPU8 as Uint8Array<ArrayBuffer>);
+  return Number(Deno.UnsafePointer.value(heap));
+}
+
 function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
   const { be, m, sgemm } = ready();
   const zero = "zeros" in hc;
   const d = dims(x, shapeOf(hc), kernel, zero);
   const N = 4 * d.c;
-  const t0 = performance.now();
-  const { infos: [next, acts, q, z, pf, zeros], at, ptr } = allocate(be, [
+  const { infos: [next, acts, q, z, pf, zeros], at } = allocate(be, [
     shapeOf(hc),
     [d.rows, 5 * d.c],
     [d.rows * d.len],
@@ -217,21 +315,54 @@ function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
   ]);
   if (zero) be.wasm.HEAPU8.fill(0, at(zeros), at(zeros) + 8 * d.rows * d.c);
   const hcAt = zero ? at(zeros) : at(hc as tf.Tensor);
-  m.conv_im2col(d.n, d.hgt, d.wid, d.k, at(x), d.cin, hcAt, d.hIn, 2 * d.c, at(pf), at(q));
-  const t1 = performance.now();
-  gemm(sgemm, false, false, [d.rows, N, d.len], [ptr(at(q)), d.len], [ptr(at(kernel)), N], [
-    ptr(at(z)),
-    N,
-  ]);
-  const t2 = performance.now();
-  m.cell_forward_z(d.rows, d.c, at(z), at(bias), hcAt, at(next), at(acts));
-  const t3 = performance.now();
-  const keepQ = 4 * d.rows * d.len <= KEEP_IM2COL_BYTES;
-  for (const t of keepQ ? [z, pf, zeros] : [q, z, pf, zeros]) be.disposeData(t.dataId);
+  const base = heapAddress(be);
+  const pixels = d.hgt * d.wid;
   const times = convLstmCellTimes;
-  times.im2colMs += t1 - t0;
-  times.gemmMs += t2 - t1;
-  times.cellMs += t3 - t2;
+  withRunner(sgemm, d, (runner, parts) => {
+    // im2col and the product part by part (the helper multiplies part p while this thread
+    // builds part p + 1), then the cell part by part as each product lands.
+    const jobs = parts.map(({ img, imgs }) => {
+      const row = img * pixels;
+      const t0 = performance.now();
+      im2colPart(m, d, { img, imgs }, { x: at(x), hc: hcAt, pf: at(pf), q: at(q) });
+      const t1 = performance.now();
+      const job = runner.submit([{
+        transA: false,
+        transB: false,
+        m: imgs * pixels,
+        n: N,
+        k: d.len,
+        a: base + at(q) + 4 * row * d.len,
+        lda: d.len,
+        b: base + at(kernel),
+        ldb: N,
+        c: base + at(z) + 4 * row * N,
+        ldc: N,
+      }]);
+      times.im2colMs += t1 - t0;
+      times.gemmMs += performance.now() - t1;
+      return job;
+    });
+    parts.forEach(({ img, imgs }, p) => {
+      const row = img * pixels;
+      const t0 = performance.now();
+      runner.waitFor(jobs[p]);
+      const t1 = performance.now();
+      m.cell_forward_z(
+        imgs * pixels,
+        d.c,
+        at(z) + 4 * row * N,
+        at(bias),
+        hcAt + 8 * row * d.c,
+        at(next) + 8 * row * d.c,
+        at(acts) + 20 * row * d.c,
+      );
+      times.gemmMs += t1 - t0;
+      times.cellMs += performance.now() - t1;
+    });
+  });
+  const keepQ = 4 * d.rows * d.len <= keepIm2colBytes;
+  for (const t of keepQ ? [z, pf, zeros] : [q, z, pf, zeros]) be.disposeData(t.dataId);
   times.calls++;
   const engine = tf.engine();
   return {
@@ -246,7 +377,14 @@ function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
  * this big, and rebuilt there when bigger: 72 MB for ConvLSTM-20 3x3 at batch 128 (kept, 10 steps
  * hold 720 MB of tfjs-wasm's 4 GB heap), 210 MB at 5x5 (rebuilt in the backward: one more im2col pass a step).
  */
-const KEEP_IM2COL_BYTES = 100 * 2 ** 20;
+let keepIm2colBytes = 100 * 2 ** 20;
+
+/** Sets the kept im2col's bound in bytes (tests reach the rebuilt path with 0); returns the old. */
+export function setKeepIm2colBytes(bytes: number): number {
+  const was = keepIm2colBytes;
+  keepIm2colBytes = bytes;
+  return was;
+}
 
 /** Gradients for x, hc (absent from the zero state), kernel and bias. */
 function backward(
@@ -261,8 +399,11 @@ function backward(
   const zero = "zeros" in hc;
   const d = dims(x, shapeOf(hc), kernel, zero);
   const N = 4 * d.c;
-  const t0 = performance.now();
-  const { infos: [dx, dhc, dk, db, dz, dq, pf, zeros, dkT], at, ptr } = allocate(be, [
+  const parallel = blasHelper() !== null && d.rows >= HELPER_MIN_ROWS && d.n >= 2;
+  const count = partsOf(d, parallel).length;
+  // dkT and db hold one partial sum per part (each part's product runs on either thread); they
+  // are added in part order below, so the bits do not depend on which thread ran what.
+  const { infos: [dx, dhc, dk, db, dz, dq, pf, zeros, dkT, dbParts], at } = allocate(be, [
     x.shape,
     shapeOf(hc),
     kernel.shape,
@@ -271,43 +412,111 @@ function backward(
     [d.rows * d.len],
     [d.frame],
     [zero ? d.rows * 2 * d.c : 0],
-    [N, d.len],
+    [count, N, d.len],
+    [count, N],
   ]);
   if (zero) be.wasm.HEAPU8.fill(0, at(zeros), at(zeros) + 8 * d.rows * d.c);
   const hcAt = zero ? at(zeros) : at(hc as tf.Tensor);
-  // The forward's im2col when kept; else rebuilt in dq's room before dq is written there.
-  const q = kept ?? dq;
-  // dz and db, and dc of the previous state (its dh half zero: h enters through the convolution).
-  m.cell_backward(d.rows, d.c, at(acts), hcAt, at(dnext), at(dz), at(dhc), at(db));
-  const t1 = performance.now();
-  if (!kept) {
-    m.conv_im2col(d.n, d.hgt, d.wid, d.k, at(x), d.cin, hcAt, d.hIn, 2 * d.c, at(pf), at(q));
-  }
-  const t2 = performance.now();
-  // dkernel = qᵀ dz, computed as its transpose dzᵀ q (OpenBLAS splits that shape better over
-  // the cores: 28 ms against 33 for ConvLSTM-20 3x3 here) and transposed back (4C·len floats);
-  // then dq = dz kernelᵀ (over q when it was rebuilt: q is no longer needed).
-  gemm(sgemm, true, false, [N, d.len, d.rows], [ptr(at(dz)), N], [ptr(at(q)), d.len], [
-    ptr(at(dkT)),
-    d.len,
-  ]);
-  const f32 = new Float32Array(be.wasm.HEAPU8.buffer);
-  const [src, dst] = [at(dkT) / 4, at(dk) / 4];
-  for (let a = 0; a < N; a++) {
-    for (let b = 0; b < d.len; b++) f32[dst + b * N + a] = f32[src + a * d.len + b];
-  }
-  gemm(sgemm, false, true, [d.rows, d.len, N], [ptr(at(dz)), N], [ptr(at(kernel)), N], [
-    ptr(at(dq)),
-    d.len,
-  ]);
-  const t3 = performance.now();
-  m.conv_col2im(d.n, d.hgt, d.wid, d.k, at(dq), at(pf), at(dx), d.cin, at(dhc), d.hIn, 2 * d.c);
-  const t4 = performance.now();
-  for (const t of [dz, dq, pf, zeros, dkT, ...(zero ? [dhc] : [])]) be.disposeData(t.dataId);
+  // The forward's im2col when kept; else rebuilt in dq's room (each part's dq product runs after
+  // its kernel-gradient product, in the same job, so q is read before dq overwrites it).
+  const qAt = kept ? at(kept) : at(dq);
+  const base = heapAddress(be);
+  const pixels = d.hgt * d.wid, framePixels = (d.hgt + d.k - 1) * (d.wid + d.k - 1);
   const times = convLstmCellTimes;
-  times.cellMs += t1 - t0;
-  times.im2colMs += t2 - t1 + t4 - t3;
-  times.gemmMs += t3 - t2;
+  withRunner(sgemm, d, (runner, parts) => {
+    const jobs = parts.map(({ img, imgs }, p) => {
+      const row = img * pixels, rows = imgs * pixels;
+      const t0 = performance.now();
+      // dz and this part's db, and dc of the previous state (its dh half zero: h enters
+      // through the convolution; col2im writes it below).
+      m.cell_backward(
+        rows,
+        d.c,
+        at(acts) + 20 * row * d.c,
+        hcAt + 8 * row * d.c,
+        at(dnext) + 8 * row * d.c,
+        at(dz) + 4 * row * N,
+        at(dhc) + 8 * row * d.c,
+        at(dbParts) + 4 * p * N,
+      );
+      const t1 = performance.now();
+      if (!kept) {
+        im2colPart(m, d, { img, imgs }, { x: at(x), hc: hcAt, pf: at(pf), q: qAt });
+      }
+      const t2 = performance.now();
+      // The kernel's gradient qᵀ dz, as its transpose dzᵀ q (28 ms against 33 for qᵀdz for
+      // ConvLSTM-20 3x3 on OpenBLAS's threads; transposed back below), then dq = dz kernelᵀ.
+      const job = runner.submit([{
+        transA: true,
+        transB: false,
+        m: N,
+        n: d.len,
+        k: rows,
+        a: base + at(dz) + 4 * row * N,
+        lda: N,
+        b: base + qAt + 4 * row * d.len,
+        ldb: d.len,
+        c: base + at(dkT) + 4 * p * N * d.len,
+        ldc: d.len,
+      }, {
+        transA: false,
+        transB: true,
+        m: rows,
+        n: d.len,
+        k: N,
+        a: base + at(dz) + 4 * row * N,
+        lda: N,
+        b: base + at(kernel),
+        ldb: N,
+        c: base + at(dq) + 4 * row * d.len,
+        ldc: d.len,
+      }]);
+      times.cellMs += t1 - t0;
+      times.im2colMs += t2 - t1;
+      times.gemmMs += performance.now() - t2;
+      return job;
+    });
+    parts.forEach(({ img, imgs }, p) => {
+      const row = img * pixels;
+      const t0 = performance.now();
+      runner.waitFor(jobs[p]);
+      const t1 = performance.now();
+      m.conv_col2im(
+        imgs,
+        d.hgt,
+        d.wid,
+        d.k,
+        at(dq) + 4 * row * d.len,
+        at(pf) + 4 * img * framePixels * (d.cin + d.hIn),
+        at(dx) + 4 * row * d.cin,
+        d.cin,
+        at(dhc) + 8 * row * d.c,
+        d.hIn,
+        2 * d.c,
+      );
+      times.gemmMs += t1 - t0;
+      times.im2colMs += performance.now() - t1;
+    });
+  });
+  // dk = Σ_parts dkTᵀ and db = Σ_parts db, in part order.
+  const f32 = new Float32Array(be.wasm.HEAPU8.buffer);
+  const [src, dst, dbSrc, dbDst] = [at(dkT) / 4, at(dk) / 4, at(dbParts) / 4, at(db) / 4];
+  const partFloats = N * d.len;
+  for (let a = 0; a < N; a++) {
+    for (let b = 0; b < d.len; b++) {
+      let sum = f32[src + a * d.len + b];
+      for (let p = 1; p < count; p++) {
+        sum = Math.fround(sum + f32[src + p * partFloats + a * d.len + b]);
+      }
+      f32[dst + b * N + a] = sum;
+    }
+    let sum = f32[dbSrc + a];
+    for (let p = 1; p < count; p++) sum = Math.fround(sum + f32[dbSrc + p * N + a]);
+    f32[dbDst + a] = sum;
+  }
+  for (const t of [dz, dq, pf, zeros, dkT, dbParts, ...(zero ? [dhc] : [])]) {
+    be.disposeData(t.dataId);
+  }
   const engine = tf.engine();
   return (zero ? [dx, dk, db] : [dx, dhc, dk, db]).map((t) => engine.makeTensorFromTensorInfo(t));
 }

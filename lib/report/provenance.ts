@@ -120,7 +120,11 @@ export function manifest(
         ...(e.matmul
           ? [[
             "wasm matmul",
-            e.blas ? `${e.matmul}: ${e.blas.library} (${e.blas.threads} threads)` : e.matmul,
+            e.blas
+              ? `${e.matmul}: ${e.blas.library} (${e.blas.threads} threads${
+                e.blas.helper ? `, helper thread ${e.blas.helper}` : ""
+              })`
+              : e.matmul,
           ] as [string, string]]
           : []),
         ["OS / CPUs", `${e.os} / ${e.cpuCount}`],

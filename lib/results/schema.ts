@@ -90,9 +90,14 @@ const environment = object({
   adapter: adapterInfo.nullable(),
   /** wasm only: what its matmuls ran on: a system BLAS through FFI, or tfjs-wasm's XNNPACK. */
   matmul: oneOf(["blas", "xnnpack"]).optional(),
-  /** wasm only: the BLAS library, its configuration and thread count (null: none used). */
-  blas: object({ library: text, config: text, threads: count }, "an object or null")
-    .nullable().optional(),
+  /**
+   * wasm only: the BLAS library, its configuration and thread count (null: none used), and its
+   * helper thread ("on" or why off; absent before lib/ops/blas_helper.ts).
+   */
+  blas: object(
+    { library: text, config: text, threads: count, helper: text.optional() },
+    "an object or null",
+  ).nullable().optional(),
   /**
    * What trained and evaluated an `Lstm`: the CPU engine (wasm with BLAS), the WebGPU engine
    * (webgpu), or tfjs's ops. Absent in runs made before the engines were recorded.
