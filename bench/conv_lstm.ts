@@ -13,8 +13,9 @@
  *                  only where the load is under 1.5 before and after it; the summary gives every
  *                  repeat's ratio and the median of those that count)
  *   RC_BLAS=off: tfjs-wasm's own matmul and convolutions (the JS im2col filter gradient)
- *   RC_BLAS_HELPER=off: the ConvLSTM op's products on OpenBLAS's own threads, no helper thread
- *                  (lib/ops/blas_helper.ts): the op as it was before the helper
+ *   [--helper-off-too]   (also times ours without the helper thread, lib/ops/blas_helper.ts, right
+ *                  after: the op's products on OpenBLAS's own threads, as before the helper)
+ *   RC_BLAS_HELPER=off: no helper thread at all
  * @module
  */
 import { parseArgs } from "node:util";
@@ -23,7 +24,7 @@ import { type BackendName, initBackend } from "../lib/backend.ts";
 import { ConvLstm } from "../lib/models/conv_lstm.ts";
 import { conv2dTimes, resetConv2dTimes } from "../lib/ops/conv2d.ts";
 import { convLstmCellTimes, resetConvLstmCellTimes } from "../lib/ops/conv_lstm_cell.ts";
-import { blasHelper } from "../lib/ops/blas_helper.ts";
+import { blasHelper, setBlasHelperEnabled } from "../lib/ops/blas_helper.ts";
 import { Rng } from "../lib/random.ts";
 
 const { values } = parseArgs({
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     repeats: { type: "string", default: "1" },
     "quiet-below": { type: "string", default: "0.5" },
     "max-wait": { type: "string", default: "240" },
+    "helper-off-too": { type: "boolean", default: false },
   },
 });
 /** The 1-, 5- and 15-minute load averages, or null where /proc/loadavg is missing. */
@@ -165,12 +167,15 @@ const labels = tf.oneHot(tf.tensor1d(Array.from({ length: B }, () => rng.int(10)
 const torchSide = values.pytorch ? await PyTorchSide.start() : null;
 
 /** Per cell ("ConvLSTM-20 3x3, T=10"), per repeat: ours, PyTorch's ms and whether it counts. */
-const rows = new Map<string, { ours: number; torch: number | null; evidence: boolean }[]>();
+const rows = new Map<
+  string,
+  { ours: number; oursOff: number | null; torch: number | null; evidence: boolean }[]
+>();
 for (let r = 0; r < repeats; r++) {
   if (repeats > 1) console.log(`## repeat ${r + 1} of ${repeats}`);
   await settle(Number(values["quiet-below"]), Number(values["max-wait"]));
   const before = loadAverage("before");
-  const cells: { key: string; ours: number; torch: number | null }[] = [];
+  const cells: { key: string; ours: number; oursOff: number | null; torch: number | null }[] = [];
   for (const spec of values.models!.split(",")) {
     const [hidden, k] = spec.split("x").map(Number);
     const model = new ConvLstm({ hiddenChannels: hidden, kernelSize: k, numOutputs: 10, seed: 1 });
@@ -200,13 +205,23 @@ for (let r = 0; r < repeats; r++) {
       let torch: number | null = null;
       if (torchSide && torchFirst) torch = await torchSide.time(hidden, k, T, iterations);
       const ours = await timeOurs();
+      let oursOff: number | null = null;
+      if (values["helper-off-too"] && blasHelper()) {
+        setBlasHelperEnabled(false);
+        try {
+          oursOff = await timeOurs();
+        } finally {
+          setBlasHelperEnabled(true);
+        }
+      }
       if (torchSide && !torchFirst) torch = await torchSide.time(hidden, k, T, iterations);
       const key = `ConvLSTM-${hidden} ${k}x${k}, T=${T}`;
-      cells.push({ key, ours, torch });
+      cells.push({ key, ours, oursOff, torch });
       const gflop = 3 * model.flopsPerStep() * B * T / 1e9;
       console.log(
         `${info.backend}${info.blas ? "+blas" : ""} ${key}, batch ${B}: ${ours.toFixed(0)} ms/` +
           `iteration (${gflop.toFixed(1)} GFLOP, ${(gflop / (ours / 1000)).toFixed(1)} GFLOP/s)` +
+          (oursOff === null ? "" : `; without the helper ${oursOff.toFixed(0)} ms`) +
           (torch === null ? "" : `; PyTorch ${torch.toFixed(0)} ms: ${(ours / torch).toFixed(2)}x`),
       );
     }
@@ -220,35 +235,42 @@ for (let r = 0; r < repeats; r++) {
       "evidence: the load average was 1.5 or more (or unknown) before or after",
   );
   for (const c of cells) {
-    rows.set(c.key, [...(rows.get(c.key) ?? []), { ours: c.ours, torch: c.torch, evidence }]);
+    rows.set(c.key, [...(rows.get(c.key) ?? []), { ...c, evidence }]);
   }
 }
 tf.dispose([...frames, labels]);
 await torchSide?.close();
 if (torchSide) summary();
 
-/** Every repeat's ratio per cell, and the median of those that count. */
+/** The median of `xs` (null when empty). */
+function median(xs: number[]): number | null {
+  const v = [...xs].sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
+/** Every repeat's ratio per cell, and the median of those that count (with and without helper). */
 function summary(): void {
   console.log(
-    "\nmodel, steps: ours ms / PyTorch ms (ratio) per repeat ['-': load over 1.5] | median ratio " +
-      "of the repeats that count",
+    "\nmodel, steps: ours ms / PyTorch ms (ratio) per repeat ['-': load over 1.5; 'off': ours " +
+      "without the helper thread] | median ratio of the repeats that count",
   );
   for (const [key, reps] of rows) {
-    const ratios = reps.filter((x) => x.evidence && x.torch).map((x) => x.ours / x.torch!);
-    ratios.sort((a, b) => a - b);
-    const median = ratios.length === 0
-      ? null
-      : ratios.length % 2
-      ? ratios[(ratios.length - 1) / 2]
-      : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2;
+    const counted = reps.filter((x) => x.evidence && x.torch);
+    const on = median(counted.map((x) => x.ours / x.torch!));
+    const offRatios = counted.filter((x) => x.oursOff !== null).map((x) => x.oursOff! / x.torch!);
+    const off = median(offRatios);
     const each = reps.map((x) =>
-      `${x.ours.toFixed(0)} / ${x.torch?.toFixed(0)} (${(x.ours / x.torch!).toFixed(2)}x)` +
-      (x.evidence ? "" : " -")
+      `${x.ours.toFixed(0)} / ${x.torch?.toFixed(0)} (${(x.ours / x.torch!).toFixed(2)}x` +
+      (x.oursOff === null
+        ? ""
+        : `; off ${x.oursOff.toFixed(0)}, ${(x.oursOff / x.torch!).toFixed(2)}x`) +
+      `)${x.evidence ? "" : " -"}`
     );
     console.log(
       `${key}: ${each.join("; ")} | ${
-        median === null ? "no repeat counts" : `${median.toFixed(2)}x of ${ratios.length}`
-      }`,
+        on === null ? "no repeat counts" : `${on.toFixed(2)}x of ${counted.length}`
+      }${off === null ? "" : `; without the helper ${off.toFixed(2)}x`}`,
     );
   }
 }
