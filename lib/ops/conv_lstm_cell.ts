@@ -305,11 +305,10 @@ function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
   const zero = "zeros" in hc;
   const d = dims(x, shapeOf(hc), kernel, zero);
   const N = 4 * d.c;
-  const { infos: [next, acts, q, z, pf, zeros], at } = allocate(be, [
+  const { infos: [next, acts, q, pf, zeros], at } = allocate(be, [
     shapeOf(hc),
     [d.rows, 5 * d.c],
     [d.rows * d.len],
-    [d.rows * N],
     [d.frame],
     [zero ? d.rows * 2 * d.c : 0],
   ]);
@@ -336,8 +335,10 @@ function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
         lda: d.len,
         b: base + at(kernel),
         ldb: N,
-        c: base + at(z) + 4 * row * N,
-        ldc: N,
+        // The pre-activations go straight into acts' rows (their first 4C of 5C columns): the
+        // cell turns them into the activations in place, with no z buffer to write and read.
+        c: base + at(acts) + 20 * row * d.c,
+        ldc: 5 * d.c,
       }]);
       times.im2colMs += t1 - t0;
       times.gemmMs += performance.now() - t1;
@@ -351,7 +352,8 @@ function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
       m.cell_forward_z(
         imgs * pixels,
         d.c,
-        at(z) + 4 * row * N,
+        at(acts) + 20 * row * d.c,
+        5 * d.c,
         at(bias),
         hcAt + 8 * row * d.c,
         at(next) + 8 * row * d.c,
@@ -362,7 +364,7 @@ function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
     });
   });
   const keepQ = 4 * d.rows * d.len <= keepIm2colBytes;
-  for (const t of keepQ ? [z, pf, zeros] : [q, z, pf, zeros]) be.disposeData(t.dataId);
+  for (const t of keepQ ? [pf, zeros] : [q, pf, zeros]) be.disposeData(t.dataId);
   times.calls++;
   const engine = tf.engine();
   return {
@@ -424,6 +426,7 @@ function backward(
   const pixels = d.hgt * d.wid, framePixels = (d.hgt + d.k - 1) * (d.wid + d.k - 1);
   const times = convLstmCellTimes;
   withRunner(sgemm, d, (runner, parts) => {
+    const kernelParts: SgemmCall[] = [];
     const jobs = parts.map(({ img, imgs }, p) => {
       const row = img * pixels, rows = imgs * pixels;
       const t0 = performance.now();
@@ -445,8 +448,8 @@ function backward(
       }
       const t2 = performance.now();
       // The kernel's gradient qᵀ dz, as its transpose dzᵀ q (28 ms against 33 for qᵀdz for
-      // ConvLSTM-20 3x3 on OpenBLAS's threads; transposed back below), then dq = dz kernelᵀ.
-      const job = runner.submit([{
+      // ConvLSTM-20 3x3 on OpenBLAS's threads; transposed back below), and dq = dz kernelᵀ.
+      const dkPart: SgemmCall = {
         transA: true,
         transB: false,
         m: N,
@@ -458,7 +461,8 @@ function backward(
         ldb: d.len,
         c: base + at(dkT) + 4 * p * N * d.len,
         ldc: d.len,
-      }, {
+      };
+      const dqPart: SgemmCall = {
         transA: false,
         transB: true,
         m: rows,
@@ -470,12 +474,23 @@ function backward(
         ldb: N,
         c: base + at(dq) + 4 * row * d.len,
         ldc: d.len,
-      }]);
+      };
+      // A rebuilt q lies in dq's room: its kernel product must run first, in the same job. A
+      // kept q lets dq go first (col2im waits for it) and the kernel products last: nothing
+      // waits for those before the op ends, so they fill the threads' tail.
+      let job: number;
+      if (kept) {
+        job = runner.submit([dqPart]);
+        kernelParts.push(dkPart);
+      } else {
+        job = runner.submit([dkPart, dqPart]);
+      }
       times.cellMs += t1 - t0;
       times.im2colMs += t2 - t1;
       times.gemmMs += performance.now() - t2;
       return job;
     });
+    for (const call of kernelParts) runner.submit([call]);
     parts.forEach(({ img, imgs }, p) => {
       const row = img * pixels;
       const t0 = performance.now();

@@ -203,15 +203,19 @@ void adam_update(int n, float* w, const float* g, float* m, float* v, float b1, 
   }
 }
 
-// The same cell from one pre-activation z = conv(x, h) ([n, 4H], the ConvLSTM's: its one
-// convolution gives what an LSTM's xw + hu give); b, hcp, hc and acts as in cell_forward. The
-// backward is cell_backward's (it never reads the pre-activations). Its sigmoid and tanh are the
-// rational ones (within 4e-7 of cell_forward's; 30 ms -> 20 ms here for 100,352 rows of 20).
+// The same cell from one pre-activation z = conv(x, h) ([n, 4H] with row stride zs, the
+// ConvLSTM's: its one convolution gives what an LSTM's xw + hu give); b, hcp, hc and acts as in
+// cell_forward. z may be acts itself (z = acts, zs = 5H: the sgemm wrote the pre-activations into
+// the first 4H columns of each acts row, and they are replaced by the activations in place: each
+// group of four columns is read whole before it is written, and a short last group's extra lanes
+// are never stored); otherwise buffers may not overlap. The backward is cell_backward's (it never
+// reads the pre-activations). Its sigmoid and tanh are the rational ones (within 4e-7 of
+// cell_forward's; 30 ms -> 20 ms here for 100,352 rows of 20).
 __attribute__((export_name("cell_forward_z")))
-void cell_forward_z(int n, int H, const float* z, const float* b, const float* hcp, float* hc,
-                    float* acts) {
+void cell_forward_z(int n, int H, const float* z, int zs, const float* b, const float* hcp,
+                    float* hc, float* acts) {
   for (int r = 0; r < n; r++) {
-    const float* zr = z + r * 4 * H;
+    const float* zr = z + r * zs;
     const float* pr = hcp + r * 2 * H;
     float* out = hc + r * 2 * H;
     float* ar = acts + r * 5 * H;

@@ -23,7 +23,10 @@ export interface CellExports {
   /** Byte offsets in `memory`; see lstm_cell_wasm.c. */
   cell_forward(n: number, H: number, ...offsets: number[]): void;
   cell_backward(n: number, H: number, ...offsets: number[]): void;
-  /** The cell from one pre-activation z (the ConvLSTM's convolution): n, H, z, b, hcp, hc, acts. */
+  /**
+   * The cell from one pre-activation z (the ConvLSTM's convolution): n, H, z, z's row stride (in
+   * floats), b, hcp, hc, acts; z may be acts itself (row stride 5H).
+   */
   cell_forward_z(n: number, H: number, ...offsets: number[]): void;
   /** n, hgt, wid, k, x, xc, h, hc, hs, frame, q: the 'same' im2col of x and h side by side. */
   conv_im2col(...args: number[]): void;
