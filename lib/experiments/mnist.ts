@@ -129,14 +129,15 @@ export function mnistRunSpecs(profile: Profile): MnistRunSpec[] {
 
 /**
  * Relative cost of a run, for the ETA: example-steps weighted by the measured cost of a training
- * iteration (wasm + OpenBLAS, batch 128, T = 10, bench/conv_lstm.ts with the one-op ConvLSTM step:
- * LSTM-340 62 ms, ConvLSTM-10 3 × 3 0.59 s, ConvLSTM-20 3 × 3 1.34 s, 5 × 5 3.0 s). RC's early
- * spikes make a run cheaper than this; the ETA printed during a run follows its own pace.
+ * iteration (wasm + OpenBLAS, batch 128, T = 10: LSTM-340 62 ms; bench/conv_lstm.ts, the one-op
+ * ConvLSTM step with its helper thread, 2026-12-07: ConvLSTM-10 3 × 3 0.28-0.31 s, ConvLSTM-20 3 × 3
+ * 0.63-0.70 s, 5 × 5 1.38-1.66 s). RC's early spikes make a run cheaper than this; the ETA printed
+ * during a run follows its own pace.
  */
 export function mnistCost(c: MnistConfig): number {
   const perIter = c.model === "lstm"
     ? 0.062 * (c.hiddenSize / 340) ** 2
-    : (c.hiddenSize >= 20 ? 1.34 : 0.59) * (c.hiddenSize / (c.hiddenSize >= 20 ? 20 : 10)) *
+    : (c.hiddenSize >= 20 ? 0.66 : 0.29) * (c.hiddenSize / (c.hiddenSize >= 20 ? 20 : 10)) *
       (c.kernelSize === 3 ? 1 : 2.24 * (c.kernelSize / 5) ** 2);
   // Validation and test passes (forward only, about a third of a training iteration per batch).
   const evalBatches = (c.numBatches / c.validateEvery) * c.validationSize / 128 +
@@ -152,15 +153,16 @@ export const MNIST_PROFILES: ProfileNotes = {
     "50), its β switch after a tenth of them, validated on 1,000 held-out training images three times an epoch and tested on all " +
     "10,000; the EOS ConvLSTM-20 baseline one epoch; each ConvLSTM slow row 160 (10 channels) or " +
     "100 (20 channels) batches of 128, tested on all 10,000 too (an iteration at 10 steps costs " +
-    "0.59 s and 1.34 s here, less as RC's spikes come earlier); three seeds of every RC row, one " +
+    "0.28-0.31 s and 0.63-0.70 s here, less as RC's spikes come earlier); three seeds of every RC row, one " +
     "of each EOS baseline (and one 5 × 5 run of ConvLSTM-20 fast, seed 1, against the 3 × 3)",
   paper: "the paper's protocol: 50 epochs of batches of 128 (22,657 batches) per run, two " +
     "seeds per row (App. B.3 trains each model twice; the top and the mean are shown), the full " +
     "test set, plus a 5 × 5 kernel run of ConvLSTM-20 fast. Measured here (2 cores, the one-op " +
-    "ConvLSTM): a ConvLSTM-20 batch costs 1.3-1.5 s while RC spikes late (β = 0.165) and about " +
-    "0.4 s near the fast regime, so 50 epochs of one fast ConvLSTM-20 run (β switch after a " +
-    "quarter) take about 4 hours " +
-    "here; an epoch of the LSTM-340 takes 29-53 s",
+    "ConvLSTM, 2026-12-06, before its helper thread): a ConvLSTM-20 batch costs 1.3-1.5 s while " +
+    "RC spikes late (β = 0.165) and about 0.4 s near the fast regime, so 50 epochs of one fast " +
+    "ConvLSTM-20 run (β switch after a quarter) took about 4 hours here (the helper thread, " +
+    "2026-12-07, takes an iteration at 10 steps from 0.9-1.0 s to 0.63-0.70 s); an epoch of the " +
+    "LSTM-340 takes 29-53 s",
 };
 
 const COMSA = "Comşa et al. (2021)";
