@@ -201,11 +201,15 @@ export async function startBlasHelper(library: string, threads: number): Promise
   } catch (e) {
     return whyNot = `no worker thread (${(e as Error).message})`;
   }
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const answer = await new Promise<{ ready?: boolean; error?: string }>((resolve) => {
     worker.once("message", resolve);
     worker.once("error", (e: Error) => resolve({ error: e.message }));
+    // A worker that never answers (its module did not load) must not hold the backend up.
+    timer = setTimeout(() => resolve({ error: "no answer in 60 s" }), 60_000);
     worker.postMessage({ library, buffers });
   });
+  clearTimeout(timer);
   if (!answer.ready) {
     worker.terminate();
     return whyNot = `its worker could not start (${answer.error})`;

@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import { initBackend } from "../../lib/backend.ts";
 import { openBlas } from "../../lib/ops/blas.ts";
-import { blasHelper, blasHelperStatus } from "../../lib/ops/blas_helper.ts";
+import {
+  blasHelper,
+  blasHelperStatus,
+  startBlasHelper,
+  stopBlasHelper,
+} from "../../lib/ops/blas_helper.ts";
 import { RING } from "../../lib/ops/blas_helper_ring.ts";
 import { Rng } from "../../lib/random.ts";
 
@@ -106,5 +111,25 @@ Deno.test({
     const threads = lib.symbols.openblas_get_num_threads?.();
     lib.close();
     if (threads !== undefined) assert.equal(threads, chosen.blas!.threads);
+  },
+});
+
+Deno.test({
+  name: "blas helper: a library its worker cannot open is refused with the reason; ops then run " +
+    "alone, and a restart brings it back",
+  ignore: noBlas !== null,
+  fn: async () => {
+    const chosen = await initBackend("wasm", { quiet: true });
+    if (!blasHelper()) return; // off by RC_BLAS_HELPER (the first test said so)
+    stopBlasHelper("test");
+    try {
+      const why = await startBlasHelper("/nonexistent/libopenblas.so.0", chosen.blas!.threads);
+      assert.match(why, /its worker could not start \(cannot open \/nonexistent\/libopenblas/);
+      assert.equal(blasHelper(), null);
+      assert.equal(blasHelperStatus(), why);
+    } finally {
+      assert.equal(await startBlasHelper(chosen.blas!.library, chosen.blas!.threads), "");
+    }
+    assert.ok(blasHelper());
   },
 });
