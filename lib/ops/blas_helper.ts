@@ -6,12 +6,12 @@
  * thread while it works: {@link BlasHelper.session}).
  *
  * Why: on this project's 2-core machine OpenBLAS splits the ConvLSTM's tall, narrow products
- * (100,352 x 189 by 189 x 80) badly over its own two threads (150-190 GFLOP/s, where one thread
- * alone does 125-145), while two one-thread calls on the two halves of the rows run at 220-250
- * GFLOP/s (scratch C measurements, bench/README.md). And tfjs-wasm runs on one thread: while its
- * WebAssembly passes (im2col, the cell) run, the other core idles. With the rows in parts, the
- * worker multiplies one part while the op's thread prepares the next or finishes the last
- * (lib/ops/conv_lstm_cell.ts).
+ * (100,352 x 189 by 189 x 80) poorly over its own two threads (139-224 GFLOP/s, where one thread
+ * alone does 122-158), while two one-thread calls on the two halves of the rows run at 218-258
+ * GFLOP/s (bench/sgemm_shapes.c, bench/sgemm_split.c; bench/README.md). And tfjs-wasm runs on
+ * one thread: while its WebAssembly passes (im2col, the cell) run, the other core idles. With the
+ * rows in parts, the worker multiplies one part while the op's thread prepares the next or
+ * finishes the last (lib/ops/conv_lstm_cell.ts).
  *
  * The worker is a `node:worker_threads` worker (unref'd: it never keeps a process alive) that
  * opens the same BLAS library; jobs and their done marks live in SharedArrayBuffers
