@@ -15,8 +15,8 @@
  *
  * The worker is a `node:worker_threads` worker (unref'd: it never keeps a process alive) that
  * opens the same BLAS library; jobs and their done marks live in SharedArrayBuffers
- * (lib/ops/blas_helper_ring.ts) and the two threads meet through `Atomics.wait`/`notify` (about
- * 50 µs a round trip here). Started by lib/backend.ts with the wasm backend and BLAS, unless
+ * (lib/ops/blas_helper_ring.ts) and the two threads meet through `Atomics.wait`/`notify` (tens
+ * of microseconds a round trip). Started by lib/backend.ts with the wasm backend and BLAS, unless
  * `RC_BLAS_HELPER=off`; a run records whether it was on (its sums are split differently, so its
  * last bits differ from a run without it; the same setting gives the same bits).
  * @module
