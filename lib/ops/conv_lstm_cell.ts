@@ -262,11 +262,15 @@ function directRunner(sgemm: Sgemm): Runner {
  * one thread, every job done before it returns), else on this thread.
  */
 function withRunner<T>(sgemm: Sgemm, d: Dims, step: (r: Runner, parts: Part[]) => T): T {
-  const helper = blasHelper();
-  if (!helper || d.rows < HELPER_MIN_ROWS || d.n < 2) {
-    return step(directRunner(sgemm), partsOf(d, false));
-  }
+  const helper = helperFor(d);
+  if (!helper) return step(directRunner(sgemm), partsOf(d, false));
   return helper.session(() => step(helper, partsOf(d, true)));
+}
+
+/** The helper when it runs and the step is big enough to share, else null. */
+function helperFor(d: Dims) {
+  const helper = blasHelper();
+  return helper && d.rows >= HELPER_MIN_ROWS && d.n >= 2 ? helper : null;
 }
 
 /**
@@ -400,8 +404,7 @@ function backward(
   const zero = "zeros" in hc;
   const d = dims(x, shapeOf(hc), kernel, zero);
   const N = 4 * d.c;
-  const parallel = blasHelper() !== null && d.rows >= HELPER_MIN_ROWS && d.n >= 2;
-  const count = partsOf(d, parallel).length;
+  const count = partsOf(d, helperFor(d) !== null).length;
   // dkT and db hold one partial sum per part (each part's product runs on either thread); they
   // are added in part order below, so the bits do not depend on which thread ran what.
   const { infos: [dx, dhc, dk, db, dz, dq, zeros, dkT, dbParts], at } = allocate(be, [
