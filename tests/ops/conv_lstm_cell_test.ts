@@ -166,9 +166,11 @@ Deno.test({
           const wasOn = setBlasHelperEnabled(useHelper);
           const wasKeep = setKeepIm2colBytes(keep ? 2 ** 40 : 0);
           const before = tf.memory().numTensors;
-          let actual: Float32Array[];
+          let actual: Float32Array[], again: Float32Array[];
           try {
             actual = gradients(v, opStep(size, zeroState), size);
+            // Which thread runs which part varies from call to call; the bits must not.
+            again = gradients(v, opStep(size, zeroState), size);
           } finally {
             setBlasHelperEnabled(wasOn);
             setKeepIm2colBytes(wasKeep);
@@ -176,6 +178,7 @@ Deno.test({
           const what = `${zeroState ? "zero state, " : ""}helper ${useHelper ? "on" : "off"}, ` +
             `im2col ${keep ? "kept" : "rebuilt"}`;
           assert.equal(tf.memory().numTensors, before, `${what}: leaked tensors`);
+          assert.deepStrictEqual(again, actual, `${what}: a second call gave other bits`);
           ["value", "dx", "dhc", "dkernel", "dbias"].forEach((name, i) => {
             if (!(zeroState && name === "dhc")) {
               assertClose(actual[i], expected[i], `${what}: ${name}`);
