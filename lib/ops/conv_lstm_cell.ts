@@ -4,19 +4,14 @@
  * update (the fused SIMD cell of lstm_cell_wasm.c) forward, and backward the cell's gradient, the
  * kernel's gradient (one sgemm), the im2col's gradient (one sgemm) and its adjoint (col2im). The
  * cell module runs here on tfjs-wasm's own memory (built with an imported memory; it uses no
- * stack and no static data), so it reads and writes the tensors in place: no copies.
- * Differentiable in all four inputs (tf.customGrad): an op inside tfjs's autodiff, so every
- * trainer, RC's halting and batch shrinking included, runs it unchanged. With lib/ops/blas_helper.ts
- * running, a step's rows go in parts by image, the helper thread multiplying one part while this
- * thread runs the SIMD passes of another (`withRunner` below).
+ * stack and no static data), so it reads and writes the tensors in place: no copies. Differentiable in all four inputs (tf.customGrad): an op inside
+ * tfjs's autodiff, so every trainer, RC's halting and batch shrinking included, runs it unchanged.
  *
  * Why: as separate tfjs kernels (concat, Conv2D, its two gradients, the cell, slices) a ConvLSTM-20
  * 3x3 training iteration (batch 128, T = 10) took 2.8 s here against PyTorch's 1.0 s: the
  * convolutions ran as kh skinny sgemms each (K = kw·Cin) with copies around them, and concat,
  * split, slice and pad moved the state several times per step. Here each step is 3 large sgemms
- * (K = k²·(Cin + C)) and four passes of SIMD code (im2col, the cell, its backward, col2im), each
- * reading its sources directly (no bordered copy of the frame); bench/README.md has the before and
- * after.
+ * (K = k²·(Cin + C)) and three passes of SIMD code; bench/README.md has the before and after.
  *
  * `convLstmCell(x, hc, kernel, bias)`: x `[B, hgt·wid·Cin]` (a frame, NHWC flattened), hc
  * `[B, hgt, wid, 2C]` (per pixel h then c), kernel `[k, k, Cin + C, 4C]` (input channels x then
@@ -138,6 +133,8 @@ interface Dims {
   rows: number;
   /** k²·(Cin + hIn): the im2col row length, the sgemm's K. */
   len: number;
+  /** Floats of the zero-bordered frame `[B, hgt + k - 1, wid + k - 1, Cin + hIn]`. */
+  frame: number;
 }
 
 /**
@@ -165,7 +162,8 @@ function dims(
         `[${state}], kernel [${kernel.shape}].`,
     );
   }
-  return { n, hgt, wid, cin, c, hIn, k, rows: n * hgt * wid, len: k * k * (cin + hIn) };
+  const frame = n * (hgt + k - 1) * (wid + k - 1) * (cin + hIn);
+  return { n, hgt, wid, cin, c, hIn, k, rows: n * hgt * wid, len: k * k * (cin + hIn), frame };
 }
 
 /**
@@ -275,15 +273,16 @@ function helperFor(d: Dims) {
 
 /**
  * conv_im2col of one part's images: the buffers' heap offsets (the whole step's) in `at`; the
- * part's rows of q are written.
+ * part's rows of q, and its images' room in the frame pf, are written.
  */
 function im2colPart(
   m: CellExports,
   d: Dims,
   { img, imgs }: Part,
-  at: { x: number; hc: number; q: number },
+  at: { x: number; hc: number; pf: number; q: number },
 ): void {
   const row = img * d.hgt * d.wid;
+  const framePixels = (d.hgt + d.k - 1) * (d.wid + d.k - 1);
   m.conv_im2col(
     imgs,
     d.hgt,
@@ -294,6 +293,7 @@ function im2colPart(
     at.hc + 8 * row * d.c,
     d.hIn,
     2 * d.c,
+    at.pf + 4 * img * framePixels * (d.cin + d.hIn),
     at.q + 4 * row * d.len,
   );
 }
@@ -309,10 +309,11 @@ function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
   const zero = "zeros" in hc;
   const d = dims(x, shapeOf(hc), kernel, zero);
   const N = 4 * d.c;
-  const { infos: [next, acts, q, zeros], at } = allocate(be, [
+  const { infos: [next, acts, q, pf, zeros], at } = allocate(be, [
     shapeOf(hc),
     [d.rows, 5 * d.c],
     [d.rows * d.len],
+    [d.frame],
     [zero ? d.rows * 2 * d.c : 0],
   ]);
   if (zero) be.wasm.HEAPU8.fill(0, at(zeros), at(zeros) + 8 * d.rows * d.c);
@@ -326,7 +327,7 @@ function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
     const jobs = parts.map(({ img, imgs }) => {
       const row = img * pixels;
       const t0 = performance.now();
-      im2colPart(m, d, { img, imgs }, { x: at(x), hc: hcAt, q: at(q) });
+      im2colPart(m, d, { img, imgs }, { x: at(x), hc: hcAt, pf: at(pf), q: at(q) });
       const t1 = performance.now();
       const job = runner.submit([{
         transA: false,
@@ -367,7 +368,7 @@ function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
     });
   });
   const keepQ = 4 * d.rows * d.len <= keepIm2colBytes;
-  for (const t of keepQ ? [zeros] : [q, zeros]) be.disposeData(t.dataId);
+  for (const t of keepQ ? [pf, zeros] : [q, pf, zeros]) be.disposeData(t.dataId);
   times.calls++;
   const engine = tf.engine();
   return {
@@ -407,13 +408,14 @@ function backward(
   const count = partsOf(d, helperFor(d) !== null).length;
   // dkT and db hold one partial sum per part (each part's product runs on either thread); they
   // are added in part order below, so the bits do not depend on which thread ran what.
-  const { infos: [dx, dhc, dk, db, dz, dq, zeros, dkT, dbParts], at } = allocate(be, [
+  const { infos: [dx, dhc, dk, db, dz, dq, pf, zeros, dkT, dbParts], at } = allocate(be, [
     x.shape,
     shapeOf(hc),
     kernel.shape,
     [N],
     [d.rows * N],
     [d.rows * d.len],
+    [d.frame],
     [zero ? d.rows * 2 * d.c : 0],
     [count, N, d.len],
     [count, N],
@@ -424,7 +426,7 @@ function backward(
   // its kernel-gradient product, in the same job, so q is read before dq overwrites it).
   const qAt = kept ? at(kept) : at(dq);
   const base = heapAddress(be);
-  const pixels = d.hgt * d.wid;
+  const pixels = d.hgt * d.wid, framePixels = (d.hgt + d.k - 1) * (d.wid + d.k - 1);
   const times = convLstmCellTimes;
   withRunner(sgemm, d, (runner, parts) => {
     const kernelParts: SgemmCall[] = [];
@@ -445,7 +447,7 @@ function backward(
       );
       const t1 = performance.now();
       if (!kept) {
-        im2colPart(m, d, { img, imgs }, { x: at(x), hc: hcAt, q: qAt });
+        im2colPart(m, d, { img, imgs }, { x: at(x), hc: hcAt, pf: at(pf), q: qAt });
       }
       const t2 = performance.now();
       // The kernel's gradient qᵀ dz, as its transpose dzᵀ q (28 ms against 33 for qᵀdz for
@@ -503,6 +505,7 @@ function backward(
         d.wid,
         d.k,
         at(dq) + 4 * row * d.len,
+        at(pf) + 4 * img * framePixels * (d.cin + d.hIn),
         at(dx) + 4 * row * d.cin,
         d.cin,
         at(dhc) + 8 * row * d.c,
@@ -529,7 +532,7 @@ function backward(
     for (let p = 1; p < count; p++) sum = Math.fround(sum + f32[dbSrc + p * N + a]);
     f32[dbDst + a] = sum;
   }
-  for (const t of [dz, dq, zeros, dkT, dbParts, ...(zero ? [dhc] : [])]) {
+  for (const t of [dz, dq, pf, zeros, dkT, dbParts, ...(zero ? [dhc] : [])]) {
     be.disposeData(t.dataId);
   }
   const engine = tf.engine();

@@ -256,63 +256,61 @@ static inline void zero(float* dst, int c) {
 // an [h | c] state). Row r = (b, y, x) of q ([n * hgt * wid, k * k * (xc + hc)]) holds, for each
 // kernel tap (ky, kx) in order, the xc + hc channels of pixel (y + ky - p, x + kx - p), zero
 // outside the frame: the row order of a kernel [k, k, xc + hc, co] read as a [k·k·(xc+hc), co]
-// matrix, so conv = q @ kernel is one sgemm. Read straight from the sources (no padded copy of
-// the frame: one pass over q's bytes, which dominate).
+// matrix, so conv = q @ kernel is one sgemm. Both sources are first copied into a zero-bordered
+// frame pf ([n, hgt + k - 1, wid + k - 1, xc + hc]), where the k taps of one kernel row are
+// k·(xc + hc) contiguous floats: a row of q is then k contiguous copies.
 __attribute__((export_name("conv_im2col")))
 void conv_im2col(int n, int hgt, int wid, int k, const float* x, int xc, const float* h, int hc,
-                 int hs, float* q) {
-  const int ct = xc + hc, pad = (k - 1) / 2;
-  float* dst = q;
+                 int hs, float* pf, float* q) {
+  const int ct = xc + hc, seg = k * ct, len = k * seg;
+  const int ph = hgt + k - 1, pw = wid + k - 1, pad = (k - 1) / 2;
+  zero(pf, n * ph * pw * ct);
   for (int b = 0; b < n; b++) {
     for (int y = 0; y < hgt; y++) {
       for (int xx = 0; xx < wid; xx++) {
-        for (int ky = 0; ky < k; ky++) {
-          const int sy = y + ky - pad;
-          for (int kx = 0; kx < k; kx++, dst += ct) {
-            const int sx = xx + kx - pad;
-            if (sy < 0 || sy >= hgt || sx < 0 || sx >= wid) {
-              zero(dst, ct);
-              continue;
-            }
-            const int p = (b * hgt + sy) * wid + sx;
-            for (int j = 0; j < xc; j++) dst[j] = x[p * xc + j];
-            copy(dst + xc, h + p * hs, hc);
-          }
-        }
+        const int p = (b * hgt + y) * wid + xx;
+        float* dst = pf + ((b * ph + y + pad) * pw + xx + pad) * ct;
+        for (int j = 0; j < xc; j++) dst[j] = x[p * xc + j];
+        copy(dst + xc, h + p * hs, hc);
+      }
+    }
+  }
+  for (int b = 0; b < n; b++) {
+    for (int y = 0; y < hgt; y++) {
+      for (int xx = 0; xx < wid; xx++) {
+        float* dst = q + ((b * hgt + y) * wid + xx) * len;
+        const float* src = pf + ((b * ph + y) * pw + xx) * ct;
+        for (int ky = 0; ky < k; ky++) copy(dst + ky * seg, src + ky * pw * ct, seg);
       }
     }
   }
 }
 
 // The adjoint of conv_im2col: from dq (the gradient of q) writes dx ([n, hgt, wid, xc]) and the
-// first hc channels of each pixel of dh (pixel stride hs; its other channels are left alone).
-// Each pixel gathers the k² segments of dq that copied it, taps (ky, kx) from (k-1, k-1) down to
-// (0, 0): the order in which a scatter over q's rows in order adds them (the sums' bits do not
-// depend on which of the two wrote them).
+// first hc channels of each pixel of dh (pixel stride hs; its other channels are left alone),
+// through a zeroed frame pf of conv_im2col's shape: each row of dq adds its k segments into it.
 __attribute__((export_name("conv_col2im")))
-void conv_col2im(int n, int hgt, int wid, int k, const float* dq, float* dx, int xc, float* dh,
-                 int hc, int hs) {
-  const int ct = xc + hc, len = k * k * ct, pad = (k - 1) / 2;
+void conv_col2im(int n, int hgt, int wid, int k, const float* dq, float* pf, float* dx, int xc,
+                 float* dh, int hc, int hs) {
+  const int ct = xc + hc, seg = k * ct, len = k * seg;
+  const int ph = hgt + k - 1, pw = wid + k - 1, pad = (k - 1) / 2;
+  zero(pf, n * ph * pw * ct);
+  for (int b = 0; b < n; b++) {
+    for (int y = 0; y < hgt; y++) {
+      for (int xx = 0; xx < wid; xx++) {
+        const float* src = dq + ((b * hgt + y) * wid + xx) * len;
+        float* dst = pf + ((b * ph + y) * pw + xx) * ct;
+        for (int ky = 0; ky < k; ky++) add_to(dst + ky * pw * ct, src + ky * seg, seg);
+      }
+    }
+  }
   for (int b = 0; b < n; b++) {
     for (int y = 0; y < hgt; y++) {
       for (int xx = 0; xx < wid; xx++) {
         const int p = (b * hgt + y) * wid + xx;
-        float* ox = dx + p * xc;
-        float* oh = dh + p * hs;
-        zero(ox, xc);
-        zero(oh, hc);
-        // Pixel (y, xx) is tap (ky, kx) of row (y - ky + pad, xx - kx + pad).
-        for (int ky = k - 1; ky >= 0; ky--) {
-          const int sy = y - ky + pad;
-          if (sy < 0 || sy >= hgt) continue;
-          for (int kx = k - 1; kx >= 0; kx--) {
-            const int sx = xx - kx + pad;
-            if (sx < 0 || sx >= wid) continue;
-            const float* src = dq + ((b * hgt + sy) * wid + sx) * len + (ky * k + kx) * ct;
-            for (int j = 0; j < xc; j++) ox[j] += src[j];
-            add_to(oh, src + xc, hc);
-          }
-        }
+        const float* src = pf + ((b * ph + y + pad) * pw + xx + pad) * ct;
+        for (int j = 0; j < xc; j++) dx[p * xc + j] = src[j];
+        copy(dh + p * hs, src + xc, hc);
       }
     }
   }

@@ -28,9 +28,9 @@ export interface CellExports {
    * floats), b, hcp, hc, acts; z may be acts itself (row stride 5H).
    */
   cell_forward_z(n: number, H: number, ...offsets: number[]): void;
-  /** n, hgt, wid, k, x, xc, h, hc, hs, q: the 'same' im2col of x and h side by side. */
+  /** n, hgt, wid, k, x, xc, h, hc, hs, frame, q: the 'same' im2col of x and h side by side. */
   conv_im2col(...args: number[]): void;
-  /** n, hgt, wid, k, dq, dx, xc, dh, hc, hs: conv_im2col's adjoint. */
+  /** n, hgt, wid, k, dq, frame, dx, xc, dh, hc, hs: conv_im2col's adjoint. */
   conv_col2im(...args: number[]): void;
   /** Adam over `n` floats at byte offsets w, g, m, v, then its float32 coefficients. */
   adam_update(n: number, ...args: number[]): void;
