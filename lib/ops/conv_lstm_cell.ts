@@ -4,8 +4,11 @@
  * update (the fused SIMD cell of lstm_cell_wasm.c) forward, and backward the cell's gradient, the
  * kernel's gradient (one sgemm), the im2col's gradient (one sgemm) and its adjoint (col2im). The
  * cell module runs here on tfjs-wasm's own memory (built with an imported memory; it uses no
- * stack and no static data), so it reads and writes the tensors in place: no copies. Differentiable in all four inputs (tf.customGrad): an op inside
- * tfjs's autodiff, so every trainer, RC's halting and batch shrinking included, runs it unchanged.
+ * stack and no static data), so it reads and writes the tensors in place: no copies.
+ * Differentiable in all four inputs (tf.customGrad): an op inside tfjs's autodiff, so every
+ * trainer, RC's halting and batch shrinking included, runs it unchanged. With lib/ops/blas_helper.ts
+ * running, a step's rows go in parts by image, the helper thread multiplying one part while this
+ * thread runs the SIMD passes of another (`withRunner` below).
  *
  * Why: as separate tfjs kernels (concat, Conv2D, its two gradients, the cell, slices) a ConvLSTM-20
  * 3x3 training iteration (batch 128, T = 10) took 2.8 s here against PyTorch's 1.0 s: the
