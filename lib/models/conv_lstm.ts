@@ -261,9 +261,11 @@ export class ConvLstm implements RecurrentModel {
   }
 
   /**
-   * A forward step's scratch on the one-op path is about 4 bytes × pixels × (k²(Cin + C) for the
+   * A forward step's scratch on the one-op path was about 4 bytes × pixels × (k²(Cin + C) for the
    * im2col, 4C gates, 5C activations, 2C state, the bordered frame): 1.35 MB an example at
-   * 28 × 28, C = 20, k = 3; 2.4 MB at k = 5. Chunks keep a step's scratch under
+   * 28 × 28, C = 20, k = 3; 2.4 MB at k = 5. Since 2026-12-07 the sgemm writes the gates into the
+   * activations (no 4C gates buffer): the bound is kept as it was, a little high, so the chunks and
+   * the heap measured with them stay as they were. Chunks keep a step's scratch under
    * {@link TRACE_SCRATCH_BYTES}, at most 1,000 examples.
    */
   maxTraceBatch(): number {

@@ -140,10 +140,12 @@ export class BlasHelper {
     }
   }
 
-  /** Asks the worker to return and lets it go. */
+  /** Asks the worker to return and ends it; the event loop lasts until its thread has ended. */
   stop(): void {
     Atomics.store(this.#ctrl, CTRL.stop, 1);
     Atomics.notify(this.#ctrl, CTRL.published);
+    // Held again until it has ended: the event loop waits for its thread.
+    this.#worker.ref();
     this.#worker.terminate();
   }
 }

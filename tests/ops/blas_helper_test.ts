@@ -13,6 +13,7 @@ import {
 } from "../../lib/ops/blas_helper.ts";
 import { RING } from "../../lib/ops/blas_helper_ring.ts";
 import { Rng } from "../../lib/random.ts";
+import { withHelper } from "./_with_helper.ts";
 
 const probe = openBlas();
 const noBlas = probe.sgemm ? null : probe.why;
@@ -22,7 +23,12 @@ Deno.test({
   name: "blas helper: 3 rings of jobs (one and two calls each) equal float64 products; threads " +
     "restored",
   ignore: noBlas !== null,
-  fn: async () => {
+  fn: () => withHelper("blas_helper_test.ts", "ringCheck", ringCheck),
+});
+
+/** The first test's body (exported for tests/ops/_with_helper.ts). */
+export async function ringCheck(): Promise<void> {
+  {
     const chosen = await initBackend("wasm", { quiet: true });
     const helper = blasHelper();
     if (!helper) {
@@ -111,14 +117,19 @@ Deno.test({
     const threads = lib.symbols.openblas_get_num_threads?.();
     lib.close();
     if (threads !== undefined) assert.equal(threads, chosen.blas!.threads);
-  },
-});
+  }
+}
 
 Deno.test({
   name: "blas helper: a library its worker cannot open is refused with the reason; ops then run " +
     "alone, and a restart brings it back",
   ignore: noBlas !== null,
-  fn: async () => {
+  fn: () => withHelper("blas_helper_test.ts", "refuseCheck", refuseCheck),
+});
+
+/** The second test's body (exported for tests/ops/_with_helper.ts). */
+export async function refuseCheck(): Promise<void> {
+  {
     const chosen = await initBackend("wasm", { quiet: true });
     if (!blasHelper()) return; // off by RC_BLAS_HELPER (the first test said so)
     stopBlasHelper("test");
@@ -131,5 +142,5 @@ Deno.test({
       assert.equal(await startBlasHelper(chosen.blas!.library, chosen.blas!.threads), "");
     }
     assert.ok(blasHelper());
-  },
-});
+  }
+}

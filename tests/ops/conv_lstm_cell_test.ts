@@ -15,6 +15,7 @@ import {
   setKeepIm2colBytes,
 } from "../../lib/ops/conv_lstm_cell.ts";
 import { Rng } from "../../lib/random.ts";
+import { withHelper } from "./_with_helper.ts";
 
 const noBlas = openBlas().sgemm ? null : "no BLAS library (the op needs cblas_sgemm)";
 if (noBlas) console.error(`ConvLSTM op tests skipped: ${noBlas}`);
@@ -146,7 +147,12 @@ Deno.test({
   name: "convLstmCell: split over the BLAS helper's two threads, and with the im2col rebuilt in " +
     "the backward, equals tfjs ops on cpu",
   ignore: noBlas !== null,
-  fn: async () => {
+  fn: () => withHelper("conv_lstm_cell_test.ts", "splitCheck", splitCheck),
+});
+
+/** That test's body (exported for tests/ops/_with_helper.ts). */
+export async function splitCheck(): Promise<void> {
+  {
     // 4 images of 32 x 32: 4,096 rows, the fewest the helper takes (4 parts of one image).
     const size: Size = { B: 4, H: 32, W: 32, CIN: 1, C: 4, K: 3 };
     await initBackend("wasm", { quiet: true });
@@ -187,8 +193,8 @@ Deno.test({
         }
       }
     }
-  },
-});
+  }
+}
 
 Deno.test({
   name: "convLstmCell: a step whose scratch cannot fit below the heap's 4 GB fails with a clear " +
