@@ -171,8 +171,8 @@ function dims(
 
 /**
  * Float32 outputs (tfjs tensors' data) and scratch buffers on tfjs-wasm's heap; `at(t)` is a
- * tensor's byte offset there, `ptr(offset)` a pointer for BLAS. Read pointers after the last
- * allocation: an allocation may grow (and replace) the heap's buffer.
+ * tensor's byte offset there, `base` the heap's absolute address (for BLAS: base + offset), read
+ * after these allocations, the last before the step runs (an allocation may grow the heap).
  */
 function allocate(be: WasmBackend, shapes: number[][]) {
   const infos = shapes.map((shape) => be.makeOutput(shape, "float32"));
@@ -196,11 +196,11 @@ function allocate(be: WasmBackend, shapes: number[][]) {
         "(RecurrentModel.maxTraceBatch bounds traces; a smaller batchSize bounds training)",
     );
   }
-  const heap = Deno.UnsafePointer.of(be.wasm.HEAPU8 as Uint8Array<ArrayBuffer>)!;
+  const heap = Deno.UnsafePointer.of(be.wasm.HEAPU8 as Uint8Array<ArrayBuffer>);
   return {
     infos,
     at: (t: tf.TensorInfo) => be.getMemoryOffset(t.dataId),
-    ptr: (byteOffset: number) => Deno.UnsafePointer.offset(heap, byteOffset),
+    base: Number(Deno.UnsafePointer.value(heap)),
   };
 }
 
@@ -301,18 +301,12 @@ function im2colPart(
   );
 }
 
-/** The absolute address of byte 0 of tfjs-wasm's heap (read after the last allocation). */
-function heapAddress(be: WasmBackend): number {
-  const heap = Deno.UnsafePointer.of(be.wasm.HEAPU8 as Uint8Array<ArrayBuffer>);
-  return Number(Deno.UnsafePointer.value(heap));
-}
-
 function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
   const { be, m, sgemm } = ready();
   const zero = "zeros" in hc;
   const d = dims(x, shapeOf(hc), kernel, zero);
   const N = 4 * d.c;
-  const { infos: [next, acts, q, pf, zeros], at } = allocate(be, [
+  const { infos: [next, acts, q, pf, zeros], at, base } = allocate(be, [
     shapeOf(hc),
     [d.rows, 5 * d.c],
     [d.rows * d.len],
@@ -321,7 +315,6 @@ function forward(x: tf.Tensor, hc: State, kernel: tf.Tensor, bias: tf.Tensor) {
   ]);
   if (zero) be.wasm.HEAPU8.fill(0, at(zeros), at(zeros) + 8 * d.rows * d.c);
   const hcAt = zero ? at(zeros) : at(hc as tf.Tensor);
-  const base = heapAddress(be);
   const pixels = d.hgt * d.wid;
   const times = convLstmCellTimes;
   withRunner(sgemm, d, (runner, parts) => {
@@ -411,7 +404,7 @@ function backward(
   const count = partsOf(d, helperFor(d) !== null).length;
   // dkT and db hold one partial sum per part (each part's product runs on either thread); they
   // are added in part order below, so the bits do not depend on which thread ran what.
-  const { infos: [dx, dhc, dk, db, dz, dq, pf, zeros, dkT, dbParts], at } = allocate(be, [
+  const { infos: [dx, dhc, dk, db, dz, dq, pf, zeros, dkT, dbParts], at, base } = allocate(be, [
     x.shape,
     shapeOf(hc),
     kernel.shape,
@@ -428,7 +421,6 @@ function backward(
   // The forward's im2col when kept; else rebuilt in dq's room (each part's dq product runs after
   // its kernel-gradient product, in the same job, so q is read before dq overwrites it).
   const qAt = kept ? at(kept) : at(dq);
-  const base = heapAddress(be);
   const pixels = d.hgt * d.wid, framePixels = (d.hgt + d.k - 1) * (d.wid + d.k - 1);
   const times = convLstmCellTimes;
   withRunner(sgemm, d, (runner, parts) => {
