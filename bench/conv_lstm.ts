@@ -25,7 +25,7 @@ import { ConvLstm } from "../lib/models/conv_lstm.ts";
 import { conv2dTimes, resetConv2dTimes } from "../lib/ops/conv2d.ts";
 import { convLstmCellTimes, resetConvLstmCellTimes } from "../lib/ops/conv_lstm_cell.ts";
 import { blasHelper, setBlasHelperEnabled } from "../lib/ops/blas_helper.ts";
-import { Rng } from "../lib/random.ts";
+import { CONV_BATCH, convLstmInputs, convLstmIteration } from "./_conv_lstm_workload.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -154,16 +154,9 @@ async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<st
 const info = await initBackend(values.backend as BackendName);
 const iterations = Number(values.iterations);
 const repeats = Number(values.repeats);
-const B = 128;
-const rng = new Rng(1);
+const B = CONV_BATCH;
 const stepList = values.steps!.split(",").map(Number);
-const maxSteps = Math.max(...stepList);
-const frames = Array.from(
-  { length: maxSteps },
-  () =>
-    tf.tensor2d(Float32Array.from({ length: B * 784 }, () => (rng.next() < 0.2 ? 1 : 0)), [B, 784]),
-);
-const labels = tf.oneHot(tf.tensor1d(Array.from({ length: B }, () => rng.int(10)), "int32"), 10);
+const inputs = convLstmInputs(Math.max(...stepList));
 const torchSide = values.pytorch ? await PyTorchSide.start() : null;
 
 /** Per cell ("ConvLSTM-20 3x3, T=10"), per repeat: ours, PyTorch's ms and whether it counts. */
@@ -181,17 +174,7 @@ for (let r = 0; r < repeats; r++) {
     const model = new ConvLstm({ hiddenChannels: hidden, kernelSize: k, numOutputs: 10, seed: 1 });
     const optimizer = tf.train.adam(1e-3);
     for (const T of stepList) {
-      const iteration = async () => {
-        const { value, grads } = tf.variableGrads(() => {
-          let state = model.initialState(B);
-          let logits: tf.Tensor2D | null = null;
-          for (let t = 0; t < T; t++) ({ state, logits } = model.step(state, frames[t]));
-          return tf.losses.softmaxCrossEntropy(labels, logits!) as tf.Scalar;
-        }, model.variables);
-        optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-        await value.data();
-        tf.dispose([value, ...Object.values(grads)]);
-      };
+      const iteration = () => convLstmIteration(model, optimizer, inputs, T);
       const timeOurs = async () => {
         await iteration(); // warm-up: heap growth, Adam's slots
         if (values.profile && r === 0) await profileOnce(iteration, hidden, k, T);
@@ -238,7 +221,7 @@ for (let r = 0; r < repeats; r++) {
     rows.set(c.key, [...(rows.get(c.key) ?? []), { ...c, evidence }]);
   }
 }
-tf.dispose([...frames, labels]);
+tf.dispose([...inputs.frames, inputs.labels]);
 await torchSide?.close();
 if (torchSide) summary();
 

@@ -13,30 +13,17 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend.ts";
 import { ConvLstm } from "../lib/models/conv_lstm.ts";
 import { convLstmCellTimes, resetConvLstmCellTimes } from "../lib/ops/conv_lstm_cell.ts";
-import { Rng } from "../lib/random.ts";
+import { convLstmInputs, convLstmIteration } from "./_conv_lstm_workload.ts";
+
 await initBackend("wasm");
-const B = 128, T = Number(Deno.args[1] ?? 10), hidden = 20, k = Number(Deno.args[0] ?? 3);
-const rng = new Rng(1);
-const frames = Array.from(
-  { length: T },
-  () =>
-    tf.tensor2d(Float32Array.from({ length: B * 784 }, () => (rng.next() < 0.2 ? 1 : 0)), [B, 784]),
-);
-const labels = tf.oneHot(tf.tensor1d(Array.from({ length: B }, () => rng.int(10)), "int32"), 10);
+const T = Number(Deno.args[1] ?? 10), hidden = 20, k = Number(Deno.args[0] ?? 3);
+const inputs = convLstmInputs(T);
 const model = new ConvLstm({ hiddenChannels: hidden, kernelSize: k, numOutputs: 10, seed: 1 });
 const optimizer = tf.train.adam(1e-3);
 for (let it = 0; it < Number(Deno.args[2] ?? 6); it++) {
   resetConvLstmCellTimes();
   const t0 = performance.now();
-  const { value, grads } = tf.variableGrads(() => {
-    let state = model.initialState(B);
-    let logits: tf.Tensor2D | null = null;
-    for (let t = 0; t < T; t++) ({ state, logits } = model.step(state, frames[t]));
-    return tf.losses.softmaxCrossEntropy(labels, logits!) as tf.Scalar;
-  }, model.variables);
-  optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-  await value.data();
-  tf.dispose([value, ...Object.values(grads)]);
+  await convLstmIteration(model, optimizer, inputs, T);
   const c = convLstmCellTimes;
   console.log(
     `it ${it}: ${(performance.now() - t0).toFixed(0)} ms; im2col ${c.im2colMs.toFixed(0)} gemm ${
